@@ -1,0 +1,139 @@
+//! Rate limits per client IP or address, and the sign-in lockout per email; all state in
+//! Postgres so that every instance sees the same counters.
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{Integer, Text, Timestamptz},
+};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+
+use crate::{
+    config::{Limit, Lockout},
+    db::{schema::auth::signin_failures as failures, Conn, Db},
+    http::{ApiError, ApiResult, ProblemKind},
+};
+
+#[derive(QueryableByName)]
+struct Hits {
+    #[diesel(sql_type = Integer)]
+    hits: i32,
+    #[diesel(sql_type = Timestamptz)]
+    window_start: DateTime<Utc>,
+}
+
+/// Counts one hit; `Err(retry_after_secs)` once the window's budget is spent.
+pub async fn hit(conn: &mut Conn, key: &str, limit: Limit) -> ApiResult<Result<(), u64>> {
+    let window = limit.window.as_secs().max(1) as i64;
+    let now = Utc::now();
+    let start = Utc
+        .timestamp_opt(now.timestamp() - now.timestamp().rem_euclid(window), 0)
+        .unwrap();
+    let row: Hits = diesel::sql_query(
+        "INSERT INTO ops.rate_limits AS r (key, window_start, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           hits = CASE WHEN r.window_start = excluded.window_start THEN r.hits + 1 ELSE 1 END, \
+           window_start = excluded.window_start \
+         RETURNING hits, window_start",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(start)
+    .get_result(conn)
+    .await?;
+    if row.hits as u32 > limit.max {
+        let reset = row.window_start.timestamp() + window;
+        Ok(Err((reset - now.timestamp()).max(1) as u64))
+    } else {
+        Ok(Ok(()))
+    }
+}
+
+/// A limit on its own transaction: the hit counts even when the request then fails.
+pub async fn enforce(db: &Db, key: String, limit: Limit) -> ApiResult<()> {
+    let outcome = db
+        .tx(move |conn| async move { hit(conn, &key, limit).await }.scope_boxed())
+        .await?;
+    outcome.map_err(|retry| ApiError::too_many(ProblemKind::RateLimited, retry))
+}
+
+pub async fn check_lockout(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> {
+    let locked_until: Option<Option<DateTime<Utc>>> = failures::table
+        .find(email_hash)
+        .select(failures::locked_until)
+        .first(conn)
+        .await
+        .optional()?;
+    match locked_until.flatten() {
+        Some(until) if until > Utc::now() => Err(ApiError::too_many(
+            ProblemKind::AccountLocked,
+            (until - Utc::now()).num_seconds().max(1) as u64,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Records a failed sign-in; from `threshold` failures on, each one locks for twice as long.
+pub async fn record_failure(db: &Db, email_hash: Vec<u8>, lockout: Lockout) -> ApiResult<()> {
+    db.tx(move |conn| {
+        async move {
+            let failures: i32 = diesel::insert_into(failures::table)
+                .values((
+                    failures::email_hash.eq(&email_hash),
+                    failures::failures.eq(1),
+                ))
+                .on_conflict(failures::email_hash)
+                .do_update()
+                .set((
+                    failures::failures.eq(failures::failures + 1),
+                    failures::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(failures::failures)
+                .get_result(conn)
+                .await?;
+            if let Some(lock) = lock_duration(failures as u32, &lockout) {
+                let until = Utc::now()
+                    + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::days(1));
+                diesel::update(failures::table.find(&email_hash))
+                    .set(failures::locked_until.eq(until))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+pub fn lock_duration(failures: u32, lockout: &Lockout) -> Option<std::time::Duration> {
+    let over = failures.checked_sub(lockout.threshold)?;
+    let factor = 1u32.checked_shl(over.min(31)).unwrap_or(u32::MAX);
+    Some(lockout.base.saturating_mul(factor).min(lockout.max))
+}
+
+pub async fn clear_failures(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> {
+    diesel::delete(failures::table.find(email_hash))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn lockout_grows_exponentially_and_is_capped() {
+        let l = Lockout {
+            threshold: 5,
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(3600),
+        };
+        assert_eq!(lock_duration(4, &l), None);
+        assert_eq!(lock_duration(5, &l), Some(Duration::from_secs(60)));
+        assert_eq!(lock_duration(6, &l), Some(Duration::from_secs(120)));
+        assert_eq!(lock_duration(8, &l), Some(Duration::from_secs(480)));
+        assert_eq!(lock_duration(40, &l), Some(Duration::from_secs(3600)));
+    }
+}

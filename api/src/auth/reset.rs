@@ -1,0 +1,265 @@
+//! `POST /v1/auth/password-reset`, `/password-reset/confirm` and `POST /v1/auth/password`.
+
+use actix_web::{post, HttpRequest, HttpResponse};
+use chrono::Duration;
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    email, limits, mails, password,
+    signup::{
+        accepted, consume_email_token, issue_email_token, mail_allowed, Accepted, EmailRequest,
+    },
+    tokens, Access, Auth,
+};
+use crate::{
+    db::{
+        schema::auth::{email_tokens, sessions, users},
+        Conn,
+    },
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    outbox,
+    state::State,
+};
+
+/// Ask for a reset link. The answer is the same whether or not the address has an account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = EmailRequest,
+    responses(
+        (status = 202, description = "Accepted", body = Accepted),
+        (status = 429, description = "Too many mails requested from this client", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/password-reset")]
+pub async fn request_reset(
+    state: State,
+    req: HttpRequest,
+    body: Json<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let email = email::normalize("email", &body.email)?;
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("mail:ip:{ip}"),
+        state.config.rate_limits.mail_per_ip,
+    )
+    .await?;
+    let st = state.clone();
+    state
+        .db
+        .tx(move |conn| {
+            async move {
+                let user: Option<Uuid> = users::table
+                    .filter(users::email.eq(&email))
+                    .select(users::id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if let Some(id) = user {
+                    if mail_allowed(conn, &st, &email).await? {
+                        let token =
+                            issue_email_token(conn, id, "password_reset", Duration::hours(1))
+                                .await?;
+                        outbox::enqueue(
+                            conn,
+                            mails::password_reset(&st.config.app_url, id, &email, &token),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    state.outbox.wake();
+    Ok(accepted())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmRequest {
+    #[schema(example = "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY")]
+    pub token: String,
+    #[schema(example = "violet-Harbour-9921-kite")]
+    pub new_password: String,
+}
+
+async fn set_password(conn: &mut Conn, user_id: Uuid, hash: &str) -> ApiResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Set a new password with the mailed token (single use, one hour). Every session ends.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Password changed; all sessions ended"),
+        (status = 400, description = "Unknown, used or expired token (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn confirm_reset(
+    state: State,
+    req: HttpRequest,
+    body: Json<ResetConfirmRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("token:ip:{ip}"),
+        state.config.rate_limits.token_check,
+    )
+    .await?;
+    let token_hash = tokens::hash(&body.token);
+
+    // Read the account first (without using the token) to judge the password against it.
+    let lookup = token_hash.clone();
+    let email: String = state
+        .db
+        .tx(move |conn| {
+            async move {
+                email_tokens::table
+                    .inner_join(users::table)
+                    .filter(email_tokens::token_hash.eq(&lookup))
+                    .filter(email_tokens::purpose.eq("password_reset"))
+                    .filter(email_tokens::used_at.is_null())
+                    .filter(email_tokens::expires_at.gt(now))
+                    .select(users::email)
+                    .first(conn)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ProblemKind::InvalidToken,
+                            "This link is invalid, was already used, or has expired",
+                        )
+                    })
+            }
+            .scope_boxed()
+        })
+        .await?;
+    password::check_strength("new_password", &body.new_password, &[&email])?;
+    let hash = state
+        .hasher
+        .hash(SecretString::from(body.new_password))
+        .await?;
+    let token = body.token;
+    state
+        .db
+        .tx(move |conn| {
+            async move {
+                let user_id = consume_email_token(conn, &token, "password_reset").await?;
+                set_password(conn, user_id, &hash).await?;
+                // Whoever holds the mailbox owns the account: the address is verified too.
+                diesel::update(users::table.find(user_id))
+                    .filter(users::email_verified_at.is_null())
+                    .set(users::email_verified_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                revoke_sessions(conn, user_id, None, "password_reset").await?;
+                limits::clear_failures(conn, &email::key_hash(&email)).await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn revoke_sessions(
+    conn: &mut Conn,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> ApiResult<()> {
+    let mut query = diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        query = query.filter(sessions::id.ne(keep));
+    }
+    query
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(example = "tangerine-Orbit-4417-lamp")]
+    pub current_password: String,
+    #[schema(example = "violet-Harbour-9921-kite")]
+    pub new_password: String,
+}
+
+/// Change the password; every other session ends, this one stays.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 403, description = "Access tokens cannot change the password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/password")]
+pub async fn change_password(
+    state: State,
+    auth: Auth,
+    body: Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let (user_id, email, stored) = auth
+        .tx(&state.db, Access::Account, |conn, me| {
+            async move {
+                let (email, hash): (String, String) = users::table
+                    .find(me.user_id)
+                    .select((users::email, users::password_hash))
+                    .first(conn)
+                    .await?;
+                Ok((me.user_id, email, hash))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if !state
+        .hasher
+        .verify(SecretString::from(body.current_password), Some(stored))
+        .await?
+    {
+        return Err(ApiError::field(
+            "current_password",
+            "is not the current password",
+        ));
+    }
+    password::check_strength("new_password", &body.new_password, &[&email])?;
+    let hash = state
+        .hasher
+        .hash(SecretString::from(body.new_password))
+        .await?;
+    auth.tx(&state.db, Access::Account, move |conn, me| {
+        async move {
+            set_password(conn, user_id, &hash).await?;
+            revoke_sessions(conn, user_id, me.session_id, "password_changed").await
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

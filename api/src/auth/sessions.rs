@@ -1,0 +1,156 @@
+//! `GET /v1/auth/sessions`, `DELETE /v1/auth/sessions/{id}`.
+
+use actix_web::{delete, get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Access, Auth};
+use crate::{
+    db::schema::auth::sessions,
+    http::{
+        pagination::{Cursor, Page, PageParams},
+        ApiError, ApiResult,
+    },
+    state::State,
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    pub id: Uuid,
+    #[schema(example = "cookie")]
+    pub mode: String,
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64)")]
+    pub user_agent: Option<String>,
+    #[schema(example = "203.0.113.7")]
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+/// The account's active sessions, newest first.
+#[utoipa::path(
+    tag = "auth",
+    params(PageParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Active sessions", body = Page<Session>)),
+)]
+#[get("/auth/sessions")]
+pub async fn list_sessions(
+    state: State,
+    auth: Auth,
+    page: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?;
+    let page = auth
+        .tx(&state.db, Access::Account, move |conn, me| {
+            async move {
+                let mut query = sessions::table
+                    .filter(sessions::user_id.eq(me.user_id))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::expires_at.gt(now))
+                    .order((sessions::created_at.desc(), sessions::id.desc()))
+                    .limit(limit + 1)
+                    .into_boxed();
+                if let Some(c) = cursor {
+                    query = query.filter(
+                        sessions::created_at
+                            .lt(c.created_at)
+                            .or(sessions::created_at
+                                .eq(c.created_at)
+                                .and(sessions::id.lt(c.id))),
+                    );
+                }
+                let rows: Vec<(
+                    Uuid,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    DateTime<Utc>,
+                    DateTime<Utc>,
+                    DateTime<Utc>,
+                )> = query
+                    .select((
+                        sessions::id,
+                        sessions::mode,
+                        sessions::user_agent,
+                        sessions::ip,
+                        sessions::created_at,
+                        sessions::last_used_at,
+                        sessions::expires_at,
+                    ))
+                    .load(conn)
+                    .await?;
+                let items = rows
+                    .into_iter()
+                    .map(
+                        |(id, mode, user_agent, ip, created_at, last_used_at, expires_at)| {
+                            Session {
+                                current: Some(id) == me.session_id,
+                                id,
+                                mode,
+                                user_agent,
+                                ip,
+                                created_at,
+                                last_used_at,
+                                expires_at,
+                            }
+                        },
+                    )
+                    .collect();
+                Ok(Page::from_rows(items, limit, |s: &Session| Cursor {
+                    created_at: s.created_at,
+                    id: s.id,
+                }))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// End one session (signs that device out).
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = Uuid, Path, description = "Session id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 404, description = "No such active session of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/auth/sessions/{id}")]
+pub async fn revoke_session(
+    state: State,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    auth.tx(&state.db, Access::Account, move |conn, me| {
+        async move {
+            let n = diesel::update(sessions::table.find(id))
+                .filter(sessions::user_id.eq(me.user_id))
+                .filter(sessions::revoked_at.is_null())
+                .set((
+                    sessions::revoked_at.eq(now),
+                    sessions::revoked_reason.eq("revoked_by_user"),
+                ))
+                .execute(conn)
+                .await?;
+            if n == 0 {
+                return Err(ApiError::not_found());
+            }
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

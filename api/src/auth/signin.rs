@@ -1,0 +1,424 @@
+//! `POST /v1/auth/signin`, `/refresh` and `/signout`: sessions and their refresh-token families.
+
+use actix_web::{post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chrono::Utc;
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{cookies, email, limits, tokens, Access, Auth};
+use crate::{
+    db::{
+        schema::auth::{refresh_tokens, sessions, users},
+        Conn,
+    },
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    state::State,
+};
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    /// Tokens in the response body, for scripts and native clients.
+    #[default]
+    Token,
+    /// HttpOnly cookies plus a CSRF token, for browsers.
+    Cookie,
+}
+
+impl SessionMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Cookie => "cookie",
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigninRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "tangerine-Orbit-4417-lamp")]
+    pub password: String,
+    #[serde(default)]
+    pub mode: SessionMode,
+}
+
+/// OAuth 2 token response. In cookie mode the tokens travel only in HttpOnly cookies (a
+/// script could otherwise read them), and `csrf_token` is what to echo in `X-CSRF-Token`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...")]
+    pub access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "d3Vt8eW0wq1Yc9Qm2x7Lk5rA4sHn6bJf0pZ1yTgC3uE")]
+    pub refresh_token: Option<String>,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    pub session_id: Uuid,
+}
+
+struct Issued {
+    user_id: Uuid,
+    session_id: Uuid,
+    refresh_token: String,
+    mode: SessionMode,
+}
+
+fn respond(state: &State, mut builder: HttpResponseBuilder, issued: Issued) -> HttpResponse {
+    let access = state.jwt.issue(issued.user_id, issued.session_id);
+    let expires_in = state.jwt.ttl().as_secs();
+    builder.insert_header(("Cache-Control", "no-store"));
+    match issued.mode {
+        SessionMode::Token => builder.json(TokenResponse {
+            access_token: Some(access),
+            refresh_token: Some(issued.refresh_token),
+            token_type: "Bearer",
+            expires_in,
+            csrf_token: None,
+            session_id: issued.session_id,
+        }),
+        SessionMode::Cookie => {
+            let csrf = state.csrf.token(issued.session_id);
+            for cookie in
+                cookies::session(&state.config, access, issued.refresh_token, csrf.clone())
+            {
+                builder.cookie(cookie);
+            }
+            builder.json(TokenResponse {
+                access_token: None,
+                refresh_token: None,
+                token_type: "cookie",
+                expires_in,
+                csrf_token: Some(csrf),
+                session_id: issued.session_id,
+            })
+        }
+    }
+}
+
+async fn new_refresh_token(conn: &mut Conn, session_id: Uuid) -> ApiResult<String> {
+    let token = tokens::random_token(32);
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(tokens::hash(&token)),
+            refresh_tokens::session_id.eq(session_id),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(token)
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+/// Sign in with email and password. Unknown addresses and wrong passwords get the same
+/// answer in the same time; repeated failures lock the address out for a growing time.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password (`/problems/invalid-credentials`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The address is not verified yet (`/problems/email-not-verified`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited, or locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/signin")]
+pub async fn signin(
+    state: State,
+    req: HttpRequest,
+    body: Json<SigninRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("signin:ip:{ip}"),
+        state.config.rate_limits.signin,
+    )
+    .await?;
+    // A malformed address cannot have an account: answer as for a wrong password.
+    let email =
+        email::normalize("email", &body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
+    let email_hash = email::key_hash(&email);
+
+    let lookup_email = email.clone();
+    let lookup_hash = email_hash.clone();
+    let user: Option<(Uuid, String, bool)> = state
+        .db
+        .tx(move |conn| {
+            async move {
+                limits::check_lockout(conn, &lookup_hash).await?;
+                Ok(users::table
+                    .filter(users::email.eq(&lookup_email))
+                    .select((
+                        users::id,
+                        users::password_hash,
+                        users::email_verified_at.is_not_null(),
+                    ))
+                    .first(conn)
+                    .await
+                    .optional()?)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let stored = user.as_ref().map(|(_, hash, _)| hash.clone());
+    if !state
+        .hasher
+        .verify(SecretString::from(body.password), stored)
+        .await?
+    {
+        limits::record_failure(&state.db, email_hash, state.config.lockout.clone()).await?;
+        return Err(ApiError::new(
+            ProblemKind::InvalidCredentials,
+            "The email or password is wrong",
+        ));
+    }
+    let (user_id, _, verified) = user.expect("verified passwords belong to users");
+    if !verified {
+        return Err(ApiError::new(
+            ProblemKind::EmailNotVerified,
+            "Open the link in the verification mail first, or ask for a new one at /v1/auth/verify-email/resend",
+        ));
+    }
+
+    let mode = body.mode;
+    let expires_at = Utc::now()
+        + chrono::Duration::from_std(state.config.session_ttl)
+            .unwrap_or(chrono::Duration::days(30));
+    let agent = user_agent(&req);
+    let issued = state
+        .db
+        .tx(move |conn| {
+            async move {
+                limits::clear_failures(conn, &email_hash).await?;
+                let session_id = Uuid::now_v7();
+                diesel::insert_into(sessions::table)
+                    .values((
+                        sessions::id.eq(session_id),
+                        sessions::user_id.eq(user_id),
+                        sessions::mode.eq(mode.as_str()),
+                        sessions::user_agent.eq(agent),
+                        sessions::ip.eq(ip),
+                        sessions::expires_at.eq(expires_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let refresh_token = new_refresh_token(conn, session_id).await?;
+                Ok(Issued {
+                    user_id,
+                    session_id,
+                    refresh_token,
+                    mode,
+                })
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(respond(&state, HttpResponse::Ok(), issued))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// Omit in cookie mode: the `minime_refresh` cookie is used (with `X-CSRF-Token`).
+    pub refresh_token: Option<String>,
+}
+
+enum RefreshOutcome {
+    Rotated(Issued),
+    Reused,
+    Ended,
+}
+
+/// Trade a refresh token for a new access token and a new refresh token. Each refresh token
+/// works once: presenting a used one again ends the whole session (it was probably stolen).
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = RefreshRequest, description = "May be empty in cookie mode"),
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Unknown, reused or ended refresh token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cookie mode without a valid `X-CSRF-Token`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes from this client", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let body: RefreshRequest = if body.is_empty() {
+        RefreshRequest::default()
+    } else {
+        crate::http::json::parse(&body)?
+    };
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("refresh:ip:{ip}"),
+        state.config.rate_limits.refresh,
+    )
+    .await?;
+    let (presented, cookie_mode) = match body.refresh_token {
+        Some(token) => (token, false),
+        None => {
+            let cookie = req.cookie(cookies::REFRESH).ok_or_else(|| {
+                ApiError::unauthorized("Send refresh_token, or the minime_refresh cookie")
+            })?;
+            (cookie.value().to_owned(), true)
+        }
+    };
+    let hash = tokens::hash(&presented);
+    let csrf = req
+        .headers()
+        .get(super::csrf::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let st = state.clone();
+    let outcome = state
+        .db
+        .tx(move |conn| {
+            async move {
+                let found: Option<(Uuid, Option<chrono::DateTime<Utc>>, Uuid, String, bool)> =
+                    refresh_tokens::table
+                        .inner_join(sessions::table)
+                        .filter(refresh_tokens::token_hash.eq(&hash))
+                        .select((
+                            sessions::id,
+                            refresh_tokens::used_at,
+                            sessions::user_id,
+                            sessions::mode,
+                            sessions::revoked_at
+                                .is_null()
+                                .and(sessions::expires_at.gt(now)),
+                        ))
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()?;
+                let Some((session_id, used_at, user_id, mode, live)) = found else {
+                    return Ok(RefreshOutcome::Ended);
+                };
+                if cookie_mode && !st.csrf.verify(session_id, &csrf) {
+                    return Err(ApiError::new(
+                        ProblemKind::Csrf,
+                        "Cookie refreshes need the X-CSRF-Token header",
+                    ));
+                }
+                if !live {
+                    return Ok(RefreshOutcome::Ended);
+                }
+                if used_at.is_some() {
+                    diesel::update(sessions::table.find(session_id))
+                        .set((
+                            sessions::revoked_at.eq(now),
+                            sessions::revoked_reason.eq("refresh_token_reuse"),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    return Ok(RefreshOutcome::Reused);
+                }
+                diesel::update(refresh_tokens::table.find(&hash))
+                    .set(refresh_tokens::used_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                diesel::update(sessions::table.find(session_id))
+                    .set(sessions::last_used_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                let rotated = new_refresh_token(conn, session_id).await?;
+                let mode = if mode == "cookie" {
+                    SessionMode::Cookie
+                } else {
+                    SessionMode::Token
+                };
+                Ok(RefreshOutcome::Rotated(Issued {
+                    user_id,
+                    session_id,
+                    refresh_token: rotated,
+                    mode,
+                }))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated(issued) => Ok(respond(&state, HttpResponse::Ok(), issued)),
+        RefreshOutcome::Reused => {
+            tracing::warn!("refresh token reused: session revoked");
+            Err(ApiError::unauthorized(
+                "This refresh token was already used; the session has been ended for safety",
+            ))
+        }
+        RefreshOutcome::Ended => Err(ApiError::unauthorized(
+            "This refresh token is unknown or its session has ended",
+        )),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SignoutParams {
+    /// `true` ends every session of the account, not just this one.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// End this session (or, with `?all=true`, every session). Clears the cookies.
+#[utoipa::path(
+    tag = "auth",
+    params(SignoutParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 403, description = "Access tokens cannot sign out, or CSRF failed", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/signout")]
+pub async fn signout(
+    state: State,
+    auth: Auth,
+    params: web::Query<SignoutParams>,
+) -> ApiResult<HttpResponse> {
+    let all = params.all;
+    auth.tx(&state.db, Access::Account, move |conn, me| {
+        async move {
+            let mut query = diesel::update(sessions::table)
+                .filter(sessions::user_id.eq(me.user_id))
+                .filter(sessions::revoked_at.is_null())
+                .into_boxed();
+            if !all {
+                query = query.filter(sessions::id.nullable().eq(me.session_id));
+            }
+            query
+                .set((
+                    sessions::revoked_at.eq(now),
+                    sessions::revoked_reason.eq("signout"),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    let mut response = HttpResponse::NoContent();
+    for cookie in cookies::cleared(&state.config) {
+        response.cookie(cookie);
+    }
+    Ok(response.finish())
+}

@@ -1,0 +1,335 @@
+//! `POST /v1/auth/signup`, `POST /v1/auth/verify-email`, `POST /v1/auth/verify-email/resend`.
+//! Answers never depend on whether the address already has an account.
+
+use actix_web::{post, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{email, limits, mails, password, tokens};
+use crate::{
+    account::profile,
+    db::{
+        schema::auth::{email_tokens, users},
+        Conn,
+    },
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    outbox,
+    state::State,
+    workspaces,
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// At least 10 characters and hard to guess.
+    #[schema(example = "tangerine-Orbit-4417-lamp")]
+    pub password: String,
+    #[schema(example = "Ada")]
+    pub display_name: Option<String>,
+    /// IANA time zone; default UTC.
+    #[schema(example = "Europe/London")]
+    pub time_zone: Option<String>,
+    #[schema(example = "en-GB")]
+    pub locale: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    #[schema(example = "accepted")]
+    pub status: &'static str,
+    #[schema(example = "If the address can receive mail, a message is on its way.")]
+    pub detail: &'static str,
+}
+
+const ACCEPTED: Accepted = Accepted {
+    status: "accepted",
+    detail: "If the address can receive mail, a message is on its way.",
+};
+
+pub(super) fn accepted() -> HttpResponse {
+    HttpResponse::Accepted().json(ACCEPTED)
+}
+
+const VERIFY_TTL_HOURS: i64 = 24;
+
+/// Stores a fresh single-use token and returns it in clear, for the mail only.
+pub(super) async fn issue_email_token(
+    conn: &mut Conn,
+    user_id: Uuid,
+    purpose: &str,
+    ttl: Duration,
+) -> ApiResult<String> {
+    let token = tokens::random_token(32);
+    diesel::insert_into(email_tokens::table)
+        .values((
+            email_tokens::token_hash.eq(tokens::hash(&token)),
+            email_tokens::user_id.eq(user_id),
+            email_tokens::purpose.eq(purpose),
+            email_tokens::expires_at.eq(Utc::now() + ttl),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(token)
+}
+
+/// Per-address mail budget, so nobody can flood an inbox through us. Over budget, the mail
+/// is silently skipped: an error would tell the caller something about the address.
+pub(super) async fn mail_allowed(conn: &mut Conn, state: &State, address: &str) -> ApiResult<bool> {
+    let key = format!("mail:addr:{}", hex::encode(email::key_hash(address)));
+    Ok(
+        limits::hit(conn, &key, state.config.rate_limits.mail_per_address)
+            .await?
+            .is_ok(),
+    )
+}
+
+/// Create an account. The answer is the same whether or not the address is registered;
+/// the mailbox learns which case it was.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 202, description = "Accepted; a verification mail is on its way", body = Accepted),
+        (status = 429, description = "Too many sign-ups from this address", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/signup")]
+pub async fn signup(
+    state: State,
+    req: HttpRequest,
+    body: Json<SignupRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let email = email::normalize("email", &body.email)?;
+    let mut errors = Vec::new();
+    let inputs: Vec<&str> = [Some(email.as_str()), body.display_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Err(e) = password::check_strength("password", &body.password, &inputs) {
+        errors.extend(e.errors);
+    }
+    let prefs =
+        profile::Preferences::validate(body.display_name, body.time_zone, body.locale, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("signup:ip:{ip}"),
+        state.config.rate_limits.signup,
+    )
+    .await?;
+
+    // Hash before looking the address up, so both paths take the same time.
+    let hash = state.hasher.hash(SecretString::from(body.password)).await?;
+    let user_id = Uuid::now_v7();
+    let st = state.clone();
+    state
+        .db
+        .tx(move |conn| {
+            async move {
+                let existing: Option<(Uuid, bool)> = users::table
+                    .filter(users::email.eq(&email))
+                    .select((users::id, users::email_verified_at.is_not_null()))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let mail = match existing {
+                    None => {
+                        diesel::insert_into(users::table)
+                            .values((
+                                users::id.eq(user_id),
+                                users::email.eq(&email),
+                                users::password_hash.eq(&hash),
+                                users::display_name.eq(&prefs.display_name),
+                                users::time_zone.eq(&prefs.time_zone),
+                                users::locale.eq(&prefs.locale),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        workspaces::create_personal(conn, user_id).await?;
+                        let token = issue_email_token(
+                            conn,
+                            user_id,
+                            "verify_email",
+                            Duration::hours(VERIFY_TTL_HOURS),
+                        )
+                        .await?;
+                        mails::verify_email(&st.config.app_url, user_id, &email, &token)
+                    }
+                    Some((id, false)) => {
+                        let token = issue_email_token(
+                            conn,
+                            id,
+                            "verify_email",
+                            Duration::hours(VERIFY_TTL_HOURS),
+                        )
+                        .await?;
+                        mails::verify_email(&st.config.app_url, id, &email, &token)
+                    }
+                    Some((id, true)) => mails::already_registered(&st.config.app_url, id, &email),
+                };
+                if mail_allowed(conn, &st, &email).await? {
+                    outbox::enqueue(conn, mail).await?;
+                }
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    state.outbox.wake();
+    Ok(accepted())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The `token=` value from the mailed link.
+    #[schema(example = "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY")]
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    #[schema(example = "verified")]
+    pub status: &'static str,
+}
+
+/// Marks a mailed token used and returns its user, or fails if it is unknown, used or expired.
+pub(super) async fn consume_email_token(
+    conn: &mut Conn,
+    token: &str,
+    purpose: &str,
+) -> ApiResult<Uuid> {
+    diesel::update(email_tokens::table)
+        .filter(email_tokens::token_hash.eq(tokens::hash(token)))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .set(email_tokens::used_at.eq(now))
+        .returning(email_tokens::user_id)
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::InvalidToken,
+                "This link is invalid, was already used, or has expired",
+            )
+        })
+}
+
+/// Confirm the address with the token from the verification mail.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The address is verified", body = Status),
+        (status = 400, description = "Unknown, used or expired token (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/verify-email")]
+pub async fn verify_email(
+    state: State,
+    req: HttpRequest,
+    body: Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("token:ip:{ip}"),
+        state.config.rate_limits.token_check,
+    )
+    .await?;
+    let token = body.0.token;
+    state
+        .db
+        .tx(move |conn| {
+            async move {
+                let user_id = consume_email_token(conn, &token, "verify_email").await?;
+                diesel::update(users::table.find(user_id))
+                    .filter(users::email_verified_at.is_null())
+                    .set(users::email_verified_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Status { status: "verified" }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+}
+
+/// Send the verification mail again (only if the address has an unverified account).
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 202, description = "Accepted", body = Accepted),
+        (status = 429, description = "Too many mails requested from this client", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/verify-email/resend")]
+pub async fn resend_verification(
+    state: State,
+    req: HttpRequest,
+    body: Json<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let email = email::normalize("email", &body.email)?;
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    limits::enforce(
+        &state.db,
+        format!("mail:ip:{ip}"),
+        state.config.rate_limits.mail_per_ip,
+    )
+    .await?;
+    let st = state.clone();
+    state
+        .db
+        .tx(move |conn| {
+            async move {
+                let unverified: Option<Uuid> = users::table
+                    .filter(users::email.eq(&email))
+                    .filter(users::email_verified_at.is_null())
+                    .select(users::id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if let Some(id) = unverified {
+                    if mail_allowed(conn, &st, &email).await? {
+                        let token = issue_email_token(
+                            conn,
+                            id,
+                            "verify_email",
+                            Duration::hours(VERIFY_TTL_HOURS),
+                        )
+                        .await?;
+                        outbox::enqueue(
+                            conn,
+                            mails::verify_email(&st.config.app_url, id, &email, &token),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    state.outbox.wake();
+    Ok(accepted())
+}

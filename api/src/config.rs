@@ -1,0 +1,338 @@
+//! Configuration from `MINIME_*` environment variables; every variable is listed in README.md.
+
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::{anyhow, bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Env {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug)]
+pub enum MailProvider {
+    /// Writes one `.eml` file per message into a folder.
+    File { dir: std::path::PathBuf },
+    /// A Resend-compatible HTTP mail API: `POST {base_url}/emails` with a bearer key.
+    Http {
+        base_url: url::Url,
+        api_key: SecretString,
+    },
+}
+
+/// `max` requests per `window` for one key (client IP or email hash).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+impl Limit {
+    fn parse(value: &str) -> anyhow::Result<Self> {
+        let (max, secs) = value
+            .split_once('/')
+            .ok_or_else(|| anyhow!("expected MAX/SECONDS, e.g. 30/300"))?;
+        let limit = Limit {
+            max: max.trim().parse().context("MAX must be a whole number")?,
+            window: Duration::from_secs(
+                secs.trim()
+                    .parse()
+                    .context("SECONDS must be a whole number")?,
+            ),
+        };
+        if limit.max == 0 || limit.window.is_zero() {
+            bail!("MAX and SECONDS must both be above zero");
+        }
+        Ok(limit)
+    }
+}
+
+/// Per-client-IP limits (and per-address limits for mail), checked in Postgres so they hold
+/// across instances. Defaults follow Supabase Auth's published limits or are stricter.
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    pub signup: Limit,
+    pub signin: Limit,
+    pub refresh: Limit,
+    pub token_check: Limit,
+    pub mail_per_ip: Limit,
+    pub mail_per_address: Limit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Lockout {
+    /// Failed sign-ins for one email before the first lockout.
+    pub threshold: u32,
+    /// First lockout; each further failure doubles it.
+    pub base: Duration,
+    pub max: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: Env,
+    pub listen: String,
+    /// Superuser (or owner) login: used by `minime migrate` only.
+    pub database_url: String,
+    /// The server's own login as `minime_app`.
+    pub app_database_url: String,
+    pub db_pool_size: usize,
+    pub db_statement_timeout: Duration,
+    pub workers: usize,
+    pub app_url: url::Url,
+    pub mail_from: String,
+    pub mail: MailProvider,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub session_ttl: Duration,
+    pub cookie_secure: bool,
+    pub trust_proxy_headers: bool,
+    pub max_body_bytes: usize,
+    pub password_hash_concurrency: usize,
+    pub rate_limits: RateLimits,
+    pub lockout: Lockout,
+}
+
+const DEV_JWT_SECRET_LEN: usize = 48;
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars)
+    }
+
+    pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
+        let get = |key: &str| {
+            vars.get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let parse = |key: &str, default: &str| -> anyhow::Result<u64> {
+            get(key)
+                .unwrap_or_else(|| default.to_owned())
+                .parse()
+                .with_context(|| format!("{key} must be a whole number"))
+        };
+        let limit = |key: &str, default: &str| -> anyhow::Result<Limit> {
+            Limit::parse(&get(key).unwrap_or_else(|| default.to_owned()))
+                .with_context(|| format!("{key}"))
+        };
+
+        let env = match get("MINIME_ENV").as_deref() {
+            None | Some("development") => Env::Development,
+            Some("production") => Env::Production,
+            Some(other) => bail!("MINIME_ENV must be development or production, not {other:?}"),
+        };
+        let database_url = get("DATABASE_URL").context(
+            "DATABASE_URL is not set: give a superuser login to an empty database, or use scripts/run",
+        )?;
+        let app_database_url = match get("MINIME_APP_DATABASE_URL") {
+            Some(url) => url,
+            None => derive_app_url(&database_url, get("MINIME_DB_APP_PASSWORD").as_deref())?,
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        let mail =
+            match get("MINIME_MAIL_PROVIDER").as_deref() {
+                None | Some("file") => MailProvider::File {
+                    dir: get("MINIME_MAIL_DIR")
+                        .unwrap_or_else(|| ".data/mail".into())
+                        .into(),
+                },
+                Some("http") => MailProvider::Http {
+                    base_url: get("MINIME_MAIL_API_URL")
+                        .unwrap_or_else(|| "https://api.resend.com".into())
+                        .parse()
+                        .context("MINIME_MAIL_API_URL")?,
+                    api_key: SecretString::from(get("MINIME_MAIL_API_KEY").context(
+                        "MINIME_MAIL_API_KEY is required with MINIME_MAIL_PROVIDER=http",
+                    )?),
+                },
+                Some(other) => bail!("MINIME_MAIL_PROVIDER must be file or http, not {other:?}"),
+            };
+
+        let jwt_secret = match get("MINIME_JWT_SECRET") {
+            Some(secret) => SecretString::from(secret),
+            None if env == Env::Development => {
+                tracing::warn!("MINIME_JWT_SECRET is not set: using a random one, so access tokens end with this process");
+                SecretString::from(crate::auth::tokens::random_token(DEV_JWT_SECRET_LEN))
+            }
+            None => SecretString::from(String::new()),
+        };
+
+        let config = Config {
+            env,
+            listen: get("MINIME_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url,
+            app_database_url,
+            db_pool_size: parse("MINIME_DB_POOL_SIZE", "8")? as usize,
+            db_statement_timeout: Duration::from_millis(parse(
+                "MINIME_DB_STATEMENT_TIMEOUT_MS",
+                "5000",
+            )?),
+            workers: get("MINIME_WORKERS")
+                .map_or(Ok(cores), |v| v.parse().context("MINIME_WORKERS"))?,
+            app_url: get("MINIME_APP_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+                .parse()
+                .context("MINIME_APP_URL")?,
+            mail_from: get("MINIME_MAIL_FROM")
+                .unwrap_or_else(|| "minime <no-reply@minime.localhost>".into()),
+            mail,
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(parse("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?),
+            session_ttl: Duration::from_secs(parse("MINIME_SESSION_TTL_DAYS", "30")? * 86_400),
+            cookie_secure: match get("MINIME_COOKIE_SECURE").as_deref() {
+                None => env == Env::Production,
+                Some(v) => parse_bool("MINIME_COOKIE_SECURE", v)?,
+            },
+            trust_proxy_headers: get("MINIME_TRUST_PROXY_HEADERS")
+                .map_or(Ok(false), |v| parse_bool("MINIME_TRUST_PROXY_HEADERS", &v))?,
+            max_body_bytes: parse("MINIME_MAX_BODY_BYTES", "65536")? as usize,
+            password_hash_concurrency: get("MINIME_PASSWORD_HASH_CONCURRENCY")
+                .map_or(Ok(cores), |v| {
+                    v.parse().context("MINIME_PASSWORD_HASH_CONCURRENCY")
+                })?,
+            rate_limits: RateLimits {
+                signup: limit("MINIME_RATE_LIMIT_SIGNUP", "30/300")?,
+                signin: limit("MINIME_RATE_LIMIT_SIGNIN", "30/300")?,
+                refresh: limit("MINIME_RATE_LIMIT_REFRESH", "150/300")?,
+                token_check: limit("MINIME_RATE_LIMIT_TOKEN_CHECK", "30/300")?,
+                mail_per_ip: limit("MINIME_RATE_LIMIT_MAIL_PER_IP", "10/3600")?,
+                mail_per_address: limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
+            },
+            lockout: Lockout {
+                threshold: parse("MINIME_LOCKOUT_THRESHOLD", "5")? as u32,
+                base: Duration::from_secs(parse("MINIME_LOCKOUT_BASE_SECONDS", "60")?),
+                max: Duration::from_secs(parse("MINIME_LOCKOUT_MAX_SECONDS", "86400")?),
+            },
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that would be unsafe in production, all problems at once.
+    fn check(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        if self.db_pool_size == 0 || self.workers == 0 || self.password_hash_concurrency == 0 {
+            problems.push("MINIME_DB_POOL_SIZE, MINIME_WORKERS and MINIME_PASSWORD_HASH_CONCURRENCY must be above zero".to_owned());
+        }
+        if self.max_body_bytes < 1024 {
+            problems.push("MINIME_MAX_BODY_BYTES must be at least 1024".to_owned());
+        }
+        if self.env == Env::Production {
+            if self.jwt_secret.expose_secret().len() < 32 {
+                problems.push(
+                    "MINIME_JWT_SECRET must be set to at least 32 characters in production"
+                        .to_owned(),
+                );
+            }
+            if !self.cookie_secure {
+                problems.push("MINIME_COOKIE_SECURE cannot be false in production".to_owned());
+            }
+            if self.app_url.scheme() != "https" {
+                problems.push("MINIME_APP_URL must be an https:// URL in production".to_owned());
+            }
+            if self.access_token_ttl > Duration::from_secs(3600) {
+                problems.push(
+                    "MINIME_ACCESS_TOKEN_TTL_SECONDS must be at most 3600 in production".to_owned(),
+                );
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!("refusing to start:\n  - {}", problems.join("\n  - "))
+        }
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => bail!("{key} must be true or false"),
+    }
+}
+
+/// The server logs in as `minime_app` on the same host and database as `DATABASE_URL`.
+fn derive_app_url(database_url: &str, password: Option<&str>) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(database_url).context("DATABASE_URL is not a postgres:// URL")?;
+    url.set_username("minime_app")
+        .map_err(|()| anyhow!("DATABASE_URL has no host"))?;
+    url.set_password(password)
+        .map_err(|()| anyhow!("DATABASE_URL has no host"))?;
+    Ok(url.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn development_defaults_are_usable() {
+        let config = Config::from_vars(&vars(&[(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/minime",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.app_database_url,
+            "postgres://minime_app@127.0.0.1:5432/minime"
+        );
+        assert_eq!(
+            config.rate_limits.signin,
+            Limit {
+                max: 30,
+                window: Duration::from_secs(300)
+            }
+        );
+        assert!(!config.cookie_secure);
+    }
+
+    #[test]
+    fn production_refuses_weak_settings() {
+        let err = Config::from_vars(&vars(&[
+            ("DATABASE_URL", "postgres://postgres@db/minime"),
+            ("MINIME_ENV", "production"),
+            ("MINIME_JWT_SECRET", "short"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MINIME_JWT_SECRET"), "{err}");
+        assert!(err.contains("MINIME_APP_URL"), "{err}");
+    }
+
+    #[test]
+    fn production_accepts_strong_settings() {
+        Config::from_vars(&vars(&[
+            ("DATABASE_URL", "postgres://postgres@db/minime"),
+            ("MINIME_ENV", "production"),
+            ("MINIME_JWT_SECRET", "0123456789abcdef0123456789abcdef0123"),
+            ("MINIME_APP_URL", "https://minime.example"),
+        ]))
+        .unwrap();
+    }
+
+    #[test]
+    fn limits_parse_and_reject_nonsense() {
+        assert_eq!(
+            Limit::parse("3/2").unwrap(),
+            Limit {
+                max: 3,
+                window: Duration::from_secs(2)
+            }
+        );
+        assert!(Limit::parse("0/2").is_err());
+        assert!(Limit::parse("abc").is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! A JSON body extractor whose errors name the offending field (via serde_path_to_error)
+//! and render as problem+json.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{dev::Payload, error::PayloadError, http::header, web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::problem::{ApiError, ProblemKind};
+
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// `application/json` and every `application/*+json` (e.g. merge-patch+json).
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = if path == "." {
+                    missing_field(&message).unwrap_or("body").to_owned()
+                } else {
+                    path
+                };
+                ApiError::field(&field, message)
+            }
+            _ => ApiError::new(
+                ProblemKind::MalformedJson,
+                strip_position(&inner.to_string()),
+            ),
+        }
+    })?;
+    de.end().map_err(|err| {
+        ApiError::new(ProblemKind::MalformedJson, strip_position(&err.to_string()))
+    })?;
+    Ok(value)
+}
+
+fn strip_position(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    ProblemKind::UnsupportedMediaType,
+                    "Send the body with Content-Type: application/json",
+                ));
+            }
+            let bytes = bytes
+                .await
+                .map_err(|err| match err.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => payload_too_large(),
+                    _ => match err.as_response_error().status_code().as_u16() {
+                        413 => payload_too_large(),
+                        _ => ApiError::new(
+                            ProblemKind::BadRequest,
+                            "The request body could not be read",
+                        ),
+                    },
+                })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+fn payload_too_large() -> ApiError {
+    ApiError::new(
+        ProblemKind::PayloadTooLarge,
+        "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        nested: Option<Nested>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Nested {
+        n: u8,
+    }
+
+    #[test]
+    fn names_the_field() {
+        let err = parse::<Body>(br#"{"email": 3}"#).unwrap_err();
+        assert_eq!(err.kind, ProblemKind::Validation);
+        assert_eq!(err.errors[0].field, "email");
+        let err = parse::<Body>(br#"{"email": "a", "nested": {"n": 300}}"#).unwrap_err();
+        assert_eq!(err.errors[0].field, "nested.n");
+        let err = parse::<Body>(br#"{}"#).unwrap_err();
+        assert_eq!(err.errors[0].field, "email");
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert_eq!(
+            parse::<Body>(br#"{"email": "#).unwrap_err().kind,
+            ProblemKind::MalformedJson
+        );
+        assert_eq!(
+            parse::<Body>(br#"{"email": "a"} x"#).unwrap_err().kind,
+            ProblemKind::MalformedJson
+        );
+    }
+}

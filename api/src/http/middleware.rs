@@ -1,0 +1,51 @@
+//! Every response gets `X-Request-Id`; every error response becomes problem+json carrying it.
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderValue},
+    Error, HttpMessage,
+};
+use tracing_actix_web::RequestId;
+
+use super::problem::ApiError;
+
+pub async fn problem_details(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let res = next.call(req).await?;
+    let mut res = if let Some(api_error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+    {
+        if let Some(source) = &api_error.source {
+            if api_error.kind.status().is_server_error() {
+                tracing::error!(error = %format!("{source:#}"), problem = api_error.kind.type_path(), "request failed");
+            }
+        }
+        let rendered = api_error.render(request_id.clone());
+        res.into_response(rendered)
+    } else if is_bare_error(&res) {
+        let rendered = ApiError::from_status(res.status()).render(request_id.clone());
+        res.into_response(rendered)
+    } else {
+        res.map_into_boxed_body()
+    };
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+fn is_bare_error<B>(res: &ServiceResponse<B>) -> bool {
+    let status = res.status();
+    let problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    (status.is_client_error() || status.is_server_error()) && !problem
+}

@@ -1,0 +1,300 @@
+//! RFC 9457 problem details: the one error type every handler and extractor returns.
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, ResponseError,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Each kind has a stable `type` path that clients may switch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    Validation,
+    MalformedJson,
+    BadRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    Unauthorized,
+    InvalidCredentials,
+    EmailNotVerified,
+    InsufficientScope,
+    Csrf,
+    InvalidToken,
+    NotFound,
+    MethodNotAllowed,
+    PreconditionFailed,
+    RateLimited,
+    AccountLocked,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemKind {
+    pub fn type_path(self) -> &'static str {
+        match self {
+            Self::Validation => "/problems/validation",
+            Self::MalformedJson => "/problems/malformed-json",
+            Self::BadRequest => "/problems/bad-request",
+            Self::UnsupportedMediaType => "/problems/unsupported-media-type",
+            Self::PayloadTooLarge => "/problems/payload-too-large",
+            Self::Unauthorized => "/problems/unauthorized",
+            Self::InvalidCredentials => "/problems/invalid-credentials",
+            Self::EmailNotVerified => "/problems/email-not-verified",
+            Self::InsufficientScope => "/problems/insufficient-scope",
+            Self::Csrf => "/problems/csrf",
+            Self::InvalidToken => "/problems/invalid-token",
+            Self::NotFound => "/problems/not-found",
+            Self::MethodNotAllowed => "/problems/method-not-allowed",
+            Self::PreconditionFailed => "/problems/precondition-failed",
+            Self::RateLimited => "/problems/rate-limited",
+            Self::AccountLocked => "/problems/account-locked",
+            Self::Unavailable => "/problems/unavailable",
+            Self::Internal => "/problems/internal",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Validation => "The request has invalid fields",
+            Self::MalformedJson => "The request body is not valid JSON",
+            Self::BadRequest => "The request is not valid",
+            Self::UnsupportedMediaType => "The request body must be JSON",
+            Self::PayloadTooLarge => "The request body is too large",
+            Self::Unauthorized => "Authentication is required",
+            Self::InvalidCredentials => "The email or password is wrong",
+            Self::EmailNotVerified => "The email address is not verified yet",
+            Self::InsufficientScope => "The credentials do not allow this operation",
+            Self::Csrf => "The CSRF token is missing or wrong",
+            Self::InvalidToken => "The token is invalid, used or expired",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::PreconditionFailed => "The resource has changed",
+            Self::RateLimited => "Too many requests",
+            Self::AccountLocked => "Too many failed sign-ins",
+            Self::Unavailable => "The service is temporarily unavailable",
+            Self::Internal => "Internal server error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MalformedJson | Self::BadRequest | Self::InvalidToken => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::EmailNotVerified | Self::InsufficientScope | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::RateLimited | Self::AccountLocked => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn from_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::Unauthorized,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            412 => Self::PreconditionFailed,
+            422 => Self::Validation,
+            429 => Self::RateLimited,
+            503 => Self::Unavailable,
+            400..=499 => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// One invalid field: `field` is a dotted path into the request body or the query name.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    #[schema(example = "password")]
+    pub field: String,
+    #[schema(example = "is too weak: add more words or characters")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation")]
+    pub kind: &'static str,
+    #[schema(example = "The request has invalid fields")]
+    pub title: &'static str,
+    #[schema(example = 422)]
+    pub status: u16,
+    #[schema(example = "1 field is invalid")]
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub kind: ProblemKind,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub retry_after: Option<u64>,
+    pub allow: Option<String>,
+    /// Logged, never sent.
+    pub source: Option<anyhow::Error>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            allow: None,
+            source: None,
+        }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => format!("{}: {}", errors[0].field, errors[0].message),
+            n => format!("{n} fields are invalid"),
+        };
+        Self {
+            errors,
+            ..Self::new(ProblemKind::Validation, detail)
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            ProblemKind::NotFound,
+            "No such resource, or it is not yours",
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(ProblemKind::Unauthorized, detail)
+    }
+
+    pub fn too_many(kind: ProblemKind, retry_after_secs: u64) -> Self {
+        let retry = retry_after_secs.max(1);
+        Self {
+            retry_after: Some(retry),
+            ..Self::new(kind, format!("Try again in {retry} s"))
+        }
+    }
+
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(ProblemKind::Internal, "Something went wrong on our side")
+        }
+    }
+
+    pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            retry_after: Some(1),
+            ..Self::new(
+                ProblemKind::Unavailable,
+                "The database is not reachable right now",
+            )
+        }
+    }
+
+    /// Any error status without a problem body of its own (e.g. from actix internals).
+    pub fn from_status(status: StatusCode) -> Self {
+        let kind = ProblemKind::from_status(status);
+        Self::new(kind, kind.title())
+    }
+
+    pub fn problem(&self, request_id: Option<String>) -> Problem {
+        Problem {
+            kind: self.kind.type_path(),
+            title: self.kind.title(),
+            status: self.kind.status().as_u16(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+            request_id,
+        }
+    }
+
+    pub fn render(&self, request_id: Option<String>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.kind.status());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        if self.kind == ProblemKind::Unauthorized {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.body(serde_json::to_vec(&self.problem(request_id)).unwrap_or_default())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.type_path(), self.detail)?;
+        if let Some(source) = &self.source {
+            write!(f, " ({source:#})")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render(None)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => Self::not_found(),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::unavailable(error)
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("statement timeout")
+                    || info.message().contains("terminating connection") =>
+            {
+                Self::unavailable(anyhow::anyhow!("{}", info.message()))
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> for ApiError {
+    fn from(
+        error: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>,
+    ) -> Self {
+        Self::unavailable(anyhow::anyhow!("database pool: {error}"))
+    }
+}

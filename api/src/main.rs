@@ -1,0 +1,53 @@
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use minime_api::{config::Config, db, openapi, server, telemetry};
+
+#[derive(Parser)]
+#[command(name = "minime", version, about = "The minime API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (configuration from MINIME_* variables; see README).
+    Serve,
+    /// Apply pending migrations with DATABASE_URL (a superuser login); creates the roles.
+    Migrate,
+    /// Print the OpenAPI document, or write it to --out.
+    Openapi {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve => {
+            let config = Config::from_env()?;
+            telemetry::init(config.env);
+            let running = server::start(config).await?;
+            running.server.await?;
+        }
+        Command::Migrate => {
+            telemetry::init(minime_api::config::Env::Development);
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            let password = std::env::var("MINIME_DB_APP_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let applied = db::migrate::run(&url, password).await?;
+            println!("{} migration(s) applied", applied.len());
+        }
+        Command::Openapi { out } => {
+            let json = openapi::document().to_pretty_json()? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{json}"),
+            }
+        }
+    }
+    Ok(())
+}

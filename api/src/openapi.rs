@@ -1,0 +1,224 @@
+//! The OpenAPI document: collected from the handlers' annotations, then completed with the
+//! problem responses every operation can give.
+
+use actix_web::App;
+use serde_json::json;
+use utoipa::{
+    openapi::{
+        path::Operation,
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, Ref, RefOr, Response, ResponseBuilder,
+    },
+    Modify, OpenApi,
+};
+use utoipa_actix_web::AppExt;
+
+use crate::http::problem::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "minime API",
+        description = "The self-hostable backend of a personal life OS. Errors are RFC 9457 problem documents; \
+                       lists are cursor-paginated; PATCH is JSON merge patch.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Accounts, sessions and access tokens"),
+        (name = "account", description = "The signed-in user's profile"),
+        (name = "workspaces", description = "Personal and shared workspaces"),
+        (name = "health", description = "Liveness and readiness"),
+    ),
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token from /v1/auth/signin, or a personal access token (mm_pat_...)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "minime_access",
+                "Browser sessions (sign in with mode=cookie). Unsafe methods also need X-CSRF-Token.",
+            ))),
+        );
+    }
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(crate::health::healthz)
+        .service(crate::health::readyz)
+        .service(
+            utoipa_actix_web::scope("/v1")
+                .configure(crate::auth::configure)
+                .configure(crate::account::configure)
+                .configure(crate::workspaces::configure),
+        );
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_problems(op);
+        }
+    }
+    doc
+}
+
+/// Methods per path, for 405 answers.
+pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<actix_web::http::Method>)> {
+    use actix_web::http::Method;
+    doc.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                (item.get.is_some(), Method::GET),
+                (item.post.is_some(), Method::POST),
+                (item.put.is_some(), Method::PUT),
+                (item.patch.is_some(), Method::PATCH),
+                (item.delete.is_some(), Method::DELETE),
+            ]
+            .into_iter()
+            .filter_map(|(present, m)| present.then_some(m))
+            .collect();
+            (path.clone(), methods)
+        })
+        .collect()
+}
+
+fn problem(description: &str, example: serde_json::Value) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .example(Some(example))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn example(kind: &str, title: &str, status: u16, detail: &str) -> serde_json::Value {
+    json!({"type": kind, "title": title, "status": status, "detail": detail, "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"})
+}
+
+fn add_problems(op: &mut Operation) {
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str, response: RefOr<Response>| {
+        responses.entry(status.to_owned()).or_insert(response);
+    };
+    if op.request_body.is_some() {
+        add(
+            "400",
+            problem(
+                "Malformed JSON (`/problems/malformed-json`)",
+                example(
+                    "/problems/malformed-json",
+                    "The request body is not valid JSON",
+                    400,
+                    "EOF while parsing an object",
+                ),
+            ),
+        );
+        add(
+            "413",
+            problem(
+                "Body over the size limit (`/problems/payload-too-large`)",
+                example(
+                    "/problems/payload-too-large",
+                    "The request body is too large",
+                    413,
+                    "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                ),
+            ),
+        );
+        add(
+            "415",
+            problem(
+                "Body is not JSON (`/problems/unsupported-media-type`)",
+                example(
+                    "/problems/unsupported-media-type",
+                    "The request body must be JSON",
+                    415,
+                    "Send the body with Content-Type: application/json",
+                ),
+            ),
+        );
+    }
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    if op.request_body.is_some() || has_params {
+        let mut validation = example(
+            "/problems/validation",
+            "The request has invalid fields",
+            422,
+            "email: is not an email address",
+        );
+        validation["errors"] = json!([{"field": "email", "message": "is not an email address"}]);
+        add(
+            "422",
+            problem(
+                "Invalid fields (`/problems/validation`), each named in `errors`",
+                validation,
+            ),
+        );
+    }
+    if op.security.is_some() {
+        add(
+            "401",
+            problem(
+                "Missing, invalid or expired credentials (`/problems/unauthorized`)",
+                example(
+                    "/problems/unauthorized",
+                    "Authentication is required",
+                    401,
+                    "This session has ended; sign in again",
+                ),
+            ),
+        );
+    }
+    add("500", problem("Unexpected failure (`/problems/internal`); details are in the server log under `request_id`", example("/problems/internal", "Internal server error", 500, "Something went wrong on our side")));
+    add(
+        "503",
+        problem(
+            "Database unreachable (`/problems/unavailable`); retry after `Retry-After`",
+            example(
+                "/problems/unavailable",
+                "The service is temporarily unavailable",
+                503,
+                "The database is not reachable right now",
+            ),
+        ),
+    );
+}

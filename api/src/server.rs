@@ -1,0 +1,129 @@
+//! Builds the application and starts the HTTP server.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
+use anyhow::{bail, Context};
+use diesel::{sql_types::Bool, QueryableByName};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::{
+    auth,
+    config::Config,
+    db::Db,
+    http::{self, RouteTable},
+    openapi, outbox,
+    state::AppState,
+};
+
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub server: actix_web::dev::Server,
+    pub state: AppState,
+}
+
+#[derive(QueryableByName)]
+struct RoleFlags {
+    #[diesel(sql_type = Bool)]
+    privileged: bool,
+}
+
+/// The server must not be able to bypass row-level security.
+async fn check_role(db: &Db) -> anyhow::Result<()> {
+    let flags = db
+        .tx(|conn| {
+            async move {
+                Ok(diesel::sql_query(
+                    "SELECT rolsuper OR rolbypassrls AS privileged FROM pg_roles WHERE rolname = current_user",
+                )
+                .get_result::<RoleFlags>(conn)
+                .await?)
+            }
+            .scope_boxed()
+        })
+        .await;
+    match flags {
+        Ok(RoleFlags { privileged: true }) => {
+            bail!("the server's database login can bypass row-level security; use the minime_app role (see README)")
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == http::ProblemKind::Unavailable => {
+            tracing::warn!(error = %e, "database not reachable yet; /readyz will say when it is");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}"))
+            .context("checking the database role (did you run minime migrate?)"),
+    }
+}
+
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let config = Arc::new(config);
+    let db = Db::connect(
+        &config.app_database_url,
+        config.db_pool_size,
+        config.db_statement_timeout,
+    )?;
+    check_role(&db).await?;
+
+    let doc = openapi::document();
+    let routes = web::Data::new(RouteTable::new(openapi::methods(&doc)));
+    let doc_json = web::Data::new(
+        doc.to_pretty_json()
+            .context("serialising the OpenAPI document")?,
+    );
+
+    let state = AppState {
+        hasher: auth::password::Hasher::new(config.password_hash_concurrency),
+        jwt: auth::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
+        csrf: auth::csrf::CsrfKey::derive(&config.jwt_secret),
+        outbox: outbox::Notifier::default(),
+        db: db.clone(),
+        config: config.clone(),
+    };
+    outbox::spawn(&config, db, state.outbox.clone())?;
+
+    let listener =
+        TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let data = web::Data::new(state.clone());
+    let max_body = config.max_body_bytes;
+    let server = HttpServer::new(move || {
+        let doc = doc.clone();
+        App::new()
+            .app_data(data.clone())
+            .app_data(routes.clone())
+            .app_data(doc_json.clone())
+            .configure(|cfg| http::configure_extractors(cfg, max_body))
+            .wrap(from_fn(http::middleware::problem_details))
+            .wrap(TracingLogger::default())
+            .into_utoipa_app()
+            .configure(openapi::routes)
+            .into_app()
+            .route("/openapi.json", web::get().to(openapi_json))
+            .service(Scalar::with_url("/docs", doc))
+            .default_service(web::to(http::fallback))
+    })
+    .workers(config.workers)
+    // A client that sends its head or body too slowly is cut off instead of holding a slot.
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(5))
+    .keep_alive(Duration::from_secs(30))
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    tracing::info!(%addr, "minime listening");
+    Ok(Running {
+        addr,
+        server,
+        state,
+    })
+}
+
+async fn openapi_json(doc: web::Data<String>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.get_ref().clone())
+}

@@ -1,0 +1,13 @@
+use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::config::Env;
+
+/// JSON lines in production, readable lines in development; `RUST_LOG` overrides the level.
+pub fn init(env: Env) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    let _ = match env {
+        Env::Production => builder.json().try_init(),
+        Env::Development => builder.compact().try_init(),
+    };
+}

@@ -1,0 +1,135 @@
+//! Workspaces: every user has a personal one from sign-up; shared ones come with Pro and Max.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Access, Auth},
+    db::{
+        act_as,
+        schema::app::{workspace_members as members, workspaces},
+        Conn,
+    },
+    http::{
+        pagination::{Cursor, Page, PageParams},
+        ApiResult,
+    },
+    state::State,
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_workspaces);
+}
+
+/// Creates the user's personal workspace; the transaction acts as that user, so the
+/// row-level security policies check the insert like any other.
+pub async fn create_personal(conn: &mut Conn, user_id: Uuid) -> ApiResult<Uuid> {
+    act_as(conn, user_id).await?;
+    let id = Uuid::now_v7();
+    diesel::insert_into(workspaces::table)
+        .values((
+            workspaces::id.eq(id),
+            workspaces::name.eq("Personal"),
+            workspaces::kind.eq("personal"),
+            workspaces::owner_id.eq(user_id),
+            workspaces::created_by.eq(user_id),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(members::table)
+        .values((
+            members::workspace_id.eq(id),
+            members::user_id.eq(user_id),
+            members::role.eq("owner"),
+            members::created_by.eq(user_id),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Workspace {
+    pub id: Uuid,
+    #[schema(example = "Personal")]
+    pub name: String,
+    /// `personal` or `shared`.
+    #[schema(example = "personal")]
+    pub kind: String,
+    /// The caller's role: `owner` or `member`.
+    #[schema(example = "owner")]
+    pub role: String,
+    pub owner_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Workspaces the caller belongs to, newest first.
+#[utoipa::path(
+    tag = "workspaces",
+    params(PageParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The caller's workspaces", body = Page<Workspace>)),
+)]
+#[get("/workspaces")]
+pub async fn list_workspaces(
+    state: State,
+    auth: Auth,
+    page: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?;
+    let page = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                let mut query = workspaces::table
+                    .inner_join(members::table)
+                    .filter(members::user_id.eq(me.user_id))
+                    .order((workspaces::created_at.desc(), workspaces::id.desc()))
+                    .limit(limit + 1)
+                    .into_boxed();
+                if let Some(c) = cursor {
+                    query = query.filter(
+                        workspaces::created_at
+                            .lt(c.created_at)
+                            .or(workspaces::created_at
+                                .eq(c.created_at)
+                                .and(workspaces::id.lt(c.id))),
+                    );
+                }
+                let rows: Vec<(Uuid, String, String, String, Uuid, DateTime<Utc>)> = query
+                    .select((
+                        workspaces::id,
+                        workspaces::name,
+                        workspaces::kind,
+                        members::role,
+                        workspaces::owner_id,
+                        workspaces::created_at,
+                    ))
+                    .load(conn)
+                    .await?;
+                let items = rows
+                    .into_iter()
+                    .map(|(id, name, kind, role, owner_id, created_at)| Workspace {
+                        id,
+                        name,
+                        kind,
+                        role,
+                        owner_id,
+                        created_at,
+                    })
+                    .collect();
+                Ok(Page::from_rows(items, limit, |w: &Workspace| Cursor {
+                    created_at: w.created_at,
+                    id: w.id,
+                }))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,2 @@
+DROP TABLE ops.rate_limits;
+DROP TABLE ops.outbox;
