@@ -64,10 +64,14 @@ pub async fn check_lockout(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> 
         .await
         .optional()?;
     match locked_until.flatten() {
-        Some(until) if until > Utc::now() => Err(ApiError::too_many(
-            ProblemKind::AccountLocked,
-            (until - Utc::now()).num_seconds().max(1) as u64,
-        )),
+        Some(until) if until > Utc::now() => {
+            // Rounded up: a client that waits Retry-After seconds must find the lock gone.
+            let millis = (until - Utc::now()).num_milliseconds();
+            Err(ApiError::too_many(
+                ProblemKind::AccountLocked,
+                ((millis + 999) / 1000) as u64,
+            ))
+        }
         _ => Ok(()),
     }
 }

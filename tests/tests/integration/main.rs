@@ -1,1 +1,10 @@
+//! Black-box tests over HTTP against a real PostgreSQL.
 
+mod auth_flows;
+mod bad_input;
+mod cookies;
+mod helpers;
+mod limits;
+mod mail_http;
+mod openapi;
+mod rls;

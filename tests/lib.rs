@@ -1,0 +1,1 @@
+//! Black-box tests of minime live in tests/integration.

@@ -1,0 +1,382 @@
+//! A real server on a loopback port, over its own database cloned from a migrated template.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+use tokio_postgres::{Client, NoTls};
+
+pub const PASSWORD: &str = "tangerine-Orbit-4417-lamp";
+pub const JWT_SECRET: &str = "test-secret-for-minime-integration-tests-0123456789";
+
+/// FNV-1a: stable across runs and machines, unlike `DefaultHasher`.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn admin_url() -> String {
+    std::env::var("MINIME_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .expect("set MINIME_TEST_DATABASE_URL (a superuser login), or run scripts/test")
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let mut url = url::Url::parse(url).expect("database URL");
+    url.set_path(&format!("/{db}"));
+    url.into()
+}
+
+fn as_app(url: &str) -> String {
+    let mut url = url::Url::parse(url).expect("database URL");
+    url.set_username("minime_app").unwrap();
+    url.set_password(None).unwrap();
+    url.into()
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+fn migrations_fingerprint() -> u64 {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flat_map(|d| {
+            std::fs::read_dir(d.unwrap().path())
+                .unwrap()
+                .map(|f| f.unwrap().path())
+        })
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for f in files {
+        all.extend(f.to_string_lossy().bytes());
+        all.extend(std::fs::read(f).unwrap());
+    }
+    fingerprint(&all)
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The migrated template, made once per migration set; test databases of dead processes are
+/// dropped on the way.
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let admin = connect(&admin_url()).await;
+            admin
+                .execute("SELECT pg_advisory_lock(4242)", &[])
+                .await
+                .unwrap();
+            let name = format!("minime_tpl_{:016x}", migrations_fingerprint());
+            let rows = admin
+                .query(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'minime_t%'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let existing: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            for db in &existing {
+                let dead = match db
+                    .strip_prefix("minime_t_")
+                    .and_then(|rest| rest.split('_').next())
+                {
+                    Some(pid) => !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                    None => db.starts_with("minime_tpl_") && *db != name,
+                };
+                if dead {
+                    let _ = admin
+                        .execute(&format!("DROP DATABASE IF EXISTS \"{db}\""), &[])
+                        .await;
+                }
+            }
+            if !existing.contains(&name) {
+                let building = format!("{name}_building");
+                let _ = admin
+                    .execute(&format!("DROP DATABASE IF EXISTS \"{building}\""), &[])
+                    .await;
+                admin
+                    .execute(&format!("CREATE DATABASE \"{building}\""), &[])
+                    .await
+                    .unwrap();
+                minime_api::db::migrate::run(&with_db(&admin_url(), &building), None)
+                    .await
+                    .unwrap();
+                admin
+                    .execute(
+                        &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+                        &[],
+                    )
+                    .await
+                    .unwrap();
+            }
+            admin
+                .execute("SELECT pg_advisory_unlock(4242)", &[])
+                .await
+                .unwrap();
+            name
+        })
+        .await
+        .clone()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin_url: String,
+    pub app_db_url: String,
+    pub mail_dir: tempfile::TempDir,
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub session_id: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// `overrides` are extra MINIME_* variables for this server.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let template = template().await;
+        let db = format!(
+            "minime_t_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = connect(&admin_url()).await;
+        // A template may be briefly busy while another test clones it.
+        let mut tries = 0;
+        loop {
+            match admin
+                .execute(
+                    &format!("CREATE DATABASE \"{db}\" TEMPLATE \"{template}\""),
+                    &[],
+                )
+                .await
+            {
+                Ok(_) => break,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("creating {db}: {e}"),
+            }
+        }
+        let admin_url = with_db(&admin_url(), &db);
+        let mail_dir = tempfile::tempdir().unwrap();
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", admin_url.as_str()),
+            ("MINIME_LISTEN", "127.0.0.1:0"),
+            ("MINIME_WORKERS", "1"),
+            ("MINIME_DB_POOL_SIZE", "4"),
+            ("MINIME_JWT_SECRET", JWT_SECRET),
+            ("MINIME_MAIL_DIR", mail_dir.path().to_str().unwrap()),
+            ("MINIME_PASSWORD_HASH_CONCURRENCY", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in overrides {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = minime_api::config::Config::from_vars(&vars).unwrap();
+        let running = minime_api::server::start(config).await.unwrap();
+        let base = format!("http://{}", running.addr);
+        tokio::spawn(running.server);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            client,
+            app_db_url: as_app(&admin_url),
+            admin_url,
+            mail_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin(&self) -> Client {
+        connect(&self.admin_url).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.admin().await.query_one(sql, &[]).await.unwrap().get(0)
+    }
+
+    /// Waits for the next mail to `to` whose subject contains `subject`, and returns its body.
+    pub async fn mail(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            if let Some(body) = self.find_mail(to, subject) {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} about {subject:?}");
+    }
+
+    pub fn find_mail(&self, to: &str, subject: &str) -> Option<String> {
+        let mut found = None;
+        for entry in std::fs::read_dir(self.mail_dir.path()).ok()? {
+            let path = entry.ok()?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).ok()?;
+            if text.contains(&format!("To: {to}")) && text.contains(subject) {
+                found = Some((path.clone(), text));
+            }
+        }
+        // Consumed, so that the next call waits for a new message.
+        found.map(|(path, text)| {
+            std::fs::remove_file(path).unwrap();
+            text
+        })
+    }
+
+    pub async fn mail_token(&self, to: &str, subject: &str) -> String {
+        token_in(&self.mail(to, subject).await)
+    }
+
+    pub async fn signup(&self, email: &str) -> Response {
+        self.post(
+            "/v1/auth/signup",
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+    }
+
+    /// Signs up, verifies through the mailed link and signs in.
+    pub async fn user(&self, email: &str) -> Tokens {
+        assert_eq!(self.signup(email).await.status(), StatusCode::ACCEPTED);
+        let token = self.mail_token(email, "Confirm your email").await;
+        let res = self
+            .post("/v1/auth/verify-email", json!({"token": token}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        self.signin(email, PASSWORD).await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Tokens {
+        let res = self
+            .post(
+                "/v1/auth/signin",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+        tokens(res.json().await.unwrap())
+    }
+}
+
+pub fn tokens(body: Value) -> Tokens {
+    Tokens {
+        access: body["access_token"].as_str().unwrap().to_owned(),
+        refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        session_id: body["session_id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Undoes quoted-printable (RFC 2045), which mail uses for lines over 76 characters.
+fn unquote(mail: &str) -> String {
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            joined
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+        ) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+pub fn token_in(mail: &str) -> String {
+    let mail = unquote(mail);
+    let start = mail.find("token=").expect("a token= link") + "token=".len();
+    mail[start..]
+        .split(|c: char| c.is_whitespace() || c == '&')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Asserts a problem+json answer and returns it.
+pub async fn problem(res: Response, status: u16, kind: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], kind, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    assert_eq!(
+        body["request_id"].as_str(),
+        header_id.as_deref(),
+        "request_id matches X-Request-Id"
+    );
+    body
+}

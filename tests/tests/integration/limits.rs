@@ -1,0 +1,150 @@
+//! Rate limits and the sign-in lockout trip, say when to come back, and recover.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{problem, TestApp, PASSWORD};
+
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signin_rate_limit_trips_and_recovers() {
+    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_SIGNIN", "3/2")]).await;
+    app.user("ada@example.com").await; // one sign-in spent
+    for _ in 0..2 {
+        let res = app
+            .post(
+                "/v1/auth/signin",
+                json!({"email": "ada@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let res = app
+        .post(
+            "/v1/auth/signin",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let wait = retry_after(&res);
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    problem(res, 429, "/problems/rate-limited").await;
+    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(200)).await;
+    app.signin("ada@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn failed_signins_lock_the_address_with_growing_waits() {
+    let app = TestApp::spawn_with(&[
+        ("MINIME_LOCKOUT_THRESHOLD", "3"),
+        ("MINIME_LOCKOUT_BASE_SECONDS", "1"),
+    ])
+    .await;
+    app.user("ada@example.com").await;
+    let attempt = |password: &'static str| {
+        app.post(
+            "/v1/auth/signin",
+            json!({"email": "ada@example.com", "password": password}),
+        )
+    };
+    for _ in 0..3 {
+        problem(
+            attempt("wrong-password-1").await,
+            401,
+            "/problems/invalid-credentials",
+        )
+        .await;
+    }
+    // Locked: even the right password is not checked.
+    let res = attempt(PASSWORD).await;
+    assert_eq!(retry_after(&res), 1);
+    problem(res, 429, "/problems/account-locked").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+
+    // One more failure doubles the lock.
+    problem(
+        attempt("wrong-password-1").await,
+        401,
+        "/problems/invalid-credentials",
+    )
+    .await;
+    let res = attempt(PASSWORD).await;
+    assert_eq!(retry_after(&res), 2);
+    problem(res, 429, "/problems/account-locked").await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+
+    app.signin("ada@example.com", PASSWORD).await;
+    // Success clears the count.
+    assert_eq!(
+        app.count("SELECT count(*) FROM auth.signin_failures").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn unknown_addresses_lock_out_too_so_lockouts_reveal_nothing() {
+    let app = TestApp::spawn_with(&[("MINIME_LOCKOUT_THRESHOLD", "2")]).await;
+    for _ in 0..2 {
+        let res = app
+            .post(
+                "/v1/auth/signin",
+                json!({"email": "ghost@example.com", "password": "whatever-1234"}),
+            )
+            .await;
+        problem(res, 401, "/problems/invalid-credentials").await;
+    }
+    let res = app
+        .post(
+            "/v1/auth/signin",
+            json!({"email": "ghost@example.com", "password": "whatever-1234"}),
+        )
+        .await;
+    problem(res, 429, "/problems/account-locked").await;
+}
+
+#[tokio::test]
+async fn mail_requests_are_limited_per_client_and_per_address() {
+    let app = TestApp::spawn_with(&[
+        ("MINIME_RATE_LIMIT_MAIL_PER_IP", "3/60"),
+        ("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "1/60"),
+    ])
+    .await;
+    app.user("ada@example.com").await;
+    for _ in 0..3 {
+        let res = app
+            .post(
+                "/v1/auth/password-reset",
+                json!({"email": "ada@example.com"}),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+    }
+    // The verification mail spent the address's budget of one: the resets were accepted
+    // (the answer reveals nothing) but no mail was queued.
+    let sent = app
+        .count("SELECT count(*) FROM ops.outbox WHERE kind = 'password_reset'")
+        .await;
+    assert_eq!(sent, 0);
+    let res = app
+        .post(
+            "/v1/auth/password-reset",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
+    assert!(retry_after(&res) > 0);
+    problem(res, 429, "/problems/rate-limited").await;
+    let res = app
+        .post(
+            "/v1/auth/signup",
+            json!({"email": "new@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 202, "sign-ups have their own budget");
+}
