@@ -117,7 +117,7 @@ impl Config {
         };
         let limit = |key: &str, default: &str| -> anyhow::Result<Limit> {
             Limit::parse(&get(key).unwrap_or_else(|| default.to_owned()))
-                .with_context(|| format!("{key}"))
+                .with_context(|| key.to_owned())
         };
 
         let env = match get("MINIME_ENV").as_deref() {

@@ -28,6 +28,15 @@ enum Credential {
     AccessToken { hash: Vec<u8> },
 }
 
+#[derive(Queryable)]
+struct PatRow {
+    id: Uuid,
+    user_id: Uuid,
+    scope: String,
+    last_used: Option<DateTime<Utc>>,
+    _user_set: String,
+}
+
 pub struct Auth {
     credential: Credential,
 }
@@ -164,7 +173,7 @@ impl Auth {
                 })
             }
             Credential::AccessToken { hash } => {
-                let found: Option<(Uuid, Uuid, String, Option<DateTime<Utc>>, String)> = pat::table
+                let found: Option<PatRow> = pat::table
                     .filter(pat::token_hash.eq(hash))
                     .filter(pat::revoked_at.is_null())
                     .filter(pat::expires_at.is_null().or(pat::expires_at.gt(now)))
@@ -178,7 +187,13 @@ impl Auth {
                     .first(conn)
                     .await
                     .optional()?;
-                let (id, user_id, scope, last_used, _) = found.ok_or_else(|| {
+                let PatRow {
+                    id,
+                    user_id,
+                    scope,
+                    last_used,
+                    ..
+                } = found.ok_or_else(|| {
                     ApiError::unauthorized("The access token is invalid, revoked or expired")
                 })?;
                 match (access, scope.as_str()) {

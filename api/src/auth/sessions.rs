@@ -34,6 +34,17 @@ pub struct Session {
     pub current: bool,
 }
 
+#[derive(Queryable)]
+struct SessionRow {
+    id: Uuid,
+    mode: String,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    created_at: DateTime<Utc>,
+    last_used_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
 /// The account's active sessions, newest first.
 #[utoipa::path(
     tag = "auth",
@@ -68,15 +79,7 @@ pub async fn list_sessions(
                                 .and(sessions::id.lt(c.id))),
                     );
                 }
-                let rows: Vec<(
-                    Uuid,
-                    String,
-                    Option<String>,
-                    Option<String>,
-                    DateTime<Utc>,
-                    DateTime<Utc>,
-                    DateTime<Utc>,
-                )> = query
+                let rows: Vec<SessionRow> = query
                     .select((
                         sessions::id,
                         sessions::mode,
@@ -91,7 +94,15 @@ pub async fn list_sessions(
                 let items = rows
                     .into_iter()
                     .map(
-                        |(id, mode, user_agent, ip, created_at, last_used_at, expires_at)| {
+                        |SessionRow {
+                             id,
+                             mode,
+                             user_agent,
+                             ip,
+                             created_at,
+                             last_used_at,
+                             expires_at,
+                         }| {
                             Session {
                                 current: Some(id) == me.session_id,
                                 id,

@@ -241,6 +241,15 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+#[derive(Queryable)]
+struct RefreshRow {
+    session_id: Uuid,
+    used_at: Option<chrono::DateTime<Utc>>,
+    user_id: Uuid,
+    mode: String,
+    live: bool,
+}
+
 enum RefreshOutcome {
     Rotated(Issued),
     Reused,
@@ -294,24 +303,30 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
         .db
         .tx(move |conn| {
             async move {
-                let found: Option<(Uuid, Option<chrono::DateTime<Utc>>, Uuid, String, bool)> =
-                    refresh_tokens::table
-                        .inner_join(sessions::table)
-                        .filter(refresh_tokens::token_hash.eq(&hash))
-                        .select((
-                            sessions::id,
-                            refresh_tokens::used_at,
-                            sessions::user_id,
-                            sessions::mode,
-                            sessions::revoked_at
-                                .is_null()
-                                .and(sessions::expires_at.gt(now)),
-                        ))
-                        .for_update()
-                        .first(conn)
-                        .await
-                        .optional()?;
-                let Some((session_id, used_at, user_id, mode, live)) = found else {
+                let found: Option<RefreshRow> = refresh_tokens::table
+                    .inner_join(sessions::table)
+                    .filter(refresh_tokens::token_hash.eq(&hash))
+                    .select((
+                        sessions::id,
+                        refresh_tokens::used_at,
+                        sessions::user_id,
+                        sessions::mode,
+                        sessions::revoked_at
+                            .is_null()
+                            .and(sessions::expires_at.gt(now)),
+                    ))
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some(RefreshRow {
+                    session_id,
+                    used_at,
+                    user_id,
+                    mode,
+                    live,
+                }) = found
+                else {
                     return Ok(RefreshOutcome::Ended);
                 };
                 if cookie_mode && !st.csrf.verify(session_id, &csrf) {

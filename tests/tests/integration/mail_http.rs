@@ -10,9 +10,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, PASSWORD};
 
+/// The Authorization header and JSON body of one request.
+type Received = (Option<String>, Value);
+
 #[derive(Clone, Default)]
 struct Fake {
-    received: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    received: Arc<Mutex<Vec<Received>>>,
     status: u16,
 }
 
