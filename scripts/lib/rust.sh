@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# Sourced by scripts/run and scripts/test: minime builds with Rust 1.85 or newer (Cargo.toml's
+# rust-version), so say how to get it before a build fails halfway.
+
+minime_require_rust() {
+    local version major minor
+    if ! command -v cargo >/dev/null 2>&1; then
+        printf '%s\n' "minime: cargo was not found. minime needs Rust >= 1.85: install it with rustup" \
+            "        (https://rustup.rs: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh)," \
+            "        open a new shell, then run this command again." >&2
+        return 1
+    fi
+    # "rustc 1.86.0 (05f9846f8 2025-03-31)"; anything unexpected is left for cargo to judge.
+    version=$(rustc --version 2>/dev/null | cut -d' ' -f2)
+    if [[ $version =~ ^([0-9]+)\.([0-9]+) ]]; then
+        major=${BASH_REMATCH[1]}
+        minor=${BASH_REMATCH[2]}
+        if ((major == 1 && minor < 85)); then
+            printf 'minime: Rust %s is too old: minime needs >= 1.85 (rustup update stable)\n' "$version" >&2
+            return 1
+        fi
+    fi
+}
