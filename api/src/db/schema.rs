@@ -113,8 +113,283 @@ pub mod app {
         }
     }
 
+    diesel::table! {
+        app.workspace_invites (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            token_hash -> Bytea,
+            email -> Nullable<Text>,
+            expires_at -> Timestamptz,
+            accepted_by -> Nullable<Uuid>,
+            accepted_at -> Nullable<Timestamptz>,
+            revoked_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.life_areas (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            name -> Text,
+            color -> Text,
+            position -> Int4,
+            archived -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.goals (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            why -> Nullable<Text>,
+            target_date -> Nullable<Date>,
+            status -> Text,
+            area_id -> Nullable<Uuid>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.milestones (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            goal_id -> Uuid,
+            title -> Text,
+            due_date -> Nullable<Date>,
+            completed_at -> Nullable<Timestamptz>,
+            position -> Int4,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.projects (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            notes -> Nullable<Text>,
+            status -> Text,
+            area_id -> Nullable<Uuid>,
+            goal_id -> Nullable<Uuid>,
+            target_date -> Nullable<Date>,
+            completed_at -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.tasks (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            notes -> Nullable<Text>,
+            status -> Text,
+            priority -> Int2,
+            energy -> Nullable<Text>,
+            estimate_minutes -> Nullable<Int4>,
+            due_date -> Nullable<Date>,
+            due_time -> Nullable<Time>,
+            due_time_zone -> Nullable<Text>,
+            scheduled_date -> Nullable<Date>,
+            parent_id -> Nullable<Uuid>,
+            project_id -> Nullable<Uuid>,
+            area_id -> Nullable<Uuid>,
+            goal_id -> Nullable<Uuid>,
+            position -> Int4,
+            labels -> Array<Text>,
+            recurrence -> Nullable<Text>,
+            reset_steps -> Bool,
+            completed_at -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.routines (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            rrule -> Text,
+            start_date -> Date,
+            time_of_day -> Nullable<Time>,
+            duration_minutes -> Nullable<Int4>,
+            steps -> Jsonb,
+            reset_steps -> Bool,
+            area_id -> Nullable<Uuid>,
+            ended_on -> Nullable<Date>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.routine_completions (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            routine_id -> Uuid,
+            occurrence_date -> Date,
+            outcome -> Text,
+            steps_done -> Jsonb,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.capture_items (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            text -> Text,
+            source -> Text,
+            status -> Text,
+            converted_task_id -> Nullable<Uuid>,
+            converted_project_id -> Nullable<Uuid>,
+            converted_at -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.reviews (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            kind -> Text,
+            period_start -> Date,
+            period_end -> Date,
+            answers -> Jsonb,
+            stats -> Jsonb,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.decisions (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            context -> Nullable<Text>,
+            status -> Text,
+            chosen_option_id -> Nullable<Uuid>,
+            decided_at -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.decision_options (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            decision_id -> Uuid,
+            title -> Text,
+            pros -> Array<Text>,
+            cons -> Array<Text>,
+            score -> Nullable<Int2>,
+            position -> Int4,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.automation_rules (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            name -> Text,
+            enabled -> Bool,
+            trigger -> Jsonb,
+            conditions -> Jsonb,
+            actions -> Jsonb,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.focus_sessions (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            task_id -> Nullable<Uuid>,
+            started_at -> Timestamptz,
+            ended_at -> Nullable<Timestamptz>,
+            planned_minutes -> Nullable<Int4>,
+            note -> Nullable<Text>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.rule_settings (user_id) {
+            user_id -> Uuid,
+            day_starts_at -> Time,
+            work_start -> Time,
+            work_end -> Time,
+            max_block_minutes -> Int4,
+            high_energy_start -> Time,
+            high_energy_end -> Time,
+            morning_recap -> Bool,
+            morning_recap_at -> Time,
+            ai_enabled -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.onboarding_answers (user_id) {
+            user_id -> Uuid,
+            primary_needs -> Array<Text>,
+            guidance_level -> Text,
+            available_time -> Text,
+            default_energy -> Text,
+            completed_at -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::joinable!(workspace_members -> workspaces (workspace_id));
-    diesel::allow_tables_to_appear_in_same_query!(workspaces, workspace_members);
+    diesel::allow_tables_to_appear_in_same_query!(workspaces, workspace_members, workspace_invites);
 }
 
 pub mod ops {
@@ -132,6 +407,19 @@ pub mod ops {
             sent_at -> Nullable<Timestamptz>,
             failed_at -> Nullable<Timestamptz>,
             last_error -> Nullable<Text>,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ops.idempotency_keys (user_id, key) {
+            user_id -> Uuid,
+            key -> Text,
+            method -> Text,
+            path -> Text,
+            request_hash -> Bytea,
+            status -> Int2,
+            body -> Bytea,
             created_at -> Timestamptz,
         }
     }

@@ -5,10 +5,12 @@ use std::{future::Future, pin::Pin};
 
 use actix_web::{dev::Payload, error::PayloadError, http::header, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use sha2::Digest;
 
 use super::problem::{ApiError, ProblemKind};
 
-pub struct Json<T>(pub T);
+/// The parsed body and the SHA-256 of its bytes (what an Idempotency-Key is bound to).
+pub struct Json<T>(pub T, pub [u8; 32]);
 
 impl<T> std::ops::Deref for Json<T> {
     type Target = T;
@@ -101,7 +103,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                         ),
                     },
                 })?;
-            parse(&bytes).map(Json)
+            let hash = sha2::Sha256::digest(&bytes).into();
+            parse(&bytes).map(|value| Json(value, hash))
         })
     }
 }

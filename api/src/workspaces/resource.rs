@@ -1,0 +1,402 @@
+//! The life cycle that every workspace resource shares: create (with Idempotency-Key), get,
+//! list (keyset pages, `?workspace_id=`), PATCH as JSON merge patch validated like a create,
+//! and delete; ETag/If-Match throughout. Each resource supplies its types and queries.
+
+use std::future::Future;
+
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Access, Auth},
+    db::{schema::app, Conn},
+    http::{
+        etag, idempotency,
+        json::{self, Json},
+        pagination::{Cursor, Page, PageParams},
+        ApiError, ApiResult, FieldError,
+    },
+    state::State,
+};
+
+/// What every row has, whatever its resource.
+pub struct Meta {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who writes which row where.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx {
+    pub user_id: Uuid,
+    pub workspace_id: Uuid,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkspaceFilter {
+    /// Only rows of this workspace (default: every workspace you belong to).
+    pub workspace_id: Option<Uuid>,
+}
+
+pub struct ListQuery<F> {
+    pub workspace_id: Option<Uuid>,
+    pub filter: F,
+    pub cursor: Option<Cursor>,
+    /// Rows to fetch: the page size plus one, to learn whether more follow.
+    pub fetch: i64,
+}
+
+pub trait Resource: Send + Sync + 'static {
+    type Row: Send + 'static;
+    type Out: Serialize + Send + 'static;
+    /// The writable fields: a create body, and the shape a merge patch is applied to.
+    type Input: DeserializeOwned + Serialize + Send + 'static;
+    type Values: Send + 'static;
+    type Filter: DeserializeOwned + Send + 'static;
+
+    fn meta(row: &Self::Row) -> Meta;
+    fn output(row: Self::Row) -> Self::Out;
+    /// The row's current state as input, for merge patches.
+    fn input(row: &Self::Row) -> Self::Input;
+    fn input_workspace(input: &Self::Input) -> Option<Uuid>;
+
+    /// Checks every field (all errors at once) and every link; fills defaults.
+    fn validate<'a>(
+        conn: &'a mut Conn,
+        ctx: Ctx,
+        input: Self::Input,
+    ) -> impl Future<Output = ApiResult<Self::Values>> + Send + 'a;
+    fn find<'a>(conn: &'a mut Conn, id: Uuid) -> impl Future<Output = ApiResult<Option<Self::Row>>> + Send + 'a;
+    fn insert<'a>(conn: &'a mut Conn, ctx: Ctx, values: Self::Values) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
+    fn update<'a>(conn: &'a mut Conn, id: Uuid, values: Self::Values) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
+    fn delete<'a>(conn: &'a mut Conn, id: Uuid) -> impl Future<Output = ApiResult<usize>> + Send + 'a;
+    fn list<'a>(
+        conn: &'a mut Conn,
+        query: ListQuery<Self::Filter>,
+    ) -> impl Future<Output = ApiResult<Vec<Self::Row>>> + Send + 'a;
+}
+
+/// The workspace a new row goes to: the one asked for if the caller belongs to it, otherwise
+/// the caller's personal workspace.
+pub async fn resolve_workspace(conn: &mut Conn, user_id: Uuid, requested: Option<Uuid>) -> ApiResult<Uuid> {
+    use app::workspaces as w;
+    match requested {
+        // RLS shows only workspaces the caller belongs to.
+        Some(id) => w::table
+            .filter(w::id.eq(id))
+            .select(w::id)
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| ApiError::field("workspace_id", "is not a workspace you belong to")),
+        None => Ok(w::table
+            .filter(w::owner_id.eq(user_id))
+            .filter(w::kind.eq("personal"))
+            .select(w::id)
+            .first(conn)
+            .await?),
+    }
+}
+
+/// Rows one may link to.
+#[derive(Clone, Copy, Debug)]
+pub enum Link {
+    Area,
+    Goal,
+    Project,
+    Task,
+    Decision,
+}
+
+/// A link must name a row the caller can see in the same workspace; otherwise a field error.
+pub async fn check_link(
+    conn: &mut Conn,
+    link: Link,
+    id: Option<Uuid>,
+    workspace_id: Uuid,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<()> {
+    let Some(id) = id else { return Ok(()) };
+    macro_rules! exists {
+        ($t:ident) => {
+            app::$t::table
+                .filter(app::$t::id.eq(id))
+                .filter(app::$t::workspace_id.eq(workspace_id))
+                .count()
+                .get_result::<i64>(conn)
+                .await?
+        };
+    }
+    let found = match link {
+        Link::Area => exists!(life_areas),
+        Link::Goal => exists!(goals),
+        Link::Project => exists!(projects),
+        Link::Task => exists!(tasks),
+        Link::Decision => exists!(decisions),
+    };
+    if found == 0 {
+        errors.push(FieldError { field: field.to_owned(), message: "does not name a row in the same workspace".into() });
+    }
+    Ok(())
+}
+
+fn respond<R: Resource>(status: StatusCode, row: R::Row) -> ApiResult<(StatusCode, i32, Vec<u8>)> {
+    let version = R::meta(&row).version;
+    let body = serde_json::to_vec(&R::output(row)).map_err(ApiError::internal)?;
+    Ok((status, version, body))
+}
+
+fn reply((status, version, body): (StatusCode, i32, Vec<u8>)) -> HttpResponse {
+    HttpResponse::build(status).insert_header(etag::etag(version)).content_type("application/json").body(body)
+}
+
+pub async fn create<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, body: Json<R::Input>) -> ApiResult<HttpResponse> {
+    let key = idempotency::key(req)?;
+    let path = req.path().to_owned();
+    let Json(input, hash) = body;
+    let outcome = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let request = key.as_deref().map(|key| idempotency::Request { user_id: me.user_id, key, path: &path, body_hash: &hash });
+                if let Some(request) = &request {
+                    if let Some(stored) = idempotency::replay(conn, request).await? {
+                        return Ok(Err(stored));
+                    }
+                }
+                let workspace_id = resolve_workspace(conn, me.user_id, R::input_workspace(&input)).await?;
+                let ctx = Ctx { user_id: me.user_id, workspace_id, id: Uuid::now_v7() };
+                let values = R::validate(conn, ctx, input).await?;
+                let row = R::insert(conn, ctx, values).await?;
+                let created = respond::<R>(StatusCode::CREATED, row)?;
+                if let Some(request) = &request {
+                    idempotency::remember(conn, request, StatusCode::CREATED, &created.2).await?;
+                }
+                Ok(Ok(created))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(match outcome {
+        Ok(created) => reply(created),
+        Err(replayed) => replayed,
+    })
+}
+
+pub async fn get<R: Resource>(state: &State, auth: &Auth, id: Uuid) -> ApiResult<HttpResponse> {
+    let found = auth
+        .tx(&state.db, Access::Read, move |conn, _| {
+            async move { respond::<R>(StatusCode::OK, R::find(conn, id).await?.ok_or_else(ApiError::not_found)?) }.scope_boxed()
+        })
+        .await?;
+    Ok(reply(found))
+}
+
+pub async fn list<R: Resource>(
+    state: &State,
+    auth: &Auth,
+    page: PageParams,
+    workspace: WorkspaceFilter,
+    filter: R::Filter,
+) -> ApiResult<HttpResponse> {
+    let limit = page.limit()?;
+    let query = ListQuery { workspace_id: workspace.workspace_id, filter, cursor: page.cursor()?, fetch: limit + 1 };
+    let body = auth
+        .tx(&state.db, Access::Read, move |conn, _| {
+            async move {
+                let rows = R::list(conn, query).await?;
+                let keys: Vec<Cursor> = rows
+                    .iter()
+                    .map(|row| {
+                        let meta = R::meta(row);
+                        Cursor { created_at: meta.created_at, id: meta.id }
+                    })
+                    .collect();
+                let more = rows.len() as i64 > limit;
+                let items: Vec<R::Out> = rows.into_iter().take(limit as usize).map(R::output).collect();
+                let next_cursor = if more { keys.get(limit as usize - 1).map(Cursor::encode) } else { None };
+                serde_json::to_vec(&Page { items, next_cursor }).map_err(ApiError::internal)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// RFC 7396: the patch is merged into the row's current fields, and the result is validated
+/// exactly like a create.
+pub async fn patch<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, id: Uuid, body: Json<serde_json::Value>) -> ApiResult<HttpResponse> {
+    let expected = etag::if_match(req)?;
+    let patch = body.0;
+    if !patch.is_object() {
+        return Err(ApiError::field("body", "a merge patch must be a JSON object"));
+    }
+    let updated = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let current = R::find(conn, id).await?.ok_or_else(ApiError::not_found)?;
+                let meta = R::meta(&current);
+                etag::check(expected, meta.version)?;
+                let mut merged = serde_json::to_value(R::input(&current)).map_err(ApiError::internal)?;
+                json_patch::merge(&mut merged, &patch);
+                let input: R::Input = json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)?;
+                if R::input_workspace(&input).is_some_and(|ws| ws != meta.workspace_id) {
+                    return Err(ApiError::field("workspace_id", "cannot change; create the row in the other workspace instead"));
+                }
+                let ctx = Ctx { user_id: me.user_id, workspace_id: meta.workspace_id, id };
+                let values = R::validate(conn, ctx, input).await?;
+                respond::<R>(StatusCode::OK, R::update(conn, id, values).await?)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(reply(updated))
+}
+
+pub async fn delete<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, id: Uuid) -> ApiResult<HttpResponse> {
+    let expected = etag::if_match(req)?;
+    auth.tx(&state.db, Access::Write, move |conn, _| {
+        async move {
+            let current = R::find(conn, id).await?.ok_or_else(ApiError::not_found)?;
+            etag::check(expected, R::meta(&current).version)?;
+            R::delete(conn, id).await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`.
+#[macro_export]
+macro_rules! keyset {
+    ($query:expr, $t:path, $list:expr) => {{
+        use $t as t;
+        let mut query = $query;
+        if let Some(ws) = $list.workspace_id {
+            query = query.filter(t::workspace_id.eq(ws));
+        }
+        if let Some(c) = $list.cursor {
+            query = query.filter(t::created_at.lt(c.created_at).or(t::created_at.eq(c.created_at).and(t::id.lt(c.id))));
+        }
+        query.order((t::created_at.desc(), t::id.desc())).limit($list.fetch)
+    }};
+}
+
+/// The five HTTP operations of a resource, documented, delegating to the functions above.
+#[macro_export]
+macro_rules! resource_routes {
+    (
+        resource: $res:ty, tag: $tag:tt, path: $path:tt, item: $item:tt,
+        input: $input:ty, out: $out:ty, filter: $filter:ty,
+        names: [$list:ident, $create:ident, $get:ident, $patch:ident, $delete:ident],
+        summaries: [$list_s:tt, $create_s:tt, $get_s:tt, $patch_s:tt, $delete_s:tt] $(,)?
+    ) => {
+        #[utoipa::path(
+            tag = $tag, summary = $list_s,
+            params($crate::http::pagination::PageParams, $crate::workspaces::resource::WorkspaceFilter, $filter),
+            security(("bearer" = []), ("cookie" = [])),
+            responses((status = 200, description = "A page, newest first", body = $crate::http::pagination::Page<$out>)),
+        )]
+        #[actix_web::get($path)]
+        pub async fn $list(
+            state: $crate::state::State,
+            auth: $crate::auth::Auth,
+            page: actix_web::web::Query<$crate::http::pagination::PageParams>,
+            workspace: actix_web::web::Query<$crate::workspaces::resource::WorkspaceFilter>,
+            filter: actix_web::web::Query<$filter>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            $crate::workspaces::resource::list::<$res>(&state, &auth, page.into_inner(), workspace.into_inner(), filter.into_inner()).await
+        }
+
+        #[utoipa::path(
+            tag = $tag, summary = $create_s,
+            params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation: the same key and body answer the first response for 24 h")),
+            request_body = $input,
+            security(("bearer" = []), ("cookie" = [])),
+            responses(
+                (status = 201, description = "Created; `ETag` carries the version", body = $out),
+                (status = 403, description = "A read-only token, or the plan does not allow it", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+            ),
+        )]
+        #[actix_web::post($path)]
+        pub async fn $create(
+            state: $crate::state::State,
+            auth: $crate::auth::Auth,
+            req: actix_web::HttpRequest,
+            body: $crate::http::json::Json<$input>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            $crate::workspaces::resource::create::<$res>(&state, &auth, &req, body).await
+        }
+
+        #[utoipa::path(
+            tag = $tag, summary = $get_s,
+            params(("id" = uuid::Uuid, Path)),
+            security(("bearer" = []), ("cookie" = [])),
+            responses(
+                (status = 200, description = "Found; `ETag` carries the version", body = $out),
+                (status = 404, description = "No such row, or not yours", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+            ),
+        )]
+        #[actix_web::get($item)]
+        pub async fn $get(
+            state: $crate::state::State,
+            auth: $crate::auth::Auth,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            $crate::workspaces::resource::get::<$res>(&state, &auth, id.into_inner()).await
+        }
+
+        #[utoipa::path(
+            tag = $tag, summary = $patch_s,
+            params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+            request_body(content = $input, content_type = "application/merge-patch+json", description = "Any subset of the fields; `null` clears a field"),
+            security(("bearer" = []), ("cookie" = [])),
+            responses(
+                (status = 200, description = "Updated", body = $out),
+                (status = 404, description = "No such row, or not yours", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since that ETag", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+            ),
+        )]
+        #[actix_web::patch($item)]
+        pub async fn $patch(
+            state: $crate::state::State,
+            auth: $crate::auth::Auth,
+            req: actix_web::HttpRequest,
+            id: actix_web::web::Path<uuid::Uuid>,
+            body: $crate::http::json::Json<serde_json::Value>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            $crate::workspaces::resource::patch::<$res>(&state, &auth, &req, id.into_inner(), body).await
+        }
+
+        #[utoipa::path(
+            tag = $tag, summary = $delete_s,
+            params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+            security(("bearer" = []), ("cookie" = [])),
+            responses(
+                (status = 204, description = "Deleted"),
+                (status = 404, description = "No such row, or not yours", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since that ETag", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+            ),
+        )]
+        #[actix_web::delete($item)]
+        pub async fn $delete(
+            state: $crate::state::State,
+            auth: $crate::auth::Auth,
+            req: actix_web::HttpRequest,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            $crate::workspaces::resource::delete::<$res>(&state, &auth, &req, id.into_inner()).await
+        }
+    };
+}
