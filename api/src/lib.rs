@@ -1,13 +1,19 @@
 //! minime: the self-hostable backend of a personal life OS.
 
 pub mod account;
+pub mod areas;
 pub mod auth;
+pub mod captures;
 pub mod config;
 pub mod db;
+pub mod decisions;
+pub mod focus;
 pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod outbox;
+pub mod reviews;
+pub mod rules;
 pub mod server;
 pub mod state;
 pub mod telemetry;

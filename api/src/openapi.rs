@@ -29,6 +29,12 @@ use crate::http::problem::{FieldError, Problem};
         (name = "auth", description = "Accounts, sessions and access tokens"),
         (name = "account", description = "The signed-in user's profile"),
         (name = "workspaces", description = "Personal and shared workspaces"),
+        (name = "areas", description = "Life areas"),
+        (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
+        (name = "reviews", description = "Daily and weekly reviews"),
+        (name = "decisions", description = "Decisions and their options"),
+        (name = "rules", description = "Automation rules"),
+        (name = "focus", description = "Focus sessions"),
         (name = "health", description = "Liveness and readiness"),
     ),
 )]
@@ -65,7 +71,13 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             utoipa_actix_web::scope("/v1")
                 .configure(crate::auth::configure)
                 .configure(crate::account::configure)
-                .configure(crate::workspaces::configure),
+                .configure(crate::workspaces::configure)
+                .configure(crate::areas::configure)
+                .configure(crate::captures::configure)
+                .configure(crate::reviews::configure)
+                .configure(crate::decisions::configure)
+                .configure(crate::rules::configure)
+                .configure(crate::focus::configure),
         );
 }
 

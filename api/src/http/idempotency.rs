@@ -34,8 +34,23 @@ pub struct Request<'a> {
     pub body_hash: &'a [u8; 32],
 }
 
+/// An answer given before.
+pub struct Stored {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+impl Stored {
+    pub fn response(self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .content_type("application/json")
+            .insert_header(("Idempotent-Replayed", "true"))
+            .body(self.body)
+    }
+}
+
 /// The stored answer to an earlier request with this key, or `None` for a first request.
-pub async fn replay(conn: &mut Conn, req: &Request<'_>) -> ApiResult<Option<HttpResponse>> {
+pub async fn replay(conn: &mut Conn, req: &Request<'_>) -> ApiResult<Option<Stored>> {
     let stored: Option<(String, Vec<u8>, i16, Vec<u8>)> = keys::table
         .find((req.user_id, req.key))
         .filter(keys::created_at.gt(chrono::Utc::now() - chrono::Duration::hours(TTL_HOURS)))
@@ -53,12 +68,7 @@ pub async fn replay(conn: &mut Conn, req: &Request<'_>) -> ApiResult<Option<Http
         ));
     }
     let status = StatusCode::from_u16(status as u16).map_err(ApiError::internal)?;
-    Ok(Some(
-        HttpResponse::build(status)
-            .content_type("application/json")
-            .insert_header(("Idempotent-Replayed", "true"))
-            .body(body),
-    ))
+    Ok(Some(Stored { status, body }))
 }
 
 /// Stores the answer in the same transaction as the write it describes. Two requests racing

@@ -1,5 +1,8 @@
 //! Workspaces: every user has a personal one from sign-up; shared ones come with Pro and Max.
 
+pub mod fields;
+pub mod resource;
+
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

@@ -75,10 +75,24 @@ pub trait Resource: Send + Sync + 'static {
         ctx: Ctx,
         input: Self::Input,
     ) -> impl Future<Output = ApiResult<Self::Values>> + Send + 'a;
-    fn find<'a>(conn: &'a mut Conn, id: Uuid) -> impl Future<Output = ApiResult<Option<Self::Row>>> + Send + 'a;
-    fn insert<'a>(conn: &'a mut Conn, ctx: Ctx, values: Self::Values) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
-    fn update<'a>(conn: &'a mut Conn, id: Uuid, values: Self::Values) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
-    fn delete<'a>(conn: &'a mut Conn, id: Uuid) -> impl Future<Output = ApiResult<usize>> + Send + 'a;
+    fn find<'a>(
+        conn: &'a mut Conn,
+        id: Uuid,
+    ) -> impl Future<Output = ApiResult<Option<Self::Row>>> + Send + 'a;
+    fn insert<'a>(
+        conn: &'a mut Conn,
+        ctx: Ctx,
+        values: Self::Values,
+    ) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
+    fn update<'a>(
+        conn: &'a mut Conn,
+        id: Uuid,
+        values: Self::Values,
+    ) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
+    fn delete<'a>(
+        conn: &'a mut Conn,
+        id: Uuid,
+    ) -> impl Future<Output = ApiResult<usize>> + Send + 'a;
     fn list<'a>(
         conn: &'a mut Conn,
         query: ListQuery<Self::Filter>,
@@ -87,7 +101,11 @@ pub trait Resource: Send + Sync + 'static {
 
 /// The workspace a new row goes to: the one asked for if the caller belongs to it, otherwise
 /// the caller's personal workspace.
-pub async fn resolve_workspace(conn: &mut Conn, user_id: Uuid, requested: Option<Uuid>) -> ApiResult<Uuid> {
+pub async fn resolve_workspace(
+    conn: &mut Conn,
+    user_id: Uuid,
+    requested: Option<Uuid>,
+) -> ApiResult<Uuid> {
     use app::workspaces as w;
     match requested {
         // RLS shows only workspaces the caller belongs to.
@@ -145,7 +163,10 @@ pub async fn check_link(
         Link::Decision => exists!(decisions),
     };
     if found == 0 {
-        errors.push(FieldError { field: field.to_owned(), message: "does not name a row in the same workspace".into() });
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message: "does not name a row in the same workspace".into(),
+        });
     }
     Ok(())
 }
@@ -157,24 +178,42 @@ fn respond<R: Resource>(status: StatusCode, row: R::Row) -> ApiResult<(StatusCod
 }
 
 fn reply((status, version, body): (StatusCode, i32, Vec<u8>)) -> HttpResponse {
-    HttpResponse::build(status).insert_header(etag::etag(version)).content_type("application/json").body(body)
+    HttpResponse::build(status)
+        .insert_header(etag::etag(version))
+        .content_type("application/json")
+        .body(body)
 }
 
-pub async fn create<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, body: Json<R::Input>) -> ApiResult<HttpResponse> {
+pub async fn create<R: Resource>(
+    state: &State,
+    auth: &Auth,
+    req: &HttpRequest,
+    body: Json<R::Input>,
+) -> ApiResult<HttpResponse> {
     let key = idempotency::key(req)?;
     let path = req.path().to_owned();
     let Json(input, hash) = body;
     let outcome = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
-                let request = key.as_deref().map(|key| idempotency::Request { user_id: me.user_id, key, path: &path, body_hash: &hash });
+                let request = key.as_deref().map(|key| idempotency::Request {
+                    user_id: me.user_id,
+                    key,
+                    path: &path,
+                    body_hash: &hash,
+                });
                 if let Some(request) = &request {
                     if let Some(stored) = idempotency::replay(conn, request).await? {
                         return Ok(Err(stored));
                     }
                 }
-                let workspace_id = resolve_workspace(conn, me.user_id, R::input_workspace(&input)).await?;
-                let ctx = Ctx { user_id: me.user_id, workspace_id, id: Uuid::now_v7() };
+                let workspace_id =
+                    resolve_workspace(conn, me.user_id, R::input_workspace(&input)).await?;
+                let ctx = Ctx {
+                    user_id: me.user_id,
+                    workspace_id,
+                    id: Uuid::now_v7(),
+                };
                 let values = R::validate(conn, ctx, input).await?;
                 let row = R::insert(conn, ctx, values).await?;
                 let created = respond::<R>(StatusCode::CREATED, row)?;
@@ -188,14 +227,20 @@ pub async fn create<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, 
         .await?;
     Ok(match outcome {
         Ok(created) => reply(created),
-        Err(replayed) => replayed,
+        Err(replayed) => replayed.response(),
     })
 }
 
 pub async fn get<R: Resource>(state: &State, auth: &Auth, id: Uuid) -> ApiResult<HttpResponse> {
     let found = auth
         .tx(&state.db, Access::Read, move |conn, _| {
-            async move { respond::<R>(StatusCode::OK, R::find(conn, id).await?.ok_or_else(ApiError::not_found)?) }.scope_boxed()
+            async move {
+                respond::<R>(
+                    StatusCode::OK,
+                    R::find(conn, id).await?.ok_or_else(ApiError::not_found)?,
+                )
+            }
+            .scope_boxed()
         })
         .await?;
     Ok(reply(found))
@@ -209,7 +254,12 @@ pub async fn list<R: Resource>(
     filter: R::Filter,
 ) -> ApiResult<HttpResponse> {
     let limit = page.limit()?;
-    let query = ListQuery { workspace_id: workspace.workspace_id, filter, cursor: page.cursor()?, fetch: limit + 1 };
+    let query = ListQuery {
+        workspace_id: workspace.workspace_id,
+        filter,
+        cursor: page.cursor()?,
+        fetch: limit + 1,
+    };
     let body = auth
         .tx(&state.db, Access::Read, move |conn, _| {
             async move {
@@ -218,27 +268,49 @@ pub async fn list<R: Resource>(
                     .iter()
                     .map(|row| {
                         let meta = R::meta(row);
-                        Cursor { created_at: meta.created_at, id: meta.id }
+                        Cursor {
+                            created_at: meta.created_at,
+                            id: meta.id,
+                        }
                     })
                     .collect();
                 let more = rows.len() as i64 > limit;
-                let items: Vec<R::Out> = rows.into_iter().take(limit as usize).map(R::output).collect();
-                let next_cursor = if more { keys.get(limit as usize - 1).map(Cursor::encode) } else { None };
+                let items: Vec<R::Out> = rows
+                    .into_iter()
+                    .take(limit as usize)
+                    .map(R::output)
+                    .collect();
+                let next_cursor = if more {
+                    keys.get(limit as usize - 1).map(Cursor::encode)
+                } else {
+                    None
+                };
                 serde_json::to_vec(&Page { items, next_cursor }).map_err(ApiError::internal)
             }
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// RFC 7396: the patch is merged into the row's current fields, and the result is validated
 /// exactly like a create.
-pub async fn patch<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, id: Uuid, body: Json<serde_json::Value>) -> ApiResult<HttpResponse> {
+pub async fn patch<R: Resource>(
+    state: &State,
+    auth: &Auth,
+    req: &HttpRequest,
+    id: Uuid,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(req)?;
     let patch = body.0;
     if !patch.is_object() {
-        return Err(ApiError::field("body", "a merge patch must be a JSON object"));
+        return Err(ApiError::field(
+            "body",
+            "a merge patch must be a JSON object",
+        ));
     }
     let updated = auth
         .tx(&state.db, Access::Write, move |conn, me| {
@@ -246,13 +318,22 @@ pub async fn patch<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, i
                 let current = R::find(conn, id).await?.ok_or_else(ApiError::not_found)?;
                 let meta = R::meta(&current);
                 etag::check(expected, meta.version)?;
-                let mut merged = serde_json::to_value(R::input(&current)).map_err(ApiError::internal)?;
+                let mut merged =
+                    serde_json::to_value(R::input(&current)).map_err(ApiError::internal)?;
                 json_patch::merge(&mut merged, &patch);
-                let input: R::Input = json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)?;
+                let input: R::Input =
+                    json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)?;
                 if R::input_workspace(&input).is_some_and(|ws| ws != meta.workspace_id) {
-                    return Err(ApiError::field("workspace_id", "cannot change; create the row in the other workspace instead"));
+                    return Err(ApiError::field(
+                        "workspace_id",
+                        "cannot change; create the row in the other workspace instead",
+                    ));
                 }
-                let ctx = Ctx { user_id: me.user_id, workspace_id: meta.workspace_id, id };
+                let ctx = Ctx {
+                    user_id: me.user_id,
+                    workspace_id: meta.workspace_id,
+                    id,
+                };
                 let values = R::validate(conn, ctx, input).await?;
                 respond::<R>(StatusCode::OK, R::update(conn, id, values).await?)
             }
@@ -262,7 +343,12 @@ pub async fn patch<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, i
     Ok(reply(updated))
 }
 
-pub async fn delete<R: Resource>(state: &State, auth: &Auth, req: &HttpRequest, id: Uuid) -> ApiResult<HttpResponse> {
+pub async fn delete<R: Resource>(
+    state: &State,
+    auth: &Auth,
+    req: &HttpRequest,
+    id: Uuid,
+) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(req)?;
     auth.tx(&state.db, Access::Write, move |conn, _| {
         async move {
@@ -287,13 +373,20 @@ macro_rules! keyset {
             query = query.filter(t::workspace_id.eq(ws));
         }
         if let Some(c) = $list.cursor {
-            query = query.filter(t::created_at.lt(c.created_at).or(t::created_at.eq(c.created_at).and(t::id.lt(c.id))));
+            query = query.filter(
+                t::created_at
+                    .lt(c.created_at)
+                    .or(t::created_at.eq(c.created_at).and(t::id.lt(c.id))),
+            );
         }
-        query.order((t::created_at.desc(), t::id.desc())).limit($list.fetch)
+        query
+            .order((t::created_at.desc(), t::id.desc()))
+            .limit($list.fetch)
     }};
 }
 
-/// The five HTTP operations of a resource, documented, delegating to the functions above.
+/// The five HTTP operations of a resource, documented, delegating to the functions above, in a
+/// `routes` module whose `register` adds them to a service config.
 #[macro_export]
 macro_rules! resource_routes {
     (
@@ -302,13 +395,18 @@ macro_rules! resource_routes {
         names: [$list:ident, $create:ident, $get:ident, $patch:ident, $delete:ident],
         summaries: [$list_s:tt, $create_s:tt, $get_s:tt, $patch_s:tt, $delete_s:tt] $(,)?
     ) => {
+        pub mod routes {
+        use super::*;
+        use $crate::http::pagination::Page;
+        use actix_web::{delete, get, patch, post};
+
         #[utoipa::path(
             tag = $tag, summary = $list_s,
             params($crate::http::pagination::PageParams, $crate::workspaces::resource::WorkspaceFilter, $filter),
             security(("bearer" = []), ("cookie" = [])),
-            responses((status = 200, description = "A page, newest first", body = $crate::http::pagination::Page<$out>)),
+            responses((status = 200, description = "A page, newest first", body = Page<$out>)),
         )]
-        #[actix_web::get($path)]
+        #[get($path)]
         pub async fn $list(
             state: $crate::state::State,
             auth: $crate::auth::Auth,
@@ -329,7 +427,7 @@ macro_rules! resource_routes {
                 (status = 403, description = "A read-only token, or the plan does not allow it", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
             ),
         )]
-        #[actix_web::post($path)]
+        #[post($path)]
         pub async fn $create(
             state: $crate::state::State,
             auth: $crate::auth::Auth,
@@ -348,7 +446,7 @@ macro_rules! resource_routes {
                 (status = 404, description = "No such row, or not yours", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
             ),
         )]
-        #[actix_web::get($item)]
+        #[get($item)]
         pub async fn $get(
             state: $crate::state::State,
             auth: $crate::auth::Auth,
@@ -368,7 +466,7 @@ macro_rules! resource_routes {
                 (status = 412, description = "Changed since that ETag", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
             ),
         )]
-        #[actix_web::patch($item)]
+        #[patch($item)]
         pub async fn $patch(
             state: $crate::state::State,
             auth: $crate::auth::Auth,
@@ -389,7 +487,7 @@ macro_rules! resource_routes {
                 (status = 412, description = "Changed since that ETag", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
             ),
         )]
-        #[actix_web::delete($item)]
+        #[delete($item)]
         pub async fn $delete(
             state: $crate::state::State,
             auth: $crate::auth::Auth,
@@ -397,6 +495,11 @@ macro_rules! resource_routes {
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
             $crate::workspaces::resource::delete::<$res>(&state, &auth, &req, id.into_inner()).await
+        }
+
+        pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+            cfg.service($list).service($create).service($get).service($patch).service($delete);
+        }
         }
     };
 }

@@ -7,4 +7,6 @@ mod helpers;
 mod limits;
 mod mail_http;
 mod openapi;
+mod resources;
+mod resources_more;
 mod rls;

@@ -1,0 +1,322 @@
+//! The contract every workspace resource shares, checked table-driven for each of them:
+//! CRUD round trip, each validation error, keyset pages that neither skip nor repeat while rows
+//! are added, ETag conflicts, idempotent replay, and isolation between users.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, TestApp, Tokens};
+
+pub struct Case {
+    pub path: &'static str,
+    /// Creates a valid row; `n` makes each one distinct.
+    pub create: fn(n: usize, links: &Value) -> Value,
+    pub patch: Value,
+    /// A body that is invalid, and the field the error must name.
+    pub invalid: Vec<(Value, &'static str)>,
+}
+
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl Client<'_> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        let res = self.send(Method::POST, path, Some(body), &[]).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "POST {path} {body}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let res = self.send(Method::GET, path, None, &[]).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+}
+
+pub fn client<'a>(app: &'a TestApp, t: &Tokens) -> Client<'a> {
+    Client {
+        app,
+        token: t.access.clone(),
+    }
+}
+
+async fn count(app: &TestApp, path: &str) -> i64 {
+    let table = path.trim_start_matches("/v1/").replace('-', "_");
+    let table = match table.as_str() {
+        "areas" => "life_areas".to_owned(),
+        "captures" => "capture_items".to_owned(),
+        "rules" => "automation_rules".to_owned(),
+        other => other.to_owned(),
+    };
+    app.count(&format!("SELECT count(*) FROM app.{table}"))
+        .await
+}
+
+/// Runs the whole contract for one resource. `links` holds ids of rows the bodies may link to.
+pub async fn exercise(
+    app: &TestApp,
+    ada: &Client<'_>,
+    bob: &Client<'_>,
+    case: &Case,
+    links: &Value,
+) {
+    let path = case.path;
+    // Create, get, list.
+    let res = ada
+        .send(Method::POST, path, Some(&(case.create)(0, links)), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let row: Value = res.json().await.unwrap();
+    let id = row["id"].as_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", row["version"]));
+    assert!(row["workspace_id"].is_string() && row["created_by"].is_string());
+    let item = format!("{path}/{id}");
+    assert_eq!(ada.get(&item).await, row);
+
+    // Each invalid body names its field, and writes nothing.
+    let before = count(app, path).await;
+    for (body, field) in &case.invalid {
+        let res = ada.send(Method::POST, path, Some(body), &[]).await;
+        let problem = problem(res, 422, "/problems/validation").await;
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields.contains(field),
+            "{path} {body}: expected an error on {field}, got {problem}"
+        );
+    }
+    assert_eq!(
+        count(app, path).await,
+        before,
+        "{path}: invalid bodies wrote rows"
+    );
+
+    // PATCH with If-Match; a stale ETag is refused and changes nothing.
+    let res = ada
+        .send(
+            Method::PATCH,
+            &item,
+            Some(&case.patch),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{path} PATCH {:?}",
+        res.text().await
+    );
+    let patched: Value = res.json().await.unwrap();
+    assert_eq!(patched["version"], row["version"].as_i64().unwrap() + 1);
+    for (k, v) in case.patch.as_object().unwrap() {
+        assert_eq!(&patched[k], v, "{path}: PATCH did not set {k}");
+    }
+    let res = ada
+        .send(
+            Method::PATCH,
+            &item,
+            Some(&case.patch),
+            &[("if-match", &etag)],
+        )
+        .await;
+    problem(res, 412, "/problems/precondition-failed").await;
+    assert_eq!(ada.get(&item).await, patched);
+    let res = ada
+        .send(
+            Method::PATCH,
+            &item,
+            Some(&json!({"no_such_field": 1})),
+            &[],
+        )
+        .await;
+    problem(res, 422, "/problems/validation").await;
+
+    // Idempotent replay: same key and body, same answer and no second row; other body refused.
+    let body = (case.create)(1, links);
+    let first = ada
+        .send(
+            Method::POST,
+            path,
+            Some(&body),
+            &[("idempotency-key", "k-1")],
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let rows = count(app, path).await;
+    let again = ada
+        .send(
+            Method::POST,
+            path,
+            Some(&body),
+            &[("idempotency-key", "k-1")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(count(app, path).await, rows);
+    let other = ada
+        .send(
+            Method::POST,
+            path,
+            Some(&(case.create)(2, links)),
+            &[("idempotency-key", "k-1")],
+        )
+        .await;
+    problem(other, 422, "/problems/idempotency-key-reused").await;
+
+    // Isolation: Bob gets 404 for every verb on Ada's row, and changes nothing.
+    problem(
+        bob.send(Method::GET, &item, None, &[]).await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    problem(
+        bob.send(Method::PATCH, &item, Some(&case.patch), &[]).await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    problem(
+        bob.send(Method::DELETE, &item, None, &[]).await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    let bobs: Value = bob.get(path).await;
+    assert!(
+        !bobs.to_string().contains(&id),
+        "{path}: Bob's list shows Ada's row"
+    );
+    let ada_ws = row["workspace_id"].as_str().unwrap();
+    let mut planted = (case.create)(3, links);
+    planted["workspace_id"] = json!(ada_ws);
+    let res = bob.send(Method::POST, path, Some(&planted), &[]).await;
+    problem(res, 422, "/problems/validation").await;
+    assert_eq!(ada.get(&item).await, patched);
+
+    // Pages neither skip nor repeat while rows are added between them.
+    for n in 10..15 {
+        ada.create(path, &(case.create)(n, links)).await;
+    }
+    let total = count(app, path).await as usize;
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}?limit=3&cursor={c}"),
+            None => format!("{path}?limit=3"),
+        };
+        let page = ada.get(&url).await;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned()),
+        );
+        // Someone adds a row while we page.
+        ada.create(path, &(case.create)(100 + seen.len(), links))
+            .await;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "{path}: a row was repeated");
+    assert!(
+        seen.len() >= total,
+        "{path}: rows were skipped ({} of {total})",
+        seen.len()
+    );
+
+    // Delete honours If-Match, then the row is gone.
+    let current = ada.get(&item).await;
+    let res = ada
+        .send(Method::DELETE, &item, None, &[("if-match", "\"999\"")])
+        .await;
+    problem(res, 412, "/problems/precondition-failed").await;
+    let res = ada
+        .send(
+            Method::DELETE,
+            &item,
+            None,
+            &[("if-match", &format!("\"{}\"", current["version"]))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    problem(
+        ada.send(Method::GET, &item, None, &[]).await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+}
+
+pub async fn two_users(app: &TestApp) -> (Tokens, Tokens) {
+    (
+        app.user("ada@example.com").await,
+        app.user("bob@example.com").await,
+    )
+}
+
+#[tokio::test]
+async fn areas() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let case = Case {
+        path: "/v1/areas",
+        create: |n, _| json!({"name": format!("Area {n}"), "color": "#22C55E", "position": n}),
+        patch: json!({"name": "Health", "archived": true}),
+        invalid: vec![
+            (json!({"name": ""}), "name"),
+            (json!({"name": "x".repeat(101)}), "name"),
+            (json!({"name": "ok", "color": "green"}), "color"),
+            (json!({"name": "ok", "position": "first"}), "position"),
+            (json!({}), "name"),
+        ],
+    };
+    exercise(
+        &app,
+        &client(&app, &a),
+        &client(&app, &b),
+        &case,
+        &json!({}),
+    )
+    .await;
+}

@@ -1,0 +1,1 @@
+//! The shared resource contract for captures, reviews, decisions, rules and focus sessions.
