@@ -12,6 +12,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod outbox;
+pub mod recurrence;
 pub mod reviews;
 pub mod rules;
 pub mod server;
