@@ -17,5 +17,6 @@ pub mod reviews;
 pub mod rules;
 pub mod server;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod workspaces;

@@ -30,6 +30,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "account", description = "The signed-in user's profile"),
         (name = "workspaces", description = "Personal and shared workspaces"),
         (name = "areas", description = "Life areas"),
+        (name = "tasks", description = "Tasks, their steps and recurrence"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),
         (name = "decisions", description = "Decisions and their options"),
@@ -73,6 +74,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::account::configure)
                 .configure(crate::workspaces::configure)
                 .configure(crate::areas::configure)
+                .configure(crate::tasks::configure)
                 .configure(crate::captures::configure)
                 .configure(crate::reviews::configure)
                 .configure(crate::decisions::configure)

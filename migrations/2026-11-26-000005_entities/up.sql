@@ -121,6 +121,9 @@ CREATE TABLE app.tasks (
   position         integer NOT NULL DEFAULT 0,
   labels           text[] NOT NULL DEFAULT '{}',
   recurrence       text,
+  -- The series' first date: month-end clamping and COUNT are measured from it, while due_date
+  -- moves from occurrence to occurrence.
+  recurrence_start date,
   reset_steps      boolean NOT NULL DEFAULT true,
   completed_at     timestamptz,
   version          integer NOT NULL DEFAULT 1,
@@ -128,7 +131,7 @@ CREATE TABLE app.tasks (
   updated_at       timestamptz NOT NULL DEFAULT now(),
   CHECK (due_time IS NULL OR due_date IS NOT NULL),
   CHECK (due_time_zone IS NULL OR due_time IS NOT NULL),
-  CHECK (recurrence IS NULL OR due_date IS NOT NULL),
+  CHECK (recurrence IS NULL OR (due_date IS NOT NULL AND recurrence_start IS NOT NULL)),
   CHECK (parent_id <> id)
 );
 CREATE INDEX tasks_parent_idx ON app.tasks (parent_id);

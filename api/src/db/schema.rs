@@ -215,6 +215,7 @@ pub mod app {
             position -> Int4,
             labels -> Array<Text>,
             recurrence -> Nullable<Text>,
+            recurrence_start -> Nullable<Date>,
             reset_steps -> Bool,
             completed_at -> Nullable<Timestamptz>,
             version -> Int4,

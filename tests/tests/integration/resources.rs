@@ -320,3 +320,268 @@ async fn areas() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn tasks() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let ada = client(&app, &a);
+    let area = ada.create("/v1/areas", &json!({"name": "Work"})).await;
+    let case = Case {
+        path: "/v1/tasks",
+        create: |n, links| {
+            json!({"title": format!("Task {n}"), "priority": 1 + (n % 4), "energy": "high", "estimate_minutes": 30,
+                   "due_date": "2026-12-01", "due_time": "17:30", "due_time_zone": "Europe/Berlin",
+                   "labels": ["phone", "phone", " errands "], "area_id": links["area"]})
+        },
+        patch: json!({"title": "Call the dentist", "status": "in_progress", "labels": ["calls"]}),
+        invalid: vec![
+            (json!({"title": ""}), "title"),
+            (json!({"title": "x", "priority": 5}), "priority"),
+            (json!({"title": "x", "energy": "extreme"}), "energy"),
+            (
+                json!({"title": "x", "estimate_minutes": 0}),
+                "estimate_minutes",
+            ),
+            (json!({"title": "x", "due_time": "09:00"}), "due_time"),
+            (
+                json!({"title": "x", "due_date": "2026-12-01", "due_time": "09:00", "due_time_zone": "Mars/Base"}),
+                "due_time_zone",
+            ),
+            (json!({"title": "x", "due_date": "2026-02-30"}), "due_date"),
+            (
+                json!({"title": "x", "recurrence": "FREQ=HOURLY", "due_date": "2026-12-01"}),
+                "recurrence",
+            ),
+            (
+                json!({"title": "x", "recurrence": "FREQ=DAILY"}),
+                "recurrence",
+            ),
+            (json!({"title": "x", "status": "finished"}), "status"),
+            (
+                json!({"title": "x", "parent_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"}),
+                "parent_id",
+            ),
+        ],
+    };
+    exercise(
+        &app,
+        &ada,
+        &client(&app, &b),
+        &case,
+        &json!({"area": area["id"]}),
+    )
+    .await;
+
+    // The fixed due time is an instant; labels were trimmed and deduplicated.
+    let task = ada.create("/v1/tasks", &(case.create)(0, &json!({}))).await;
+    assert_eq!(task["due_at"], "2026-12-01T16:30:00Z");
+    assert_eq!(task["labels"], json!(["phone", "errands"]));
+    // Bob cannot link to Ada's area, even naming his own workspace.
+    let bob = client(&app, &b);
+    let res = bob
+        .send(
+            Method::POST,
+            "/v1/tasks",
+            Some(&json!({"title": "x", "area_id": area["id"]})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "area_id");
+    // A task cannot become its own ancestor.
+    let parent = ada.create("/v1/tasks", &json!({"title": "Parent"})).await;
+    let child = ada
+        .create(
+            "/v1/tasks",
+            &json!({"title": "Child", "parent_id": parent["id"]}),
+        )
+        .await;
+    let res = ada
+        .send(
+            Method::PATCH,
+            &format!("/v1/tasks/{}", parent["id"].as_str().unwrap()),
+            Some(&json!({"parent_id": child["id"]})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "parent_id");
+    // Status done stamps completed_at; back to todo clears it.
+    let path = format!("/v1/tasks/{}", child["id"].as_str().unwrap());
+    let done: Value = ada
+        .send(Method::PATCH, &path, Some(&json!({"status": "done"})), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(done["completed_at"].is_string());
+    let open: Value = ada
+        .send(Method::PATCH, &path, Some(&json!({"status": "todo"})), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(open["completed_at"].is_null());
+    // Filters.
+    let page = ada
+        .get(&format!(
+            "/v1/tasks?parent_id={}",
+            parent["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let page = ada
+        .get("/v1/tasks?label=errands&status=open&due_before=2026-12-01&due_after=2026-12-01")
+        .await;
+    assert!(page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["labels"].as_array().unwrap().contains(&json!("errands"))));
+    problem(
+        ada.send(Method::GET, "/v1/tasks?status=later", None, &[])
+            .await,
+        422,
+        "/problems/validation",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn recurring_tasks_complete_skip_and_end() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let ada = client(&app, &a);
+    let task = ada
+        .create("/v1/tasks", &json!({"title": "Pay rent", "due_date": "2027-01-31", "recurrence": "FREQ=MONTHLY", "reset_steps": true}))
+        .await;
+    let id = task["id"].as_str().unwrap().to_owned();
+    let step = ada
+        .create(
+            "/v1/tasks",
+            &json!({"title": "Check the amount", "parent_id": id, "status": "done"}),
+        )
+        .await;
+
+    let occ = ada
+        .get(&format!("/v1/tasks/{id}/occurrences?count=4"))
+        .await;
+    let dates: Vec<&str> = occ["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"],
+        "month end clamps, never overflows"
+    );
+
+    let post = |action: &'static str| {
+        let path = format!("/v1/tasks/{id}/{action}");
+        let ada = &ada;
+        async move { ada.send(Method::POST, &path, None, &[]).await }
+    };
+    let done: Value = post("complete").await.json().await.unwrap();
+    assert_eq!(
+        (done["due_date"].as_str(), done["status"].as_str()),
+        (Some("2027-02-28"), Some("todo"))
+    );
+    let step_now = ada
+        .get(&format!("/v1/tasks/{}", step["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        step_now["status"], "todo",
+        "steps reopen for the next occurrence"
+    );
+    let skipped: Value = post("skip").await.json().await.unwrap();
+    assert_eq!(
+        skipped["due_date"], "2027-03-31",
+        "the series keeps its day after a short month"
+    );
+    let ended: Value = post("end-series").await.json().await.unwrap();
+    assert!(ended["recurrence"].is_null());
+    assert_eq!(ended["due_date"], "2027-03-31");
+    problem(post("skip").await, 409, "/problems/conflict").await;
+    let finished: Value = post("complete").await.json().await.unwrap();
+    assert_eq!(finished["status"], "done");
+
+    // A counted series ends by itself.
+    let counted = ada
+        .create("/v1/tasks", &json!({"title": "Physio", "due_date": "2027-03-26", "due_time": "09:00", "recurrence": "FREQ=DAILY;COUNT=2"}))
+        .await;
+    let cid = counted["id"].as_str().unwrap();
+    let first: Value = ada
+        .send(
+            Method::POST,
+            &format!("/v1/tasks/{cid}/complete"),
+            None,
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["due_date"], "2027-03-27");
+    let last: Value = ada
+        .send(
+            Method::POST,
+            &format!("/v1/tasks/{cid}/complete"),
+            None,
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["status"], "done");
+
+    // Floating times follow the user's zone across DST.
+    ada.send(
+        Method::PATCH,
+        "/v1/me",
+        Some(&json!({"time_zone": "Europe/Berlin"})),
+        &[],
+    )
+    .await;
+    let daily = ada
+        .create("/v1/tasks", &json!({"title": "Stretch", "due_date": "2027-03-27", "due_time": "09:00", "recurrence": "FREQ=DAILY"}))
+        .await;
+    let occ = ada
+        .get(&format!(
+            "/v1/tasks/{}/occurrences?count=2",
+            daily["id"].as_str().unwrap()
+        ))
+        .await;
+    let at: Vec<&str> = occ["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(at, ["2027-03-27T08:00:00Z", "2027-03-28T07:00:00Z"]);
+
+    // Bob sees none of it.
+    let bob = client(&app, &b);
+    problem(
+        bob.send(Method::POST, &format!("/v1/tasks/{id}/complete"), None, &[])
+            .await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    problem(
+        bob.send(
+            Method::GET,
+            &format!("/v1/tasks/{id}/occurrences"),
+            None,
+            &[],
+        )
+        .await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+}

@@ -1,0 +1,517 @@
+//! Tasks (`/v1/tasks`): the unit of work, with steps (child tasks), links to a project, area and
+//! goal, a due date with an optional time that floats with the user or is fixed to a zone, and
+//! optional recurrence.
+
+mod series;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    db::{schema::app::tasks as t, Conn},
+    http::{ApiError, ApiResult, FieldError},
+    keyset, recurrence, resource_routes,
+    workspaces::{
+        fields,
+        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
+    },
+};
+
+pub const STATUSES: &[&str] = &["todo", "in_progress", "done", "cancelled"];
+pub const ENERGIES: &[&str] = &["low", "medium", "high"];
+/// Steps may nest this deep below a top-level task.
+const MAX_DEPTH: usize = 5;
+
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = t)]
+pub struct Row {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub created_by: Uuid,
+    pub title: String,
+    pub notes: Option<String>,
+    pub status: String,
+    pub priority: i16,
+    pub energy: Option<String>,
+    pub estimate_minutes: Option<i32>,
+    pub due_date: Option<NaiveDate>,
+    pub due_time: Option<NaiveTime>,
+    pub due_time_zone: Option<String>,
+    pub scheduled_date: Option<NaiveDate>,
+    pub parent_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+    pub position: i32,
+    pub labels: Vec<String>,
+    pub recurrence: Option<String>,
+    pub recurrence_start: Option<NaiveDate>,
+    pub reset_steps: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Task {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub created_by: Uuid,
+    #[schema(example = "Call the dentist")]
+    pub title: String,
+    pub notes: Option<String>,
+    /// `todo`, `in_progress`, `done` or `cancelled`.
+    #[schema(example = "todo")]
+    pub status: String,
+    /// 1 (highest) to 4.
+    #[schema(example = 2)]
+    pub priority: i16,
+    /// `low`, `medium` or `high`.
+    #[schema(example = "low")]
+    pub energy: Option<String>,
+    #[schema(example = 15)]
+    pub estimate_minutes: Option<i32>,
+    #[schema(example = "2026-12-01")]
+    pub due_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, example = "17:30:00")]
+    pub due_time: Option<NaiveTime>,
+    /// IANA zone that fixes the due time; null means it floats with the user's zone.
+    #[schema(example = "Europe/Berlin")]
+    pub due_time_zone: Option<String>,
+    /// The instant the task is due, when its time is fixed to a zone.
+    pub due_at: Option<DateTime<Utc>>,
+    pub scheduled_date: Option<NaiveDate>,
+    pub parent_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+    pub position: i32,
+    #[schema(example = json!(["phone"]))]
+    pub labels: Vec<String>,
+    /// RRULE in the user's time zone, starting at the due date.
+    #[schema(example = "FREQ=WEEKLY;BYDAY=MO")]
+    pub recurrence: Option<String>,
+    /// The series' first date (set from the due date when the rule or the due date is set).
+    pub recurrence_start: Option<NaiveDate>,
+    /// Whether completing an occurrence reopens the task's steps.
+    pub reset_steps: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInput {
+    pub workspace_id: Option<Uuid>,
+    #[schema(example = "Call the dentist")]
+    pub title: String,
+    pub notes: Option<String>,
+    #[schema(example = "todo")]
+    pub status: Option<String>,
+    #[schema(example = 2)]
+    pub priority: Option<i16>,
+    #[schema(example = "low")]
+    pub energy: Option<String>,
+    #[schema(example = 15)]
+    pub estimate_minutes: Option<i32>,
+    #[schema(example = "2026-12-01")]
+    pub due_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, example = "17:30")]
+    pub due_time: Option<NaiveTime>,
+    #[schema(example = "Europe/Berlin")]
+    pub due_time_zone: Option<String>,
+    pub scheduled_date: Option<NaiveDate>,
+    pub parent_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+    pub position: Option<i32>,
+    #[schema(example = json!(["phone"]))]
+    pub labels: Option<Vec<String>>,
+    #[schema(example = "FREQ=WEEKLY;BYDAY=MO")]
+    pub recurrence: Option<String>,
+    pub reset_steps: Option<bool>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = t, treat_none_as_null = true)]
+pub struct Values {
+    title: String,
+    notes: Option<String>,
+    status: String,
+    priority: i16,
+    energy: Option<String>,
+    estimate_minutes: Option<i32>,
+    due_date: Option<NaiveDate>,
+    due_time: Option<NaiveTime>,
+    due_time_zone: Option<String>,
+    scheduled_date: Option<NaiveDate>,
+    parent_id: Option<Uuid>,
+    project_id: Option<Uuid>,
+    area_id: Option<Uuid>,
+    goal_id: Option<Uuid>,
+    position: i32,
+    labels: Vec<String>,
+    recurrence: Option<String>,
+    recurrence_start: Option<NaiveDate>,
+    reset_steps: bool,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskFilter {
+    /// `todo`, `in_progress`, `done`, `cancelled`, or `open` for the first two.
+    pub status: Option<String>,
+    pub project_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+    /// Steps of this task; `top_level=true` lists tasks without a parent.
+    pub parent_id: Option<Uuid>,
+    pub top_level: Option<bool>,
+    pub label: Option<String>,
+    /// Due on or before this date.
+    pub due_before: Option<NaiveDate>,
+    /// Due on or after this date.
+    pub due_after: Option<NaiveDate>,
+}
+
+pub struct Tasks;
+
+/// The instant of a due time fixed to a zone.
+fn due_at(r: &Row) -> Option<DateTime<Utc>> {
+    let zone: chrono_tz::Tz = r.due_time_zone.as_deref()?.parse().ok()?;
+    Some(recurrence::place(r.due_date?, r.due_time?, zone))
+}
+
+/// Walks up from `parent` and fails if `id` is among its ancestors (a cycle) or nesting is
+/// too deep.
+async fn check_parent(
+    conn: &mut Conn,
+    id: Uuid,
+    parent: Option<Uuid>,
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<()> {
+    let mut next = parent;
+    let mut depth = 0;
+    while let Some(current) = next {
+        if current == id {
+            errors.push(FieldError {
+                field: "parent_id".into(),
+                message: "would make the task its own step".into(),
+            });
+            return Ok(());
+        }
+        depth += 1;
+        if depth > MAX_DEPTH {
+            errors.push(FieldError {
+                field: "parent_id".into(),
+                message: format!("steps nest at most {MAX_DEPTH} deep"),
+            });
+            return Ok(());
+        }
+        next = t::table
+            .find(current)
+            .select(t::parent_id)
+            .first(conn)
+            .await
+            .optional()?
+            .flatten();
+    }
+    Ok(())
+}
+
+impl Resource for Tasks {
+    type Row = Row;
+    type Out = Task;
+    type Input = TaskInput;
+    type Values = Values;
+    type Filter = TaskFilter;
+
+    fn meta(row: &Row) -> Meta {
+        Meta {
+            id: row.id,
+            workspace_id: row.workspace_id,
+            version: row.version,
+            created_at: row.created_at,
+        }
+    }
+
+    fn output(r: Row) -> Task {
+        let due_at = due_at(&r);
+        Task {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            created_by: r.created_by,
+            title: r.title,
+            notes: r.notes,
+            status: r.status,
+            priority: r.priority,
+            energy: r.energy,
+            estimate_minutes: r.estimate_minutes,
+            due_date: r.due_date,
+            due_time: r.due_time,
+            due_time_zone: r.due_time_zone,
+            due_at,
+            scheduled_date: r.scheduled_date,
+            parent_id: r.parent_id,
+            project_id: r.project_id,
+            area_id: r.area_id,
+            goal_id: r.goal_id,
+            position: r.position,
+            labels: r.labels,
+            recurrence: r.recurrence,
+            recurrence_start: r.recurrence_start,
+            reset_steps: r.reset_steps,
+            completed_at: r.completed_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+
+    fn input(r: &Row) -> TaskInput {
+        TaskInput {
+            workspace_id: Some(r.workspace_id),
+            title: r.title.clone(),
+            notes: r.notes.clone(),
+            status: Some(r.status.clone()),
+            priority: Some(r.priority),
+            energy: r.energy.clone(),
+            estimate_minutes: r.estimate_minutes,
+            due_date: r.due_date,
+            due_time: r.due_time,
+            due_time_zone: r.due_time_zone.clone(),
+            scheduled_date: r.scheduled_date,
+            parent_id: r.parent_id,
+            project_id: r.project_id,
+            area_id: r.area_id,
+            goal_id: r.goal_id,
+            position: Some(r.position),
+            labels: Some(r.labels.clone()),
+            recurrence: r.recurrence.clone(),
+            reset_steps: Some(r.reset_steps),
+        }
+    }
+
+    fn input_workspace(input: &TaskInput) -> Option<Uuid> {
+        input.workspace_id
+    }
+
+    async fn validate(conn: &mut Conn, ctx: Ctx, i: TaskInput) -> ApiResult<Values> {
+        let mut errors = Vec::new();
+        let title = fields::title("title", &i.title, 500, &mut errors);
+        let notes = fields::text("notes", i.notes, 20_000, &mut errors);
+        let status = fields::one_of("status", i.status, STATUSES, "todo", &mut errors);
+        let priority = i.priority.unwrap_or(4);
+        fields::range("priority", Some(priority.into()), 1, 4, &mut errors);
+        let energy = i
+            .energy
+            .map(|e| fields::one_of("energy", Some(e), ENERGIES, "", &mut errors));
+        fields::range(
+            "estimate_minutes",
+            i.estimate_minutes.map(Into::into),
+            1,
+            1440,
+            &mut errors,
+        );
+        if i.due_time.is_some() && i.due_date.is_none() {
+            errors.push(FieldError {
+                field: "due_time".into(),
+                message: "needs a due_date".into(),
+            });
+        }
+        if let Some(zone) = &i.due_time_zone {
+            if i.due_time.is_none() {
+                errors.push(FieldError {
+                    field: "due_time_zone".into(),
+                    message: "needs a due_time".into(),
+                });
+            }
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                errors.push(FieldError {
+                    field: "due_time_zone".into(),
+                    message: "is not an IANA time zone".into(),
+                });
+            }
+        }
+        let recurrence = i
+            .recurrence
+            .map(|r| r.trim().to_ascii_uppercase())
+            .filter(|r| !r.is_empty());
+        if let Some(rule) = &recurrence {
+            if let Err(message) = recurrence::validate(rule) {
+                errors.push(FieldError {
+                    field: "recurrence".into(),
+                    message,
+                });
+            } else if i.due_date.is_none() {
+                errors.push(FieldError {
+                    field: "recurrence".into(),
+                    message: "needs a due_date to start from".into(),
+                });
+            }
+        }
+        let labels = fields::labels("labels", i.labels, &mut errors);
+        let ws = ctx.workspace_id;
+        check_link(conn, Link::Task, i.parent_id, ws, "parent_id", &mut errors).await?;
+        check_parent(conn, ctx.id, i.parent_id, &mut errors).await?;
+        check_link(
+            conn,
+            Link::Project,
+            i.project_id,
+            ws,
+            "project_id",
+            &mut errors,
+        )
+        .await?;
+        check_link(conn, Link::Area, i.area_id, ws, "area_id", &mut errors).await?;
+        check_link(conn, Link::Goal, i.goal_id, ws, "goal_id", &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let current: Option<(
+            Option<DateTime<Utc>>,
+            Option<String>,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+        )> = t::table
+            .find(ctx.id)
+            .select((
+                t::completed_at,
+                t::recurrence,
+                t::due_date,
+                t::recurrence_start,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        // completed_at follows the status: set when it becomes done, kept while it stays done.
+        let completed_at =
+            (status == "done").then(|| current.as_ref().and_then(|c| c.0).unwrap_or_else(Utc::now));
+        // A series keeps its first date until its rule or due date is changed by hand.
+        let recurrence_start = match (&recurrence, &current) {
+            (None, _) => None,
+            (Some(rule), Some((_, Some(old), due, start))) if old == rule && *due == i.due_date => {
+                *start
+            }
+            (Some(_), _) => i.due_date,
+        };
+        Ok(Values {
+            title,
+            notes,
+            status,
+            priority,
+            energy,
+            estimate_minutes: i.estimate_minutes,
+            due_date: i.due_date,
+            due_time: i.due_time,
+            due_time_zone: i.due_time_zone,
+            scheduled_date: i.scheduled_date,
+            parent_id: i.parent_id,
+            project_id: i.project_id,
+            area_id: i.area_id,
+            goal_id: i.goal_id,
+            position: i.position.unwrap_or(0),
+            labels,
+            recurrence,
+            recurrence_start,
+            reset_steps: i.reset_steps.unwrap_or(true),
+            completed_at,
+        })
+    }
+
+    async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Row>> {
+        Ok(t::table
+            .find(id)
+            .select(Row::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    async fn insert(conn: &mut Conn, ctx: Ctx, values: Values) -> ApiResult<Row> {
+        Ok(diesel::insert_into(t::table)
+            .values((
+                t::id.eq(ctx.id),
+                t::workspace_id.eq(ctx.workspace_id),
+                t::created_by.eq(ctx.user_id),
+                values,
+            ))
+            .returning(Row::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn update(conn: &mut Conn, id: Uuid, values: Values) -> ApiResult<Row> {
+        Ok(diesel::update(t::table.find(id))
+            .set((values, t::version.eq(t::version + 1), t::updated_at.eq(now)))
+            .returning(Row::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
+        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
+    }
+
+    async fn list(conn: &mut Conn, q: ListQuery<TaskFilter>) -> ApiResult<Vec<Row>> {
+        let f = &q.filter;
+        let mut query = t::table.select(Row::as_select()).into_boxed();
+        match f.status.as_deref() {
+            None => {}
+            Some("open") => query = query.filter(t::status.eq_any(["todo", "in_progress"])),
+            Some(s) if STATUSES.contains(&s) => query = query.filter(t::status.eq(s.to_owned())),
+            Some(_) => {
+                return Err(ApiError::field(
+                    "status",
+                    "must be todo, in_progress, done, cancelled or open",
+                ))
+            }
+        }
+        if let Some(id) = f.project_id {
+            query = query.filter(t::project_id.eq(id));
+        }
+        if let Some(id) = f.area_id {
+            query = query.filter(t::area_id.eq(id));
+        }
+        if let Some(id) = f.goal_id {
+            query = query.filter(t::goal_id.eq(id));
+        }
+        if let Some(id) = f.parent_id {
+            query = query.filter(t::parent_id.eq(id));
+        }
+        if f.top_level == Some(true) {
+            query = query.filter(t::parent_id.is_null());
+        }
+        if let Some(label) = &f.label {
+            query = query.filter(t::labels.contains(vec![label.clone()]));
+        }
+        if let Some(d) = f.due_before {
+            query = query.filter(t::due_date.le(d));
+        }
+        if let Some(d) = f.due_after {
+            query = query.filter(t::due_date.ge(d));
+        }
+        Ok(keyset!(query, t, q).load(conn).await?)
+    }
+}
+
+resource_routes! {
+    resource: Tasks, tag: "tasks", path: "/tasks", item: "/tasks/{id}",
+    input: TaskInput, out: Task, filter: TaskFilter,
+    names: [list_tasks, create_task, get_task, patch_task, delete_task],
+    summaries: ["List tasks", "Create a task", "Get a task", "Change a task", "Delete a task and its steps"],
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    routes::register(cfg);
+    series::configure(cfg);
+}
