@@ -31,6 +31,8 @@ use crate::http::problem::{FieldError, Problem};
         (name = "workspaces", description = "Personal and shared workspaces"),
         (name = "areas", description = "Life areas"),
         (name = "tasks", description = "Tasks, their steps and recurrence"),
+        (name = "goals", description = "Goals, their milestones and progress"),
+        (name = "projects", description = "Projects"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),
         (name = "decisions", description = "Decisions and their options"),
@@ -75,6 +77,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::workspaces::configure)
                 .configure(crate::areas::configure)
                 .configure(crate::tasks::configure)
+                .configure(crate::goals::configure)
+                .configure(crate::projects::configure)
                 .configure(crate::captures::configure)
                 .configure(crate::reviews::configure)
                 .configure(crate::decisions::configure)

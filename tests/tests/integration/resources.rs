@@ -162,25 +162,18 @@ pub async fn exercise(
     problem(res, 422, "/problems/validation").await;
 
     // Idempotent replay: same key and body, same answer and no second row; other body refused.
+    // Keys belong to the user, so each resource gets its own.
+    let key = format!("key-for-{path}");
+    let key = key.as_str();
     let body = (case.create)(1, links);
     let first = ada
-        .send(
-            Method::POST,
-            path,
-            Some(&body),
-            &[("idempotency-key", "k-1")],
-        )
+        .send(Method::POST, path, Some(&body), &[("idempotency-key", key)])
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.unwrap();
     let rows = count(app, path).await;
     let again = ada
-        .send(
-            Method::POST,
-            path,
-            Some(&body),
-            &[("idempotency-key", "k-1")],
-        )
+        .send(Method::POST, path, Some(&body), &[("idempotency-key", key)])
         .await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
@@ -191,7 +184,7 @@ pub async fn exercise(
             Method::POST,
             path,
             Some(&(case.create)(2, links)),
-            &[("idempotency-key", "k-1")],
+            &[("idempotency-key", key)],
         )
         .await;
     problem(other, 422, "/problems/idempotency-key-reused").await;
@@ -584,4 +577,116 @@ async fn recurring_tasks_complete_skip_and_end() {
         "/problems/not-found",
     )
     .await;
+}
+
+#[tokio::test]
+async fn goals_milestones_and_projects() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let area = ada.create("/v1/areas", &json!({"name": "Health"})).await;
+    let links = json!({"area": area["id"]});
+
+    let goals = Case {
+        path: "/v1/goals",
+        create: |n, links| json!({"title": format!("Goal {n}"), "why": "Because", "target_date": "2027-04-30", "area_id": links["area"]}),
+        patch: json!({"title": "Run a half marathon", "status": "paused"}),
+        invalid: vec![
+            (json!({"title": ""}), "title"),
+            (json!({"title": "x", "status": "dreaming"}), "status"),
+            (
+                json!({"title": "x", "target_date": "someday"}),
+                "target_date",
+            ),
+            (json!({"title": "x", "why": "w".repeat(5001)}), "why"),
+            (
+                json!({"title": "x", "area_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"}),
+                "area_id",
+            ),
+        ],
+    };
+    exercise(&app, &ada, &bob, &goals, &links).await;
+
+    let goal = ada
+        .create("/v1/goals", &json!({"title": "Half marathon"}))
+        .await;
+    let gid = goal["id"].as_str().unwrap().to_owned();
+    assert_eq!(goal["progress"]["percent"], 0);
+    let milestones = Case {
+        path: "/v1/milestones",
+        create: |n, links| json!({"goal_id": links["goal"], "title": format!("Milestone {n}"), "due_date": "2027-01-31"}),
+        patch: json!({"title": "Run 10 km", "done": true}),
+        invalid: vec![
+            (json!({"title": "x"}), "goal_id"),
+            (
+                json!({"goal_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11", "title": "x"}),
+                "goal_id",
+            ),
+            (json!({"goal_id": gid, "title": ""}), "title"),
+            (json!({"goal_id": gid, "title": "x", "done": "yes"}), "done"),
+        ],
+    };
+    exercise(&app, &ada, &bob, &milestones, &json!({"goal": gid})).await;
+
+    // Progress follows milestones when there are any, else tasks.
+    let fresh = ada
+        .create("/v1/goals", &json!({"title": "Read 12 books"}))
+        .await;
+    let fid = fresh["id"].as_str().unwrap().to_owned();
+    for status in ["done", "todo", "todo", "cancelled"] {
+        ada.create(
+            "/v1/tasks",
+            &json!({"title": "Book", "goal_id": fid, "status": status}),
+        )
+        .await;
+    }
+    assert_eq!(
+        ada.get(&format!("/v1/goals/{fid}")).await["progress"]["percent"],
+        33
+    );
+    ada.create(
+        "/v1/milestones",
+        &json!({"goal_id": fid, "title": "First half", "done": true}),
+    )
+    .await;
+    ada.create(
+        "/v1/milestones",
+        &json!({"goal_id": fid, "title": "Second half"}),
+    )
+    .await;
+    let progress = ada.get(&format!("/v1/goals/{fid}")).await["progress"].clone();
+    assert_eq!(
+        progress,
+        json!({"milestones_total": 2, "milestones_done": 1, "tasks_total": 3, "tasks_done": 1, "percent": 50})
+    );
+
+    let projects = Case {
+        path: "/v1/projects",
+        create: |n, links| json!({"title": format!("Project {n}"), "status": "planned", "goal_id": links["goal"], "area_id": links["area"]}),
+        patch: json!({"title": "Move flat", "status": "completed"}),
+        invalid: vec![
+            (json!({"title": ""}), "title"),
+            (json!({"title": "x", "status": "done"}), "status"),
+            (
+                json!({"title": "x", "goal_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"}),
+                "goal_id",
+            ),
+            (json!({"title": "x", "notes": 5}), "notes"),
+        ],
+    };
+    exercise(
+        &app,
+        &ada,
+        &bob,
+        &projects,
+        &json!({"goal": fid, "area": area["id"]}),
+    )
+    .await;
+    let done = ada
+        .create(
+            "/v1/projects",
+            &json!({"title": "Done already", "status": "completed"}),
+        )
+        .await;
+    assert!(done["completed_at"].is_string());
 }

@@ -1,0 +1,226 @@
+//! Milestones (`/v1/milestones`): dated steps towards a goal.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    db::{schema::app::milestones as t, Conn},
+    http::{ApiError, ApiResult},
+    keyset, resource_routes,
+    workspaces::{
+        fields,
+        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
+    },
+};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = t)]
+pub struct Row {
+    id: Uuid,
+    workspace_id: Uuid,
+    created_by: Uuid,
+    goal_id: Uuid,
+    title: String,
+    due_date: Option<NaiveDate>,
+    completed_at: Option<DateTime<Utc>>,
+    position: i32,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Milestone {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub created_by: Uuid,
+    pub goal_id: Uuid,
+    #[schema(example = "Run 10 km without stopping")]
+    pub title: String,
+    #[schema(example = "2027-01-31")]
+    pub due_date: Option<NaiveDate>,
+    pub done: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub position: i32,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneInput {
+    pub workspace_id: Option<Uuid>,
+    pub goal_id: Uuid,
+    #[schema(example = "Run 10 km without stopping")]
+    pub title: String,
+    #[schema(example = "2027-01-31")]
+    pub due_date: Option<NaiveDate>,
+    /// Setting it stamps `completed_at`.
+    pub done: Option<bool>,
+    pub position: Option<i32>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = t, treat_none_as_null = true)]
+pub struct Values {
+    goal_id: Uuid,
+    title: String,
+    due_date: Option<NaiveDate>,
+    completed_at: Option<DateTime<Utc>>,
+    position: i32,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MilestoneFilter {
+    pub goal_id: Option<Uuid>,
+    pub done: Option<bool>,
+}
+
+pub struct Milestones;
+
+impl Resource for Milestones {
+    type Row = Row;
+    type Out = Milestone;
+    type Input = MilestoneInput;
+    type Values = Values;
+    type Filter = MilestoneFilter;
+
+    fn meta(row: &Row) -> Meta {
+        Meta {
+            id: row.id,
+            workspace_id: row.workspace_id,
+            version: row.version,
+            created_at: row.created_at,
+        }
+    }
+
+    fn output(r: Row) -> Milestone {
+        Milestone {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            created_by: r.created_by,
+            goal_id: r.goal_id,
+            title: r.title,
+            due_date: r.due_date,
+            done: r.completed_at.is_some(),
+            completed_at: r.completed_at,
+            position: r.position,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+
+    fn input(r: &Row) -> MilestoneInput {
+        MilestoneInput {
+            workspace_id: Some(r.workspace_id),
+            goal_id: r.goal_id,
+            title: r.title.clone(),
+            due_date: r.due_date,
+            done: Some(r.completed_at.is_some()),
+            position: Some(r.position),
+        }
+    }
+
+    fn input_workspace(input: &MilestoneInput) -> Option<Uuid> {
+        input.workspace_id
+    }
+
+    async fn validate(conn: &mut Conn, ctx: Ctx, i: MilestoneInput) -> ApiResult<Values> {
+        let mut errors = Vec::new();
+        let title = fields::title("title", &i.title, 200, &mut errors);
+        check_link(
+            conn,
+            Link::Goal,
+            Some(i.goal_id),
+            ctx.workspace_id,
+            "goal_id",
+            &mut errors,
+        )
+        .await?;
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let kept: Option<Option<DateTime<Utc>>> = t::table
+            .find(ctx.id)
+            .select(t::completed_at)
+            .first(conn)
+            .await
+            .optional()?;
+        let completed_at = i
+            .done
+            .unwrap_or(false)
+            .then(|| kept.flatten().unwrap_or_else(Utc::now));
+        Ok(Values {
+            goal_id: i.goal_id,
+            title,
+            due_date: i.due_date,
+            completed_at,
+            position: i.position.unwrap_or(0),
+        })
+    }
+
+    async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Row>> {
+        Ok(t::table
+            .find(id)
+            .select(Row::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    async fn insert(conn: &mut Conn, ctx: Ctx, values: Values) -> ApiResult<Row> {
+        Ok(diesel::insert_into(t::table)
+            .values((
+                t::id.eq(ctx.id),
+                t::workspace_id.eq(ctx.workspace_id),
+                t::created_by.eq(ctx.user_id),
+                values,
+            ))
+            .returning(Row::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn update(conn: &mut Conn, id: Uuid, values: Values) -> ApiResult<Row> {
+        Ok(diesel::update(t::table.find(id))
+            .set((values, t::version.eq(t::version + 1), t::updated_at.eq(now)))
+            .returning(Row::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
+        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
+    }
+
+    async fn list(conn: &mut Conn, q: ListQuery<MilestoneFilter>) -> ApiResult<Vec<Row>> {
+        let mut query = t::table.select(Row::as_select()).into_boxed();
+        if let Some(goal) = q.filter.goal_id {
+            query = query.filter(t::goal_id.eq(goal));
+        }
+        match q.filter.done {
+            Some(true) => query = query.filter(t::completed_at.is_not_null()),
+            Some(false) => query = query.filter(t::completed_at.is_null()),
+            None => {}
+        }
+        Ok(keyset!(query, t, q).load(conn).await?)
+    }
+}
+
+resource_routes! {
+    resource: Milestones, tag: "goals", path: "/milestones", item: "/milestones/{id}",
+    input: MilestoneInput, out: Milestone, filter: MilestoneFilter,
+    names: [list_milestones, create_milestone, get_milestone, patch_milestone, delete_milestone],
+    summaries: ["List milestones", "Create a milestone", "Get a milestone", "Change a milestone", "Delete a milestone"],
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    routes::register(cfg);
+}
