@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod projects;
 pub mod recurrence;
 pub mod reviews;
+pub mod routines;
 pub mod rules;
 pub mod server;
 pub mod state;

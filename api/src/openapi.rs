@@ -33,6 +33,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "tasks", description = "Tasks, their steps and recurrence"),
         (name = "goals", description = "Goals, their milestones and progress"),
         (name = "projects", description = "Projects"),
+        (name = "routines", description = "Routines, their completions and streaks"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),
         (name = "decisions", description = "Decisions and their options"),
@@ -79,6 +80,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::tasks::configure)
                 .configure(crate::goals::configure)
                 .configure(crate::projects::configure)
+                .configure(crate::routines::configure)
                 .configure(crate::captures::configure)
                 .configure(crate::reviews::configure)
                 .configure(crate::decisions::configure)

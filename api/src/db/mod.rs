@@ -101,6 +101,12 @@ impl Db {
     }
 }
 
+/// The user this transaction acts as, if any.
+pub async fn current_user(conn: &mut Conn) -> QueryResult<Option<Uuid>> {
+    diesel::define_sql_function!(#[sql_name = "app.current_user_id"] fn current_user_id() -> diesel::sql_types::Nullable<SqlUuid>);
+    diesel::select(current_user_id()).get_result(conn).await
+}
+
 /// Sets the RLS user for the rest of this transaction only.
 pub async fn act_as(conn: &mut Conn, user_id: Uuid) -> QueryResult<()> {
     diesel::select(set_config("app.user_id", user_id.to_string(), true))

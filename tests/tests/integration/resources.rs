@@ -690,3 +690,175 @@ async fn goals_milestones_and_projects() {
         .await;
     assert!(done["completed_at"].is_string());
 }
+
+#[tokio::test]
+async fn routines_with_completions_and_streaks() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let case = Case {
+        path: "/v1/routines",
+        create: |n, _| {
+            json!({"title": format!("Routine {n}"), "rrule": "FREQ=DAILY", "start_date": "2026-01-01", "time_of_day": "07:00",
+                   "duration_minutes": 20, "steps": [{"title": "Shoes"}, {"title": "Run"}]})
+        },
+        patch: json!({"title": "Morning run", "rrule": "FREQ=WEEKLY;BYDAY=MO,WE,FR", "reset_steps": false}),
+        invalid: vec![
+            (json!({"title": "x"}), "rrule"),
+            (json!({"title": "x", "rrule": "FREQ=HOURLY"}), "rrule"),
+            (json!({"title": "", "rrule": "FREQ=DAILY"}), "title"),
+            (
+                json!({"title": "x", "rrule": "FREQ=DAILY", "steps": [{"title": ""}]}),
+                "steps.0.title",
+            ),
+            (
+                json!({"title": "x", "rrule": "FREQ=DAILY", "time_of_day": "25:00"}),
+                "time_of_day",
+            ),
+            (
+                json!({"title": "x", "rrule": "FREQ=DAILY", "duration_minutes": 0}),
+                "duration_minutes",
+            ),
+        ],
+    };
+    exercise(&app, &ada, &bob, &case, &json!({})).await;
+
+    // A daily routine that started a week ago: four done, one skipped, yesterday missed.
+    let today = chrono::Utc::now().date_naive();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    let routine = ada
+        .create("/v1/routines", &json!({"title": "Stretch", "rrule": "FREQ=DAILY", "start_date": day(7), "steps": [{"title": "Neck"}, {"title": "Back"}]}))
+        .await;
+    let id = routine["id"].as_str().unwrap().to_owned();
+    let record = |date: String, outcome: &'static str| {
+        let path = format!("/v1/routines/{id}/completions");
+        let ada = &ada;
+        async move {
+            ada.send(
+                Method::POST,
+                &path,
+                Some(&json!({"date": date, "outcome": outcome, "steps_done": [0]})),
+                &[],
+            )
+            .await
+        }
+    };
+    for (n, outcome) in [
+        (7, "done"),
+        (6, "done"),
+        (5, "done"),
+        (4, "skipped"),
+        (3, "done"),
+        (2, "done"),
+    ] {
+        assert_eq!(record(day(n), outcome).await.status(), StatusCode::OK);
+    }
+    let streak = ada.get(&format!("/v1/routines/{id}")).await["streak"].clone();
+    assert_eq!(
+        streak,
+        json!({"current": 0, "longest": 5, "done_total": 5}),
+        "yesterday was missed"
+    );
+    record(day(1), "done").await;
+    let streak = ada.get(&format!("/v1/routines/{id}")).await["streak"].clone();
+    assert_eq!(
+        streak["current"], 6,
+        "today is still open; the skip neither breaks nor counts"
+    );
+
+    // Not an occurrence, done ahead of time, a step that does not exist.
+    let weekly = ada.create("/v1/routines", &json!({"title": "Review", "rrule": "FREQ=WEEKLY;BYDAY=SU", "start_date": "2026-11-01"})).await;
+    let wid = weekly["id"].as_str().unwrap();
+    let res = ada
+        .send(
+            Method::POST,
+            &format!("/v1/routines/{wid}/completions"),
+            Some(&json!({"date": "2026-11-03", "outcome": "done"})),
+            &[],
+        )
+        .await;
+    problem(res, 422, "/problems/validation").await;
+    let res = record((today + chrono::Duration::days(3)).to_string(), "done").await;
+    problem(res, 422, "/problems/validation").await;
+    let res = ada
+        .send(
+            Method::POST,
+            &format!("/v1/routines/{id}/completions"),
+            Some(&json!({"date": day(1), "outcome": "done", "steps_done": [5]})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "steps_done");
+    // Skipping ahead is fine, and shows in the occurrences.
+    assert_eq!(
+        record((today + chrono::Duration::days(1)).to_string(), "skipped")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let occ = ada
+        .get(&format!("/v1/routines/{id}/occurrences?count=2"))
+        .await;
+    assert_eq!(occ["items"][1]["outcome"], "skipped");
+
+    // Undo, end the series.
+    let res = ada
+        .send(
+            Method::DELETE,
+            &format!("/v1/routines/{id}/completions/{}", day(1)),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        ada.get(&format!("/v1/routines/{id}/completions")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+    let ended: Value = ada
+        .send(
+            Method::POST,
+            &format!("/v1/routines/{id}/end-series"),
+            Some(&json!({"last_date": day(0)})),
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["ended_on"], day(0));
+    let occ = ada
+        .get(&format!("/v1/routines/{id}/occurrences?count=5"))
+        .await;
+    assert_eq!(
+        occ["items"].as_array().unwrap().len(),
+        1,
+        "only today is left"
+    );
+
+    problem(
+        bob.send(
+            Method::GET,
+            &format!("/v1/routines/{id}/completions"),
+            None,
+            &[],
+        )
+        .await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    let res = bob
+        .send(
+            Method::POST,
+            &format!("/v1/routines/{id}/completions"),
+            Some(&json!({"date": day(1), "outcome": "done"})),
+            &[],
+        )
+        .await;
+    problem(res, 404, "/problems/not-found").await;
+}
