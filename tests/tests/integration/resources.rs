@@ -862,3 +862,109 @@ async fn routines_with_completions_and_streaks() {
         .await;
     problem(res, 404, "/problems/not-found").await;
 }
+
+#[tokio::test]
+async fn settings_and_onboarding_are_per_user_documents_with_defaults() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_users(&app).await;
+    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let res = ada.send(Method::GET, "/v1/settings", None, &[]).await;
+    assert_eq!(res.headers()["etag"], "\"0\"");
+    let defaults: Value = res.json().await.unwrap();
+    assert_eq!(defaults["day_starts_at"], "03:00:00");
+    assert_eq!(defaults["ai_enabled"], false);
+
+    let res = ada
+        .send(
+            Method::PATCH,
+            "/v1/settings",
+            Some(&json!({"work_start": "08:00", "ai_enabled": true})),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            changed["work_start"].as_str(),
+            changed["work_end"].as_str(),
+            changed["version"].as_i64()
+        ),
+        (Some("08:00:00"), Some("17:00:00"), Some(1))
+    );
+    // The whole result is checked: an end before the start is refused and nothing changes.
+    let res = ada
+        .send(
+            Method::PATCH,
+            "/v1/settings",
+            Some(&json!({"work_end": "07:00", "max_block_minutes": 5})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["work_end", "max_block_minutes"]);
+    problem(
+        ada.send(
+            Method::PATCH,
+            "/v1/settings",
+            Some(&json!({"work_end": "18:00"})),
+            &[("if-match", "\"0\"")],
+        )
+        .await,
+        412,
+        "/problems/precondition-failed",
+    )
+    .await;
+    problem(
+        ada.send(
+            Method::PATCH,
+            "/v1/settings",
+            Some(&json!({"theme": "dark"})),
+            &[],
+        )
+        .await,
+        422,
+        "/problems/validation",
+    )
+    .await;
+    assert_eq!(ada.get("/v1/settings").await, changed);
+    // Bob has his own.
+    assert_eq!(bob.get("/v1/settings").await, defaults);
+    assert_eq!(
+        ada.send(Method::DELETE, "/v1/settings", None, &[])
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(ada.get("/v1/settings").await, defaults);
+
+    let res = ada
+        .send(Method::PATCH, "/v1/onboarding", Some(&json!({"primary_needs": ["focus", "habits"], "available_time": "2_4h", "completed": true})), &[])
+        .await;
+    let answers: Value = res.json().await.unwrap();
+    assert_eq!(answers["available_time"], "2_4h");
+    assert!(answers["completed_at"].is_string());
+    let res = ada
+        .send(
+            Method::PATCH,
+            "/v1/onboarding",
+            Some(&json!({"guidance_level": "total", "default_energy": "max"})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(bob.get("/v1/onboarding").await["completed"], false);
+    // Row-level security keeps them apart in the database too.
+    assert_eq!(
+        app.count("SELECT count(*) FROM app.onboarding_answers")
+            .await,
+        1
+    );
+}

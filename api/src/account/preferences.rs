@@ -1,0 +1,439 @@
+//! Per-user documents with defaults: rule settings (`/v1/settings`) and onboarding answers
+//! (`/v1/onboarding`). GET answers the stored document or the defaults; PATCH merges into it
+//! (RFC 7396, validated whole) and stores it; DELETE returns to the defaults.
+
+use actix_web::{delete, get, patch, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveTime, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Access, Auth},
+    db::{
+        schema::app::{onboarding_answers as o, rule_settings as s},
+        Conn,
+    },
+    http::{
+        etag,
+        json::{self, Json},
+        ApiError, ApiResult, FieldError,
+    },
+    state::State,
+    workspaces::fields,
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_settings)
+        .service(patch_settings)
+        .service(reset_settings);
+    cfg.service(get_onboarding)
+        .service(patch_onboarding)
+        .service(reset_onboarding);
+}
+
+fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+/// Preferences the planner and notifications follow, all in the user's time zone.
+#[derive(
+    Clone, Debug, Deserialize, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset,
+)]
+#[diesel(table_name = s)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// When "today" begins: work after midnight but before this still counts as yesterday.
+    #[schema(value_type = String, example = "03:00:00")]
+    pub day_starts_at: NaiveTime,
+    #[schema(value_type = String, example = "09:00:00")]
+    pub work_start: NaiveTime,
+    #[schema(value_type = String, example = "17:00:00")]
+    pub work_end: NaiveTime,
+    /// Longest block the daily plan gives one task (15 to 480).
+    #[schema(example = 90)]
+    pub max_block_minutes: i32,
+    #[schema(value_type = String, example = "09:00:00")]
+    pub high_energy_start: NaiveTime,
+    #[schema(value_type = String, example = "12:00:00")]
+    pub high_energy_end: NaiveTime,
+    /// Send the morning recap by web push.
+    pub morning_recap: bool,
+    #[schema(value_type = String, example = "07:30:00")]
+    pub morning_recap_at: NaiveTime,
+    /// Consent to the AI features; off until you turn it on.
+    pub ai_enabled: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            day_starts_at: t(3, 0),
+            work_start: t(9, 0),
+            work_end: t(17, 0),
+            max_block_minutes: 90,
+            high_energy_start: t(9, 0),
+            high_energy_end: t(12, 0),
+            morning_recap: false,
+            morning_recap_at: t(7, 30),
+            ai_enabled: false,
+        }
+    }
+}
+
+impl Settings {
+    fn check(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        if self.work_end <= self.work_start {
+            errors.push(FieldError {
+                field: "work_end".into(),
+                message: "must be after work_start".into(),
+            });
+        }
+        if self.high_energy_end <= self.high_energy_start {
+            errors.push(FieldError {
+                field: "high_energy_end".into(),
+                message: "must be after high_energy_start".into(),
+            });
+        }
+        fields::range(
+            "max_block_minutes",
+            Some(self.max_block_minutes.into()),
+            15,
+            480,
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+pub const GUIDANCE: &[&str] = &["minimal", "balanced", "guided"];
+pub const AVAILABLE_TIME: &[&str] = &["under_1h", "1_2h", "2_4h", "over_4h"];
+pub const ENERGY: &[&str] = &["low", "medium", "high"];
+
+/// What the user told minime when starting: it shapes suggestions and the daily plan.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Onboarding {
+    /// What the user most wants help with, in their words or from the app's choices.
+    #[schema(example = json!(["focus", "habits"]))]
+    pub primary_needs: Vec<String>,
+    /// `minimal`, `balanced` or `guided`.
+    #[schema(example = "balanced")]
+    pub guidance_level: String,
+    /// Time available for planned work on a typical day: `under_1h`, `1_2h`, `2_4h`, `over_4h`.
+    #[schema(example = "2_4h")]
+    pub available_time: String,
+    /// `low`, `medium` or `high`.
+    #[schema(example = "medium")]
+    pub default_energy: String,
+    /// Whether onboarding is finished (stamps `completed_at`).
+    pub completed: bool,
+    #[serde(default, skip_deserializing)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Default for Onboarding {
+    fn default() -> Self {
+        Onboarding {
+            primary_needs: Vec::new(),
+            guidance_level: "balanced".into(),
+            available_time: "1_2h".into(),
+            default_energy: "medium".into(),
+            completed: false,
+            completed_at: None,
+        }
+    }
+}
+
+impl Onboarding {
+    fn check(mut self) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        self.primary_needs = fields::labels("primary_needs", Some(self.primary_needs), &mut errors);
+        fields::one_of(
+            "guidance_level",
+            Some(self.guidance_level.clone()),
+            GUIDANCE,
+            "",
+            &mut errors,
+        );
+        fields::one_of(
+            "available_time",
+            Some(self.available_time.clone()),
+            AVAILABLE_TIME,
+            "",
+            &mut errors,
+        );
+        fields::one_of(
+            "default_energy",
+            Some(self.default_energy.clone()),
+            ENERGY,
+            "",
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+/// The stored document's version is its ETag; the defaults have version 0.
+#[derive(Serialize, ToSchema)]
+pub struct Versioned<T> {
+    #[serde(flatten)]
+    pub document: T,
+    pub version: i32,
+}
+
+fn merge<T: Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Value,
+) -> ApiResult<T> {
+    if !patch.is_object() {
+        return Err(ApiError::field(
+            "body",
+            "a merge patch must be a JSON object",
+        ));
+    }
+    let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
+    if let Some(obj) = merged.as_object_mut() {
+        obj.remove("completed_at");
+    }
+    json_patch::merge(&mut merged, patch);
+    json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)
+}
+
+fn respond<T: Serialize>(document: T, version: i32) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(etag::etag(version))
+        .json(Versioned { document, version })
+}
+
+async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, i32)> {
+    let row: Option<(Settings, i32)> = s::table
+        .find(user)
+        .select((Settings::as_select(), s::version))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Your rule settings (the defaults until you change one).
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Settings; `ETag` carries the version", body = Versioned<Settings>)),
+)]
+#[get("/settings")]
+pub async fn get_settings(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+    let (doc, version) = auth
+        .tx(&state.db, Access::Read, |conn, me| {
+            load_settings(conn, me.user_id).scope_boxed()
+        })
+        .await?;
+    Ok(respond(doc, version))
+}
+
+/// Change settings (merge patch); the whole result is checked.
+#[utoipa::path(
+    tag = "account",
+    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+    request_body(content = Settings, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Versioned<Settings>),
+        (status = 412, description = "Changed since that ETag", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/settings")]
+pub async fn patch_settings(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let expected = etag::if_match(&req)?;
+    let patch = body.0;
+    let (doc, version) = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let (current, version) = load_settings(conn, me.user_id).await?;
+                etag::check(expected, version)?;
+                let next: Settings = merge(&current, &patch)?;
+                next.check()?;
+                let version: i32 = diesel::insert_into(s::table)
+                    .values((s::user_id.eq(me.user_id), next.clone()))
+                    .on_conflict(s::user_id)
+                    .do_update()
+                    .set((
+                        next.clone(),
+                        s::version.eq(s::version + 1),
+                        s::updated_at.eq(now),
+                    ))
+                    .returning(s::version)
+                    .get_result(conn)
+                    .await?;
+                Ok((next, version))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(respond(doc, version))
+}
+
+/// Return to the default settings.
+#[utoipa::path(tag = "account", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "Back to defaults")))]
+#[delete("/settings")]
+pub async fn reset_settings(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+    auth.tx(&state.db, Access::Write, |conn, me| {
+        async move {
+            diesel::delete(s::table.find(me.user_id))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+type OnboardingRow = (
+    Vec<String>,
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    i32,
+);
+
+async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboarding, i32)> {
+    let row: Option<OnboardingRow> = o::table
+        .find(user)
+        .select((
+            o::primary_needs,
+            o::guidance_level,
+            o::available_time,
+            o::default_energy,
+            o::completed_at,
+            o::version,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match row {
+        Some((
+            primary_needs,
+            guidance_level,
+            available_time,
+            default_energy,
+            completed_at,
+            version,
+        )) => (
+            Onboarding {
+                primary_needs,
+                guidance_level,
+                available_time,
+                default_energy,
+                completed: completed_at.is_some(),
+                completed_at,
+            },
+            version,
+        ),
+        None => (Onboarding::default(), 0),
+    })
+}
+
+/// Your onboarding answers (the defaults until you answer).
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Answers; `ETag` carries the version", body = Versioned<Onboarding>)),
+)]
+#[get("/onboarding")]
+pub async fn get_onboarding(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+    let (doc, version) = auth
+        .tx(&state.db, Access::Read, |conn, me| {
+            load_onboarding(conn, me.user_id).scope_boxed()
+        })
+        .await?;
+    Ok(respond(doc, version))
+}
+
+/// Answer or change onboarding questions (merge patch).
+#[utoipa::path(
+    tag = "account",
+    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+    request_body(content = Onboarding, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Versioned<Onboarding>),
+        (status = 412, description = "Changed since that ETag", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/onboarding")]
+pub async fn patch_onboarding(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let expected = etag::if_match(&req)?;
+    let patch = body.0;
+    let (doc, version) = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let (current, version) = load_onboarding(conn, me.user_id).await?;
+                etag::check(expected, version)?;
+                let mut next = merge(&current, &patch)?.check()?;
+                next.completed_at = next
+                    .completed
+                    .then(|| current.completed_at.unwrap_or_else(Utc::now));
+                let values = (
+                    o::primary_needs.eq(next.primary_needs.clone()),
+                    o::guidance_level.eq(next.guidance_level.clone()),
+                    o::available_time.eq(next.available_time.clone()),
+                    o::default_energy.eq(next.default_energy.clone()),
+                    o::completed_at.eq(next.completed_at),
+                );
+                let version: i32 = diesel::insert_into(o::table)
+                    .values((o::user_id.eq(me.user_id), values.clone()))
+                    .on_conflict(o::user_id)
+                    .do_update()
+                    .set((values, o::version.eq(o::version + 1), o::updated_at.eq(now)))
+                    .returning(o::version)
+                    .get_result(conn)
+                    .await?;
+                Ok((next, version))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(respond(doc, version))
+}
+
+/// Forget the onboarding answers.
+#[utoipa::path(tag = "account", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "Back to defaults")))]
+#[delete("/onboarding")]
+pub async fn reset_onboarding(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+    auth.tx(&state.db, Access::Write, |conn, me| {
+        async move {
+            diesel::delete(o::table.find(me.user_id))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
