@@ -1,6 +1,7 @@
 //! minime: the self-hostable backend of a personal life OS.
 
 pub mod account;
+pub mod admin;
 pub mod areas;
 pub mod auth;
 pub mod captures;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod outbox;
+pub mod plans;
 pub mod projects;
 pub mod recurrence;
 pub mod reviews;

@@ -15,11 +15,22 @@ enum Command {
     Serve,
     /// Apply pending migrations with DATABASE_URL (a superuser login); creates the roles.
     Migrate,
+    /// Operator tasks, with DATABASE_URL.
+    Admin {
+        #[command(subcommand)]
+        command: Admin,
+    },
     /// Print the OpenAPI document, or write it to --out.
     Openapi {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Set an account's plan (free, pro or max).
+    SetPlan { email: String, plan: String },
 }
 
 #[tokio::main]
@@ -39,6 +50,13 @@ async fn main() -> anyhow::Result<()> {
                 .filter(|p| !p.is_empty());
             let applied = db::migrate::run(&url, password).await?;
             println!("{} migration(s) applied", applied.len());
+        }
+        Command::Admin {
+            command: Admin::SetPlan { email, plan },
+        } => {
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            minime_api::admin::set_plan(&url, &email, &plan).await?;
+            println!("{email} is on the {plan} plan");
         }
         Command::Openapi { out } => {
             let json = openapi::document().to_pretty_json()? + "\n";

@@ -15,6 +15,7 @@ mod signin;
 mod signup;
 pub mod tokens;
 
+pub use email::normalize as normalize_email;
 pub use extractor::{Access, Auth, Principal};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -433,3 +433,9 @@ pub mod ops {
         }
     }
 }
+
+/// Joins across schemas.
+mod cross {
+    use super::{app::workspace_members, auth::users};
+    diesel::allow_tables_to_appear_in_same_query!(users, workspace_members);
+}

@@ -1,7 +1,9 @@
 //! Workspaces: every user has a personal one from sign-up; shared ones come with Pro and Max.
 
 pub mod fields;
+mod invites;
 pub mod resource;
+mod shared;
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -27,6 +29,8 @@ use crate::{
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_workspaces);
+    shared::configure(cfg);
+    invites::configure(cfg);
 }
 
 /// Creates the user's personal workspace; the transaction acts as that user, so the
@@ -68,6 +72,7 @@ pub struct Workspace {
     #[schema(example = "owner")]
     pub role: String,
     pub owner_id: Uuid,
+    pub version: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -104,27 +109,31 @@ pub async fn list_workspaces(
                                 .and(workspaces::id.lt(c.id))),
                     );
                 }
-                let rows: Vec<(Uuid, String, String, String, Uuid, DateTime<Utc>)> = query
+                let rows: Vec<(Uuid, String, String, String, Uuid, i32, DateTime<Utc>)> = query
                     .select((
                         workspaces::id,
                         workspaces::name,
                         workspaces::kind,
                         members::role,
                         workspaces::owner_id,
+                        workspaces::version,
                         workspaces::created_at,
                     ))
                     .load(conn)
                     .await?;
                 let items = rows
                     .into_iter()
-                    .map(|(id, name, kind, role, owner_id, created_at)| Workspace {
-                        id,
-                        name,
-                        kind,
-                        role,
-                        owner_id,
-                        created_at,
-                    })
+                    .map(
+                        |(id, name, kind, role, owner_id, version, created_at)| Workspace {
+                            id,
+                            name,
+                            kind,
+                            role,
+                            owner_id,
+                            version,
+                            created_at,
+                        },
+                    )
                     .collect();
                 Ok(Page::from_rows(items, limit, |w: &Workspace| Cursor {
                     created_at: w.created_at,

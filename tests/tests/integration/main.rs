@@ -10,3 +10,4 @@ mod openapi;
 mod resources;
 mod resources_more;
 mod rls;
+mod workspaces;
