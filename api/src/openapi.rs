@@ -75,6 +75,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             utoipa_actix_web::scope("/v1")
                 .configure(crate::auth::configure)
                 .configure(crate::account::configure)
+                .configure(crate::plans::configure)
                 .configure(crate::workspaces::configure)
                 .configure(crate::areas::configure)
                 .configure(crate::tasks::configure)

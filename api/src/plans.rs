@@ -1,6 +1,7 @@
 //! Plans and what each allows, in one place. Plans change only through `minime admin
 //! set-plan` (billing is not connected), never through the API.
 
+use actix_web::get;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -79,6 +80,36 @@ impl Plan {
             .await?;
         Ok(Plan::parse(&name).unwrap_or(Plan::Free))
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanInfo {
+    #[schema(example = "pro")]
+    pub name: &'static str,
+    pub limits: Limits,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanList {
+    pub items: Vec<PlanInfo>,
+}
+
+/// The plans and what each allows (your own plan is in `GET /v1/me`).
+#[utoipa::path(tag = "account", responses((status = 200, description = "Every plan with its limits", body = PlanList)))]
+#[get("/plans")]
+pub async fn list_plans() -> actix_web::HttpResponse {
+    let items = [("free", Plan::Free), ("pro", Plan::Pro), ("max", Plan::Max)]
+        .into_iter()
+        .map(|(name, plan)| PlanInfo {
+            name,
+            limits: plan.limits(),
+        })
+        .collect();
+    actix_web::HttpResponse::Ok().json(PlanList { items })
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_plans);
 }
 
 pub fn required(feature: &str) -> ApiError {

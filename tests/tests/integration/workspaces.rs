@@ -416,3 +416,31 @@ async fn plan_limits_are_enforced_with_their_own_problem() {
         .await;
     problem(res, 403, "/problems/plan-limit").await;
 }
+
+#[tokio::test]
+async fn plans_are_listed_with_their_limits() {
+    let app = TestApp::spawn().await;
+    let plans: Value = app
+        .client
+        .get(app.url("/v1/plans"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shared: Vec<(&str, bool)> = plans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["limits"]["shared_workspaces"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shared, [("free", false), ("pro", true), ("max", true)]);
+    assert_eq!(plans["items"][2]["limits"]["email"], true);
+    assert_eq!(plans["items"][1]["limits"]["email"], false);
+}
