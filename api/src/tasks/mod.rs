@@ -185,6 +185,14 @@ pub struct TaskFilter {
 
 pub struct Tasks;
 
+/// What a write keeps from the stored row: completion time and the series' rule, due date, start.
+type Current = (
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
+
 /// The instant of a due time fixed to a zone.
 fn due_at(r: &Row) -> Option<DateTime<Utc>> {
     let zone: chrono_tz::Tz = r.due_time_zone.as_deref()?.parse().ok()?;
@@ -377,12 +385,7 @@ impl Resource for Tasks {
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        let current: Option<(
-            Option<DateTime<Utc>>,
-            Option<String>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-        )> = t::table
+        let current: Option<Current> = t::table
             .find(ctx.id)
             .select((
                 t::completed_at,

@@ -60,7 +60,7 @@ pub async fn create_personal(conn: &mut Conn, user_id: Uuid) -> ApiResult<Uuid> 
     Ok(id)
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Queryable)]
 pub struct Workspace {
     pub id: Uuid,
     #[schema(example = "Personal")]
@@ -109,7 +109,7 @@ pub async fn list_workspaces(
                                 .and(workspaces::id.lt(c.id))),
                     );
                 }
-                let rows: Vec<(Uuid, String, String, String, Uuid, i32, DateTime<Utc>)> = query
+                let items: Vec<Workspace> = query
                     .select((
                         workspaces::id,
                         workspaces::name,
@@ -121,20 +121,6 @@ pub async fn list_workspaces(
                     ))
                     .load(conn)
                     .await?;
-                let items = rows
-                    .into_iter()
-                    .map(
-                        |(id, name, kind, role, owner_id, version, created_at)| Workspace {
-                            id,
-                            name,
-                            kind,
-                            role,
-                            owner_id,
-                            version,
-                            created_at,
-                        },
-                    )
-                    .collect();
                 Ok(Page::from_rows(items, limit, |w: &Workspace| Cursor {
                     created_at: w.created_at,
                     id: w.id,

@@ -41,7 +41,7 @@ pub fn owner_only(what: &str) -> ApiError {
 
 /// The workspace as the caller sees it (404 when not a member).
 pub async fn load(conn: &mut Conn, id: Uuid, me: Uuid) -> ApiResult<Workspace> {
-    let row: Option<(Uuid, String, String, String, Uuid, i32, DateTime<Utc>)> = w::table
+    w::table
         .inner_join(m::table)
         .filter(w::id.eq(id))
         .filter(m::user_id.eq(me))
@@ -54,20 +54,10 @@ pub async fn load(conn: &mut Conn, id: Uuid, me: Uuid) -> ApiResult<Workspace> {
             w::version,
             w::created_at,
         ))
-        .first(conn)
+        .first::<Workspace>(conn)
         .await
-        .optional()?;
-    let (id, name, kind, role, owner_id, version, created_at) =
-        row.ok_or_else(ApiError::not_found)?;
-    Ok(Workspace {
-        id,
-        name,
-        kind,
-        role,
-        owner_id,
-        version,
-        created_at,
-    })
+        .optional()?
+        .ok_or_else(ApiError::not_found)
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -342,7 +332,7 @@ pub async fn transfer(
     Ok(HttpResponse::Ok().json(ws))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Queryable)]
 pub struct Member {
     pub user_id: Uuid,
     /// `owner` or `member`.
@@ -377,7 +367,7 @@ pub async fn members(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
                 load(conn, id, me.user_id).await?;
-                let rows: Vec<(Uuid, String, Option<String>, String, DateTime<Utc>)> = m::table
+                let items: Vec<Member> = m::table
                     .inner_join(users::table.on(users::id.eq(m::user_id)))
                     .filter(m::workspace_id.eq(id))
                     .order((m::role.desc(), m::created_at))
@@ -390,16 +380,7 @@ pub async fn members(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult
                     ))
                     .load(conn)
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(user_id, role, display_name, email, joined_at)| Member {
-                        user_id,
-                        role,
-                        display_name,
-                        email,
-                        joined_at,
-                    })
-                    .collect::<Vec<_>>())
+                Ok(items)
             }
             .scope_boxed()
         })
