@@ -4,6 +4,7 @@ mod auth_flows;
 mod bad_input;
 mod cookies;
 mod helpers;
+mod isolation;
 mod limits;
 mod mail_http;
 mod openapi;
