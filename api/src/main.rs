@@ -31,6 +31,8 @@ enum Command {
 enum Admin {
     /// Set an account's plan (free, pro or max).
     SetPlan { email: String, plan: String },
+    /// Print the argon2id hash of a password (for seeding test and benchmark data).
+    HashPassword { password: String },
 }
 
 #[tokio::main]
@@ -57,6 +59,10 @@ async fn main() -> anyhow::Result<()> {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
             minime_api::admin::set_plan(&url, &email, &plan).await?;
             println!("{email} is on the {plan} plan");
+        }
+        Command::Admin { command: Admin::HashPassword { password } } => {
+            let hasher = minime_api::auth::password::Hasher::new(1);
+            println!("{}", hasher.hash(secrecy::SecretString::from(password)).await.map_err(|e| anyhow::anyhow!("{e}"))?);
         }
         Command::Openapi { out } => {
             let json = openapi::document().to_pretty_json()? + "\n";
