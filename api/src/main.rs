@@ -60,9 +60,17 @@ async fn main() -> anyhow::Result<()> {
             minime_api::admin::set_plan(&url, &email, &plan).await?;
             println!("{email} is on the {plan} plan");
         }
-        Command::Admin { command: Admin::HashPassword { password } } => {
+        Command::Admin {
+            command: Admin::HashPassword { password },
+        } => {
             let hasher = minime_api::auth::password::Hasher::new(1);
-            println!("{}", hasher.hash(secrecy::SecretString::from(password)).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+            println!(
+                "{}",
+                hasher
+                    .hash(secrecy::SecretString::from(password))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+            );
         }
         Command::Openapi { out } => {
             let json = openapi::document().to_pretty_json()? + "\n";

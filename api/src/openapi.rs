@@ -199,6 +199,20 @@ fn add_problems(op: &mut Operation) {
         );
     }
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    if has_params {
+        add(
+            "400",
+            problem(
+                "A malformed query string or header such as If-Match (`/problems/bad-request`)",
+                example(
+                    "/problems/bad-request",
+                    "The request is not valid",
+                    400,
+                    "Query string: invalid digit found in string",
+                ),
+            ),
+        );
+    }
     if op.request_body.is_some() || has_params {
         let mut validation = example(
             "/problems/validation",

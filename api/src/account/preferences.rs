@@ -43,7 +43,6 @@ fn t(h: u32, m: u32) -> NaiveTime {
     Clone, Debug, Deserialize, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset,
 )]
 #[diesel(table_name = s)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// When "today" begins: work after midnight but before this still counts as yesterday.
     #[schema(value_type = String, example = "03:00:00")]
@@ -119,7 +118,6 @@ pub const ENERGY: &[&str] = &["low", "medium", "high"];
 
 /// What the user told minime when starting: it shapes suggestions and the daily plan.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Onboarding {
     /// What the user most wants help with, in their words or from the app's choices.
     #[schema(example = json!(["focus", "habits"]))]
@@ -204,6 +202,19 @@ fn merge<T: Serialize + serde::de::DeserializeOwned>(
         ));
     }
     let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
+    // Unknown keys are refused here rather than by serde, so that the same type documents the
+    // response, which carries more (the version).
+    for key in patch.as_object().into_iter().flat_map(|o| o.keys()) {
+        if key == "completed_at" {
+            return Err(ApiError::field(
+                key,
+                "is read-only: set `completed` instead",
+            ));
+        }
+        if merged.get(key).is_none() {
+            return Err(ApiError::field(key, "is not a field of this document"));
+        }
+    }
     if let Some(obj) = merged.as_object_mut() {
         obj.remove("completed_at");
     }
