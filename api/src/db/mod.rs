@@ -10,7 +10,7 @@ use diesel::{
     QueryResult,
 };
 use diesel_async::{
-    pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig},
+    pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod},
     scoped_futures::ScopedBoxFuture,
     AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
 };
@@ -38,6 +38,9 @@ impl Db {
             idle = statement_timeout.as_millis() * 2,
         );
         let mut config = ManagerConfig::default();
+        // No test query on every checkout: a connection whose socket closed is still dropped
+        // (diesel-async checks it), and a query on a dead one answers 503 instead.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(move |url| {
             let setup = setup.clone();
             async move {
