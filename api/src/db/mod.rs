@@ -10,7 +10,9 @@ use diesel::{
     QueryResult,
 };
 use diesel_async::{
-    pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod},
+    pooled_connection::{
+        deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    },
     scoped_futures::ScopedBoxFuture,
     AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
 };
