@@ -59,6 +59,8 @@ pub struct RateLimits {
     pub token_check: Limit,
     pub mail_per_ip: Limit,
     pub mail_per_address: Limit,
+    /// Writes per user (any credential), across instances.
+    pub writes_per_user: Limit,
 }
 
 #[derive(Clone, Debug)]
@@ -202,6 +204,7 @@ impl Config {
                 token_check: limit("MINIME_RATE_LIMIT_TOKEN_CHECK", "30/300")?,
                 mail_per_ip: limit("MINIME_RATE_LIMIT_MAIL_PER_IP", "10/3600")?,
                 mail_per_address: limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
+                writes_per_user: limit("MINIME_RATE_LIMIT_WRITES", "600/60")?,
             },
             lockout: Lockout {
                 threshold: parse("MINIME_LOCKOUT_THRESHOLD", "5")? as u32,

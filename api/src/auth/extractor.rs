@@ -39,6 +39,7 @@ struct PatRow {
 
 pub struct Auth {
     credential: Credential,
+    write_limit: crate::config::Limit,
 }
 
 /// What an operation needs from the credential.
@@ -65,6 +66,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
     let state = req
         .app_data::<State>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no state")))?;
+    let write_limit = state.config.rate_limits.writes_per_user;
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or("");
         let token = value
@@ -77,6 +79,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                 credential: Credential::AccessToken {
                     hash: tokens::hash(token),
                 },
+                write_limit,
             });
         }
         let claims = state
@@ -88,6 +91,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                 user_id: claims.sub,
                 session_id: claims.sid,
             },
+            write_limit,
         });
     }
     if let Some(cookie) = req.cookie(cookies::ACCESS) {
@@ -113,6 +117,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                 user_id: claims.sub,
                 session_id: claims.sid,
             },
+            write_limit,
         });
     }
     Err(ApiError::unauthorized(
@@ -142,6 +147,13 @@ impl Auth {
         db.tx(move |conn| {
             async move {
                 let principal = self.authenticate(conn, access).await?;
+                if access != Access::Read {
+                    // Counted in the request's transaction: a write that fails is not counted.
+                    let key = format!("writes:user:{}", principal.user_id);
+                    if let Err(retry) = super::limits::hit(conn, &key, self.write_limit).await? {
+                        return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
+                    }
+                }
                 f(conn, principal).await
             }
             .scope_boxed()

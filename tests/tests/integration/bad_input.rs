@@ -226,7 +226,11 @@ async fn deep_json_and_huge_pages_are_refused_cleanly() {
     let t = app.user("ada@example.com").await;
     // 20,000 levels fit in the body limit; the parser stops at 128 instead of overflowing its
     // stack. A merge patch is parsed as any JSON, so the depth limit is what refuses it.
-    let deep = format!("{{\"title\": {}1{}}}", "[".repeat(20_000), "]".repeat(20_000));
+    let deep = format!(
+        "{{\"title\": {}1{}}}",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
     let send = |method: reqwest::Method, path: &str| {
         app.client
             .request(method, app.url(path))
@@ -247,11 +251,27 @@ async fn deep_json_and_huge_pages_are_refused_cleanly() {
         .await
         .unwrap();
     let path = format!("/v1/tasks/{}", task["id"].as_str().unwrap());
-    problem(send(reqwest::Method::PATCH, &path).await.unwrap(), 400, "/problems/malformed-json").await;
-    problem(send(reqwest::Method::POST, "/v1/tasks").await.unwrap(), 422, "/problems/validation").await;
+    problem(
+        send(reqwest::Method::PATCH, &path).await.unwrap(),
+        400,
+        "/problems/malformed-json",
+    )
+    .await;
+    problem(
+        send(reqwest::Method::POST, "/v1/tasks").await.unwrap(),
+        422,
+        "/problems/validation",
+    )
+    .await;
     for limit in ["0", "201", "-1", "many"] {
-        let res = app.get_auth(&format!("/v1/tasks?limit={limit}"), &t.access).await;
+        let res = app
+            .get_auth(&format!("/v1/tasks?limit={limit}"), &t.access)
+            .await;
         assert!(matches!(res.status().as_u16(), 400 | 422), "limit={limit}");
     }
-    assert_eq!(app.count("SELECT count(*) FROM app.tasks WHERE title = 'Deep' AND version = 1").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM app.tasks WHERE title = 'Deep' AND version = 1")
+            .await,
+        1
+    );
 }

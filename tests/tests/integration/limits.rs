@@ -148,3 +148,25 @@ async fn mail_requests_are_limited_per_client_and_per_address() {
         .await;
     assert_eq!(res.status(), 202, "sign-ups have their own budget");
 }
+
+#[tokio::test]
+async fn writes_per_user_are_limited_and_refused_writes_write_nothing() {
+    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_WRITES", "3/60")]).await;
+    let t = app.user("ada@example.com").await;
+    let create = || {
+        app.client
+            .post(app.url("/v1/areas"))
+            .bearer_auth(&t.access)
+            .json(&json!({"name": "Home"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(create().await.unwrap().status(), 201);
+    }
+    let res = create().await.unwrap();
+    assert!(retry_after(&res) > 0);
+    problem(res, 429, "/problems/rate-limited").await;
+    assert_eq!(app.count("SELECT count(*) FROM app.life_areas").await, 3);
+    // Reading is not limited.
+    assert_eq!(app.get_auth("/v1/areas", &t.access).await.status(), 200);
+}
