@@ -92,6 +92,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub trust_proxy_headers: bool,
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's head (and its body) before the connection is cut.
+    pub client_request_timeout: Duration,
     pub password_hash_concurrency: usize,
     pub rate_limits: RateLimits,
     pub lockout: Lockout,
@@ -193,6 +195,10 @@ impl Config {
             trust_proxy_headers: get("MINIME_TRUST_PROXY_HEADERS")
                 .map_or(Ok(false), |v| parse_bool("MINIME_TRUST_PROXY_HEADERS", &v))?,
             max_body_bytes: parse("MINIME_MAX_BODY_BYTES", "65536")? as usize,
+            client_request_timeout: Duration::from_millis(parse(
+                "MINIME_CLIENT_REQUEST_TIMEOUT_MS",
+                "10000",
+            )?),
             password_hash_concurrency: get("MINIME_PASSWORD_HASH_CONCURRENCY")
                 .map_or(Ok(cores), |v| {
                     v.parse().context("MINIME_PASSWORD_HASH_CONCURRENCY")
@@ -221,6 +227,10 @@ impl Config {
         let mut problems = Vec::new();
         if self.db_pool_size == 0 || self.workers == 0 || self.password_hash_concurrency == 0 {
             problems.push("MINIME_DB_POOL_SIZE, MINIME_WORKERS and MINIME_PASSWORD_HASH_CONCURRENCY must be above zero".to_owned());
+        }
+        // The HTTP server's clock ticks in half seconds: shorter timeouts would hit fast clients.
+        if self.client_request_timeout < Duration::from_secs(1) {
+            problems.push("MINIME_CLIENT_REQUEST_TIMEOUT_MS must be at least 1000".to_owned());
         }
         if self.max_body_bytes < 1024 {
             problems.push("MINIME_MAX_BODY_BYTES must be at least 1024".to_owned());

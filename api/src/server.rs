@@ -108,7 +108,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
     .workers(config.workers)
     // A client that sends its head or body too slowly is cut off instead of holding a slot.
-    .client_request_timeout(Duration::from_secs(10))
+    .client_request_timeout(config.client_request_timeout)
     .client_disconnect_timeout(Duration::from_secs(5))
     .keep_alive(Duration::from_secs(30))
     .shutdown_timeout(10)
