@@ -88,12 +88,24 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let listener =
         TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let data = web::Data::new(state.clone());
     let max_body = config.max_body_bytes;
+    // Each worker thread runs its own runtime; a pool per worker keeps every connection's driver
+    // task on the thread that uses it, instead of waking another thread for each query.
+    let per_worker = config.db_pool_size.div_ceil(config.workers).max(1);
+    let worker_state = state.clone();
     let server = HttpServer::new(move || {
         let doc = doc.clone();
+        let mut state = worker_state.clone();
+        match Db::connect(
+            &state.config.app_database_url,
+            per_worker,
+            state.config.db_statement_timeout,
+        ) {
+            Ok(db) => state.db = db,
+            Err(error) => tracing::error!(%error, "worker pool: falling back to the shared pool"),
+        }
         App::new()
-            .app_data(data.clone())
+            .app_data(web::Data::new(state))
             .app_data(routes.clone())
             .app_data(doc_json.clone())
             .configure(|cfg| http::configure_extractors(cfg, max_body))
