@@ -16,7 +16,13 @@ fn retry_after(res: &reqwest::Response) -> u64 {
 
 #[tokio::test]
 async fn signin_rate_limit_trips_and_recovers() {
-    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_SIGNIN", "3/2")]).await;
+    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_SIGNIN", "3/4")]).await;
+    // Windows are fixed (aligned to multiples of their length): start right after a boundary so
+    // that all four attempts fall into one window.
+    let now = chrono::Utc::now();
+    let into_window =
+        (now.timestamp() % 4) as u64 * 1000 + u64::from(now.timestamp_subsec_millis());
+    tokio::time::sleep(Duration::from_millis(4000 - into_window + 50)).await;
     app.user("ada@example.com").await; // one sign-in spent
     for _ in 0..2 {
         let res = app
@@ -34,7 +40,7 @@ async fn signin_rate_limit_trips_and_recovers() {
         )
         .await;
     let wait = retry_after(&res);
-    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    assert!((1..=4).contains(&wait), "Retry-After {wait}");
     problem(res, 429, "/problems/rate-limited").await;
     tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(200)).await;
     app.signin("ada@example.com", PASSWORD).await;
@@ -112,8 +118,8 @@ async fn unknown_addresses_lock_out_too_so_lockouts_reveal_nothing() {
 #[tokio::test]
 async fn mail_requests_are_limited_per_client_and_per_address() {
     let app = TestApp::spawn_with(&[
-        ("MINIME_RATE_LIMIT_MAIL_PER_IP", "3/60"),
-        ("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "1/60"),
+        ("MINIME_RATE_LIMIT_MAIL_PER_IP", "3/3600"),
+        ("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "1/3600"),
     ])
     .await;
     app.user("ada@example.com").await;
@@ -151,7 +157,7 @@ async fn mail_requests_are_limited_per_client_and_per_address() {
 
 #[tokio::test]
 async fn writes_per_user_are_limited_and_refused_writes_write_nothing() {
-    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_WRITES", "3/60")]).await;
+    let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_WRITES", "3/3600")]).await;
     let t = app.user("ada@example.com").await;
     let create = || {
         app.client
