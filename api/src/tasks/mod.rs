@@ -5,7 +5,7 @@
 mod series;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use diesel::{dsl::now, prelude::*};
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -431,39 +431,7 @@ impl Resource for Tasks {
         })
     }
 
-    async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Row>> {
-        Ok(t::table
-            .find(id)
-            .select(Row::as_select())
-            .first(conn)
-            .await
-            .optional()?)
-    }
-
-    async fn insert(conn: &mut Conn, ctx: Ctx, values: Values) -> ApiResult<Row> {
-        Ok(diesel::insert_into(t::table)
-            .values((
-                t::id.eq(ctx.id),
-                t::workspace_id.eq(ctx.workspace_id),
-                t::created_by.eq(ctx.user_id),
-                values,
-            ))
-            .returning(Row::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-
-    async fn update(conn: &mut Conn, id: Uuid, values: Values) -> ApiResult<Row> {
-        Ok(diesel::update(t::table.find(id))
-            .set((values, t::version.eq(t::version + 1), t::updated_at.eq(now)))
-            .returning(Row::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-
-    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
-        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
-    }
+    crate::row_queries!(t, Row, Values);
 
     async fn list(conn: &mut Conn, q: ListQuery<TaskFilter>) -> ApiResult<Vec<Row>> {
         let f = &q.filter;

@@ -363,6 +363,65 @@ pub async fn delete<R: Resource>(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `find`, `insert`, `update` (bumping `version`) and `delete` of a resource whose row struct maps
+/// its table one to one: written once here, used inside each `impl Resource`.
+#[macro_export]
+macro_rules! row_queries {
+    ($t:ident, $row:ty, $values:ty) => {
+        async fn find(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+        ) -> $crate::http::ApiResult<Option<$row>> {
+            Ok($t::table
+                .find(id)
+                .select(<$row>::as_select())
+                .first(conn)
+                .await
+                .optional()?)
+        }
+
+        async fn insert(
+            conn: &mut $crate::db::Conn,
+            ctx: $crate::workspaces::resource::Ctx,
+            values: $values,
+        ) -> $crate::http::ApiResult<$row> {
+            Ok(diesel::insert_into($t::table)
+                .values((
+                    $t::id.eq(ctx.id),
+                    $t::workspace_id.eq(ctx.workspace_id),
+                    $t::created_by.eq(ctx.user_id),
+                    values,
+                ))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await?)
+        }
+
+        async fn update(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+            values: $values,
+        ) -> $crate::http::ApiResult<$row> {
+            Ok(diesel::update($t::table.find(id))
+                .set((
+                    values,
+                    $t::version.eq($t::version + 1),
+                    $t::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await?)
+        }
+
+        async fn delete(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+        ) -> $crate::http::ApiResult<usize> {
+            Ok(diesel::delete($t::table.find(id)).execute(conn).await?)
+        }
+    };
+}
+
 /// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`.
 #[macro_export]
 macro_rules! keyset {
