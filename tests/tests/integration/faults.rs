@@ -72,3 +72,65 @@ async fn a_slow_client_is_cut_off() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_request_dropped_mid_transaction_leaves_no_partial_write_or_open_transaction() {
+    let app = TestApp::spawn().await;
+    let (a, _) = two_users(&app).await;
+    let ada = client(&app, &a);
+    let task = ada
+        .create("/v1/tasks", &json!({"title": "Contended"}))
+        .await;
+    let id = task["id"].as_str().unwrap().to_owned();
+
+    // Hold the row so that the PATCH waits inside its transaction, then give up on it.
+    let mut admin = app.admin().await;
+    let lock = admin.transaction().await.unwrap();
+    lock.execute(
+        &format!("SELECT 1 FROM app.tasks WHERE id = '{id}' FOR UPDATE"),
+        &[],
+    )
+    .await
+    .unwrap();
+    let (path, body) = (
+        format!("/v1/tasks/{id}"),
+        json!({"title": "Half", "priority": 1}),
+    );
+    let patch = ada.send(reqwest::Method::PATCH, &path, Some(&body), &[]);
+    let dropped = tokio::time::timeout(Duration::from_millis(500), patch).await;
+    assert!(
+        dropped.is_err(),
+        "the PATCH should still be waiting for the row"
+    );
+    lock.rollback().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Either all of it happened or none of it did.
+    let row = admin
+        .query_one(
+            &format!("SELECT title, priority, version FROM app.tasks WHERE id = '{id}'"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let (title, priority, version): (String, i16, i32) = (row.get(0), row.get(1), row.get(2));
+    assert!(
+        (title.as_str(), priority, version) == ("Contended", 4, 1)
+            || (title.as_str(), priority, version) == ("Half", 1, 2),
+        "partial write: {title} {priority} {version}"
+    );
+    // No connection of the server is left inside a transaction, and the pool still serves.
+    let open: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'minime_app' AND datname = current_database() \
+             AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(open, 0);
+    for _ in 0..8 {
+        assert_eq!(ada.get(&format!("/v1/tasks/{id}")).await["id"], id.as_str());
+    }
+}
