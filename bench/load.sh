@@ -21,7 +21,7 @@ psql -q -d "$admin_url" -c 'DROP DATABASE IF EXISTS minime_bench' -c 'CREATE DAT
 bench_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/minime_bench")))' "$admin_url")
 app_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); h = p.netloc.split("@")[-1]; print(u.urlunsplit(p._replace(netloc="minime_app@" + h)))' "$bench_url")
 
-cargo build -q --release -p minime-api
+cargo build -q --release -p minime-api -p minime-openloop
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target/release/minime"
 DATABASE_URL=$bench_url "$bin" migrate >/dev/null
@@ -56,10 +56,17 @@ pg() {
 printf '\n%-8s %12s %10s %10s %14s %8s\n' op "API req/s" "API p50" "API p99" "pgbench tps" ratio
 for op in get list create update; do
   read -r rps p50 p99 < <(api "$op")
+  [ "$op" = get ] && peak=$rps
   tps=$(pg "$op")
   ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
   printf '%-8s %12.0f %10s %10s %14s %8s\n' "$op" "$rps" "$p50" "$p99" "$tps" "$ratio"
 done
+
+# Open loop at half the peak: a fixed rate, latency counted from each request's due time.
+half=$(python3 -c "print(int($peak / 2))")
+read -r achieved olp50 olp99 olp999 errors < <("$target/release/minime-openloop" "http://127.0.0.1:$port" "$half" "$seconds")
+printf '\nGET by id at a fixed %s req/s (half the peak): achieved %s req/s, p50 %s, p99 %s, p99.9 %s, %s errors\n' \
+  "$half" "$achieved" "$olp50" "$olp99" "$olp999" "$errors"
 
 # GET by id while another wrk floods sign-ins (argon2id on the bounded blocking pool).
 read -r quiet_rps _ quiet_p99 < <(api get)
