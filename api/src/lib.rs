@@ -14,6 +14,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod outbox;
+pub mod planner;
 pub mod plans;
 pub mod projects;
 pub mod recurrence;
