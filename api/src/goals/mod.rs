@@ -4,7 +4,7 @@ mod milestones;
 mod progress;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{dsl::now, prelude::*};
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -194,45 +194,7 @@ impl Resource for Goals {
         })
     }
 
-    async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Row>> {
-        match t::table
-            .find(id)
-            .select(GoalRow::as_select())
-            .first(conn)
-            .await
-            .optional()?
-        {
-            Some(goal) => Ok(Some(one(conn, goal).await?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn insert(conn: &mut Conn, ctx: Ctx, values: Values) -> ApiResult<Row> {
-        let goal = diesel::insert_into(t::table)
-            .values((
-                t::id.eq(ctx.id),
-                t::workspace_id.eq(ctx.workspace_id),
-                t::created_by.eq(ctx.user_id),
-                values,
-            ))
-            .returning(GoalRow::as_returning())
-            .get_result(conn)
-            .await?;
-        one(conn, goal).await
-    }
-
-    async fn update(conn: &mut Conn, id: Uuid, values: Values) -> ApiResult<Row> {
-        let goal = diesel::update(t::table.find(id))
-            .set((values, t::version.eq(t::version + 1), t::updated_at.eq(now)))
-            .returning(GoalRow::as_returning())
-            .get_result(conn)
-            .await?;
-        one(conn, goal).await
-    }
-
-    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
-        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
-    }
+    crate::row_queries!(t, GoalRow, Values, wrap: one -> Row);
 
     async fn list(conn: &mut Conn, q: ListQuery<GoalFilter>) -> ApiResult<Vec<Row>> {
         let mut query = t::table.select(GoalRow::as_select()).into_boxed();

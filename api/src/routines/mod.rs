@@ -7,7 +7,7 @@ pub mod streak;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use diesel::{dsl::now, prelude::*};
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -323,45 +323,7 @@ impl Resource for Routines {
         })
     }
 
-    async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Row>> {
-        match t::table
-            .find(id)
-            .select(RoutineRow::as_select())
-            .first(conn)
-            .await
-            .optional()?
-        {
-            Some(r) => Ok(Some(one(conn, r).await?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn insert(conn: &mut Conn, ctx: Ctx, values: Values) -> ApiResult<Row> {
-        let r = diesel::insert_into(t::table)
-            .values((
-                t::id.eq(ctx.id),
-                t::workspace_id.eq(ctx.workspace_id),
-                t::created_by.eq(ctx.user_id),
-                values,
-            ))
-            .returning(RoutineRow::as_returning())
-            .get_result(conn)
-            .await?;
-        one(conn, r).await
-    }
-
-    async fn update(conn: &mut Conn, id: Uuid, values: Values) -> ApiResult<Row> {
-        let r = diesel::update(t::table.find(id))
-            .set((values, t::version.eq(t::version + 1), t::updated_at.eq(now)))
-            .returning(RoutineRow::as_returning())
-            .get_result(conn)
-            .await?;
-        one(conn, r).await
-    }
-
-    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
-        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
-    }
+    crate::row_queries!(t, RoutineRow, Values, wrap: one -> Row);
 
     async fn list(conn: &mut Conn, q: ListQuery<RoutineFilter>) -> ApiResult<Vec<Row>> {
         let mut query = t::table.select(RoutineRow::as_select()).into_boxed();

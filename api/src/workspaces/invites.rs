@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::shared::{load, owner_only};
+use super::shared::{load, load_owned};
 use crate::{
     auth::{tokens, Access, Auth},
     db::schema::{
@@ -96,10 +96,7 @@ pub async fn create(
     let invite = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
-                let ws = load(conn, id, me.user_id).await?;
-                if ws.owner_id != me.user_id {
-                    return Err(owner_only("invite people"));
-                }
+                let ws = load_owned(conn, id, me.user_id, "invite people").await?;
                 if ws.kind == "personal" {
                     return Err(ApiError::new(ProblemKind::Conflict, "Create a shared workspace to invite people"));
                 }
@@ -185,10 +182,7 @@ pub async fn list(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult<Ht
     let items = auth
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
-                let ws = load(conn, id, me.user_id).await?;
-                if ws.owner_id != me.user_id {
-                    return Err(owner_only("see invitations"));
-                }
+                load_owned(conn, id, me.user_id, "see invitations").await?;
                 Ok(i::table
                     .filter(i::workspace_id.eq(id))
                     .filter(i::accepted_at.is_null())

@@ -367,6 +367,66 @@ pub async fn delete<R: Resource>(
 /// its table one to one: written once here, used inside each `impl Resource`.
 #[macro_export]
 macro_rules! row_queries {
+    // Rows that carry derived data: `$wrap(conn, row)` turns the table's row into the resource's.
+    ($t:ident, $row:ty, $values:ty, wrap: $wrap:ident -> $out:ty) => {
+        async fn find(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+        ) -> $crate::http::ApiResult<Option<$out>> {
+            match $t::table
+                .find(id)
+                .select(<$row>::as_select())
+                .first(conn)
+                .await
+                .optional()?
+            {
+                Some(row) => Ok(Some($wrap(conn, row).await?)),
+                None => Ok(None),
+            }
+        }
+
+        async fn insert(
+            conn: &mut $crate::db::Conn,
+            ctx: $crate::workspaces::resource::Ctx,
+            values: $values,
+        ) -> $crate::http::ApiResult<$out> {
+            let row = diesel::insert_into($t::table)
+                .values((
+                    $t::id.eq(ctx.id),
+                    $t::workspace_id.eq(ctx.workspace_id),
+                    $t::created_by.eq(ctx.user_id),
+                    values,
+                ))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await?;
+            $wrap(conn, row).await
+        }
+
+        async fn update(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+            values: $values,
+        ) -> $crate::http::ApiResult<$out> {
+            let row = diesel::update($t::table.find(id))
+                .set((
+                    values,
+                    $t::version.eq($t::version + 1),
+                    $t::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await?;
+            $wrap(conn, row).await
+        }
+
+        async fn delete(
+            conn: &mut $crate::db::Conn,
+            id: uuid::Uuid,
+        ) -> $crate::http::ApiResult<usize> {
+            Ok(diesel::delete($t::table.find(id)).execute(conn).await?)
+        }
+    };
     ($t:ident, $row:ty, $values:ty) => {
         async fn find(
             conn: &mut $crate::db::Conn,

@@ -39,6 +39,15 @@ pub fn owner_only(what: &str) -> ApiError {
     ApiError::new(ProblemKind::OwnerOnly, format!("Only the owner can {what}"))
 }
 
+/// The workspace, if the caller owns it: 404 for non-members, 403 for members.
+pub async fn load_owned(conn: &mut Conn, id: Uuid, me: Uuid, what: &str) -> ApiResult<Workspace> {
+    let ws = load(conn, id, me).await?;
+    if ws.owner_id != me {
+        return Err(owner_only(what));
+    }
+    Ok(ws)
+}
+
 /// The workspace as the caller sees it (404 when not a member).
 pub async fn load(conn: &mut Conn, id: Uuid, me: Uuid) -> ApiResult<Workspace> {
     w::table
@@ -186,10 +195,7 @@ pub async fn rename(
     let ws = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
-                let ws = load(conn, id, me.user_id).await?;
-                if ws.owner_id != me.user_id {
-                    return Err(owner_only("rename the workspace"));
-                }
+                load_owned(conn, id, me.user_id, "rename the workspace").await?;
                 diesel::update(w::table.find(id))
                     .set((
                         w::name.eq(name),
@@ -225,10 +231,7 @@ pub async fn remove(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult<
     let id = id.into_inner();
     auth.tx(&state.db, Access::Write, move |conn, me| {
         async move {
-            let ws = load(conn, id, me.user_id).await?;
-            if ws.owner_id != me.user_id {
-                return Err(owner_only("delete the workspace"));
-            }
+            let ws = load_owned(conn, id, me.user_id, "delete the workspace").await?;
             if ws.kind == "personal" {
                 return Err(ApiError::new(
                     ProblemKind::Conflict,
@@ -274,10 +277,7 @@ pub async fn transfer(
     let ws = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
-                let ws = load(conn, id, me.user_id).await?;
-                if ws.owner_id != me.user_id {
-                    return Err(owner_only("transfer the workspace"));
-                }
+                let ws = load_owned(conn, id, me.user_id, "transfer the workspace").await?;
                 if ws.kind == "personal" {
                     return Err(ApiError::new(
                         ProblemKind::Conflict,
