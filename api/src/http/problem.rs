@@ -291,17 +291,32 @@ impl ResponseError for ApiError {
     }
 }
 
+const OUTAGE_MESSAGES: &[&str] = &[
+    "statement timeout",
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "canceling statement due to conflict with recovery",
+    "server closed the connection",
+];
+
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::not_found(),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::unavailable(error)
-            }
+            // Without a SQLSTATE (socket closed or reset mid-statement) the driver reports
+            // `UnableToSendCommand`; both mean the database went away, not that the request was bad.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::unavailable(error),
+            // diesel hides the SQLSTATE; these are the server's messages for classes 57 and 08
+            // (operator intervention, shutdown, start-up) and for the statement timeout.
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if info.message().contains("statement timeout")
-                    || info.message().contains("terminating connection") =>
+                if OUTAGE_MESSAGES.iter().any(|m| info.message().contains(m)) =>
             {
                 Self::unavailable(anyhow::anyhow!("{}", info.message()))
             }
