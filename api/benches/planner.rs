@@ -28,6 +28,7 @@ fn input() -> PlanInput {
                 scheduled: None,
                 energy: Some([Energy::Low, Energy::Medium, Energy::High][(n % 3) as usize]),
                 estimate_minutes: Some(5 + (n % 12) as u32 * 10),
+                focused_minutes: (n % 7) as u32 * 5,
                 has_open_steps: n % 17 == 0,
             })
             .collect(),
@@ -46,6 +47,7 @@ fn input() -> PlanInput {
                 )
             })
             .collect(),
+        not_before: None,
     }
 }
 

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::{db::schema::auth::users, plans};
+use crate::{db::schema::auth::users, subscriptions as plans};
 
 /// Sets a user's plan: the only way plans change while billing is not connected.
 pub async fn set_plan(database_url: &str, email: &str, plan: &str) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod areas;
+pub mod assistant;
 pub mod auth;
 pub mod captures;
 pub mod config;
@@ -23,6 +24,8 @@ pub mod routines;
 pub mod rules;
 pub mod server;
 pub mod state;
+pub mod subscriptions;
 pub mod tasks;
 pub mod telemetry;
+pub mod today;
 pub mod workspaces;

@@ -39,6 +39,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "decisions", description = "Decisions and their options"),
         (name = "rules", description = "Automation rules"),
         (name = "focus", description = "Focus sessions"),
+        (name = "plans", description = "Today, daily plans and the Assistant: computed from your own data"),
         (name = "health", description = "Liveness and readiness"),
     ),
 )]
@@ -75,7 +76,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             utoipa_actix_web::scope("/v1")
                 .configure(crate::auth::configure)
                 .configure(crate::account::configure)
-                .configure(crate::plans::configure)
+                .configure(crate::subscriptions::configure)
                 .configure(crate::workspaces::configure)
                 .configure(crate::areas::configure)
                 .configure(crate::tasks::configure)
@@ -86,7 +87,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::reviews::configure)
                 .configure(crate::decisions::configure)
                 .configure(crate::rules::configure)
-                .configure(crate::focus::configure),
+                .configure(crate::focus::configure)
+                .configure(crate::plans::configure)
+                .configure(crate::today::configure)
+                .configure(crate::assistant::configure),
         );
 }
 

@@ -176,6 +176,12 @@ impl Series<'_> {
         Ok(out)
     }
 
+    /// Whether the series has an occurrence on `date` (an invalid rule has none).
+    pub fn occurs_on(&self, date: NaiveDate) -> bool {
+        self.occurrences(date, 1, &[])
+            .is_ok_and(|o| o.first().is_some_and(|o| o.date == date))
+    }
+
     /// The first occurrence strictly after `date`.
     pub fn next_after(
         &self,

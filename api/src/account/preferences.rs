@@ -228,7 +228,7 @@ fn respond<T: Serialize>(document: T, version: i32) -> HttpResponse {
         .json(Versioned { document, version })
 }
 
-async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, i32)> {
+pub async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, i32)> {
     let row: Option<(Settings, i32)> = s::table
         .find(user)
         .select((Settings::as_select(), s::version))
@@ -327,7 +327,7 @@ type OnboardingRow = (
     i32,
 );
 
-async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboarding, i32)> {
+pub async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboarding, i32)> {
     let row: Option<OnboardingRow> = o::table
         .find(user)
         .select((

@@ -389,7 +389,46 @@ pub mod app {
         }
     }
 
+    diesel::table! {
+        app.day_plans (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            plan_date -> Date,
+            time_zone -> Text,
+            window_start -> Timestamptz,
+            window_end -> Timestamptz,
+            available_minutes -> Int4,
+            busy -> Jsonb,
+            computed_at -> Timestamptz,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.day_plan_items (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            plan_id -> Uuid,
+            task_id -> Nullable<Uuid>,
+            routine_id -> Nullable<Uuid>,
+            start_at -> Nullable<Timestamptz>,
+            end_at -> Nullable<Timestamptz>,
+            reason -> Text,
+            status -> Text,
+            position -> Int4,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::joinable!(workspace_members -> workspaces (workspace_id));
+    diesel::joinable!(day_plan_items -> day_plans (plan_id));
+    diesel::allow_tables_to_appear_in_same_query!(day_plans, day_plan_items, tasks, routines);
     diesel::allow_tables_to_appear_in_same_query!(workspaces, workspace_members, workspace_invites);
 }
 

@@ -109,6 +109,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A body that may be left out: no bytes at all give `T::default()`; anything else must be JSON
+/// and is read exactly like [`Json`].
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0")
+            || (!req.headers().contains_key(header::CONTENT_LENGTH)
+                && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let json = Json::<T>::from_request(req, payload);
+        Box::pin(async move { json.await.map(|Json(value, _)| OptionalJson(value)) })
+    }
+}
+
 fn payload_too_large() -> ApiError {
     ApiError::new(
         ProblemKind::PayloadTooLarge,

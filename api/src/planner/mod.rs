@@ -31,6 +31,8 @@ pub struct TaskIn {
     pub scheduled: Option<NaiveDate>,
     pub energy: Option<Energy>,
     pub estimate_minutes: Option<u32>,
+    /// Minutes already spent on it in focus sessions: only the rest of the estimate is planned.
+    pub focused_minutes: u32,
     /// Tasks with open steps are planned through their steps.
     pub has_open_steps: bool,
 }
@@ -56,6 +58,8 @@ pub struct PlanInput {
     pub tasks: Vec<TaskIn>,
     pub routines: Vec<RoutineIn>,
     pub busy: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Nothing is placed before this instant (replanning a day that has begun).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -124,6 +128,18 @@ fn urgency(task: &TaskIn, date: NaiveDate) -> (u8, &'static str) {
     }
 }
 
+/// The user's current day: it begins at `day_starts_at` local time, not at midnight, so work
+/// after midnight but before the boundary still belongs to the day before.
+pub fn local_date(now: DateTime<Utc>, zone: Tz, day_starts_at: NaiveTime) -> NaiveDate {
+    let local = now.with_timezone(&zone);
+    let date = local.date_naive();
+    if now < place(date, day_starts_at, zone) {
+        date.pred_opt().unwrap_or(date)
+    } else {
+        date
+    }
+}
+
 pub fn plan(input: &PlanInput) -> Plan {
     let at = |t: NaiveTime| place(input.date, t, input.zone);
     let mut out = Plan::default();
@@ -131,6 +147,10 @@ pub fn plan(input: &PlanInput) -> Plan {
     let high = (at(input.high_energy_start), at(input.high_energy_end));
     let mut taken: Vec<Span> = input.busy.clone();
     let mut budget = i64::from(input.available_minutes);
+    let passed = input.not_before.filter(|now| *now > window.0);
+    if let Some(now) = passed {
+        taken.push((window.0, now));
+    }
 
     // Routines keep their time; untimed ones are placed like tasks, after them.
     let mut routines = input.routines.clone();
@@ -142,7 +162,12 @@ pub fn plan(input: &PlanInput) -> Plan {
             start + Duration::minutes(i64::from(r.minutes.max(1))),
         );
         let item = Item::Routine(r.id);
-        if taken.iter().any(|(s, e)| *s < span.1 && *e > span.0) {
+        if input.not_before.is_some_and(|now| span.0 < now) {
+            out.unplanned.push(Unplanned {
+                item,
+                reason: "its time has already passed".into(),
+            });
+        } else if taken.iter().any(|(s, e)| *s < span.1 && *e > span.0) {
             out.unplanned.push(Unplanned {
                 item,
                 reason: "its time overlaps a busy block or another routine".into(),
@@ -172,6 +197,15 @@ pub fn plan(input: &PlanInput) -> Plan {
     let max_block = i64::from(input.max_block_minutes.max(5));
     for task in tasks {
         let item = Item::Task(task.id);
+        if let Some(day) = task.scheduled.filter(|d| *d > input.date) {
+            if task.due.is_none_or(|due| due > input.date) {
+                out.unplanned.push(Unplanned {
+                    item,
+                    reason: format!("scheduled for {day}"),
+                });
+                continue;
+            }
+        }
         if task.has_open_steps {
             out.unplanned.push(Unplanned {
                 item,
@@ -179,11 +213,15 @@ pub fn plan(input: &PlanInput) -> Plan {
             });
             continue;
         }
-        let need = i64::from(
-            task.estimate_minutes
-                .unwrap_or(input.default_estimate_minutes)
-                .max(1),
-        );
+        let estimate = task
+            .estimate_minutes
+            .unwrap_or(input.default_estimate_minutes)
+            .max(1);
+        // Work already done in focus sessions shrinks what is left, down to a short block.
+        let left_minutes = estimate
+            .saturating_sub(task.focused_minutes)
+            .max(estimate.min(15));
+        let need = i64::from(left_minutes);
         if need > budget {
             out.unplanned.push(Unplanned {
                 item,
@@ -221,7 +259,14 @@ pub fn plan(input: &PlanInput) -> Plan {
                 break;
             }
         }
-        let why = urgency(task, input.date).1;
+        let why = if left_minutes < estimate {
+            format!(
+                "{}, {left_minutes} of {estimate} min left after focus sessions",
+                urgency(task, input.date).1
+            )
+        } else {
+            urgency(task, input.date).1.to_owned()
+        };
         if left > 0 {
             out.unplanned.push(Unplanned {
                 item,

@@ -23,6 +23,7 @@ fn base(date: NaiveDate) -> PlanInput {
         tasks: Vec::new(),
         routines: Vec::new(),
         busy: Vec::new(),
+        not_before: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn task(
         scheduled: None,
         energy,
         estimate_minutes: Some(minutes),
+        focused_minutes: 0,
         has_open_steps: false,
     }
 }
@@ -89,6 +91,33 @@ fn urgent_first_high_energy_in_the_morning_long_work_split() {
 }
 
 #[test]
+fn replanning_at_noon_uses_the_afternoon_and_what_focus_left() {
+    let date = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap();
+    let mut input = base(date);
+    let mut half_done = task(1, 1, Some(date), None, 120);
+    half_done.focused_minutes = 90;
+    input.tasks = vec![half_done];
+    input.routines = vec![RoutineIn {
+        id: id(9),
+        time: Some(t(8, 0)),
+        minutes: 15,
+    }];
+    input.not_before = Some(recurrence_place(date, t(12, 10), input.zone));
+    let plan = plan(&input);
+    assert_eq!(plan.blocks.len(), 1);
+    let block = &plan.blocks[0];
+    assert_eq!(block.start, recurrence_place(date, t(12, 10), input.zone));
+    assert_eq!((block.end - block.start).num_minutes(), 30);
+    assert!(
+        block.reason.contains("30 of 120 min left"),
+        "{}",
+        block.reason
+    );
+    assert_eq!(plan.unplanned[0].item, Item::Routine(id(9)));
+    assert_eq!(plan.unplanned[0].reason, "its time has already passed");
+}
+
+#[test]
 fn dst_day_keeps_local_hours() {
     // 28 March 2027: Berlin moves from UTC+1 to UTC+2 at 02:00; 09:00 local is 07:00 UTC.
     let date = NaiveDate::from_ymd_opt(2027, 3, 28).unwrap();
@@ -121,14 +150,22 @@ fn arb_input() -> impl Strategy<Value = PlanInput> {
     );
     let busy = prop::collection::vec((0i64..600, 10i64..120), 0..6);
     let routines = prop::collection::vec((prop::option::of(0u32..600), 5u32..60), 0..4);
-    (tasks, busy, routines, 30u32..600, 15u32..180).prop_map(
-        |(tasks, busy, routines, available, max_block)| {
+    (
+        tasks,
+        busy,
+        routines,
+        30u32..600,
+        15u32..180,
+        prop::option::of(0i64..720),
+    )
+        .prop_map(|(tasks, busy, routines, available, max_block, now)| {
             let date = NaiveDate::from_ymd_opt(2027, 3, 28).unwrap();
             let mut input = base(date);
             input.available_minutes = available;
             input.max_block_minutes = max_block;
             let zone = input.zone;
             let day_start = recurrence_place(date, t(7, 0), zone);
+            input.not_before = now.map(|m| day_start + Duration::minutes(m));
             input.tasks = tasks
                 .into_iter()
                 .enumerate()
@@ -136,9 +173,10 @@ fn arb_input() -> impl Strategy<Value = PlanInput> {
                     id: id(n as u128 + 1),
                     priority,
                     due: due.map(|d| date + Duration::days(d)),
-                    scheduled: None,
+                    scheduled: (n % 7 == 0).then(|| date + Duration::days(n as i64 % 3 - 1)),
                     energy: energy.map(|e| [Energy::Low, Energy::Medium, Energy::High][e as usize]),
                     estimate_minutes: Some(minutes),
+                    focused_minutes: if n % 3 == 0 { minutes / 2 } else { 0 },
                     has_open_steps: steps && n % 5 == 0,
                 })
                 .collect();
@@ -161,15 +199,56 @@ fn arb_input() -> impl Strategy<Value = PlanInput> {
                 })
                 .collect();
             input
-        },
-    )
+        })
 }
 
 fn recurrence_place(date: NaiveDate, time: NaiveTime, zone: Tz) -> DateTime<Utc> {
     crate::recurrence::place(date, time, zone)
 }
 
+#[test]
+fn the_day_begins_at_its_boundary() {
+    let zone: Tz = "Europe/Berlin".parse().unwrap();
+    let d = |day| NaiveDate::from_ymd_opt(2026, 10, day).unwrap();
+    let at = |day, h, m| {
+        zone.with_ymd_and_hms(2026, 10, day, h, m, 0)
+            .unwrap()
+            .to_utc()
+    };
+    assert_eq!(local_date(at(26, 2, 59), zone, t(3, 0)), d(25));
+    assert_eq!(local_date(at(26, 3, 0), zone, t(3, 0)), d(26));
+    assert_eq!(local_date(at(26, 0, 30), zone, t(0, 0)), d(26));
+    // 25 October 2026: 02:00-03:00 happens twice in Berlin; a 02:30 boundary is the first one.
+    let first = |h, m| {
+        zone.with_ymd_and_hms(2026, 10, 25, h, m, 0)
+            .earliest()
+            .unwrap()
+            .to_utc()
+    };
+    assert_eq!(local_date(first(2, 15), zone, t(2, 30)), d(24));
+    assert_eq!(local_date(first(2, 30), zone, t(2, 30)), d(25));
+    let second = zone
+        .with_ymd_and_hms(2026, 10, 25, 2, 15, 0)
+        .latest()
+        .unwrap()
+        .to_utc();
+    assert_eq!(local_date(second, zone, t(2, 30)), d(25));
+}
+
 proptest! {
+    #[test]
+    fn the_local_day_is_today_or_yesterday(secs in 1_700_000_000i64..1_900_000_000, minute in 0u32..1440) {
+        let zone: Tz = "America/New_York".parse().unwrap();
+        let now = DateTime::from_timestamp(secs, 0).unwrap();
+        let boundary = t(minute / 60, minute % 60);
+        let day = local_date(now, zone, boundary);
+        let calendar = now.with_timezone(&zone).date_naive();
+        prop_assert!(day == calendar || Some(day) == calendar.pred_opt());
+        // The day has begun, and the next one has not.
+        prop_assert!(recurrence_place(day, boundary, zone) <= now);
+        prop_assert!(now < recurrence_place(day.succ_opt().unwrap(), boundary, zone));
+    }
+
     #[test]
     fn plans_keep_their_promises(input in arb_input()) {
         let plan = plan(&input);
@@ -179,6 +258,9 @@ proptest! {
         for (i, a) in plan.blocks.iter().enumerate() {
             prop_assert!(a.start < a.end);
             prop_assert!(!a.reason.is_empty());
+            if let Some(now) = input.not_before {
+                prop_assert!(a.start >= now, "placed in the past: {:?}", a);
+            }
             for b in plan.blocks.iter().skip(i + 1) {
                 prop_assert!(a.end <= b.start || b.end <= a.start, "overlap {:?} {:?}", a, b);
             }

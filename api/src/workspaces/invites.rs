@@ -18,8 +18,8 @@ use crate::{
     },
     http::{json::Json, ApiError, ApiResult, ProblemKind},
     outbox::{self, Mail},
-    plans::{self, Plan},
     state::State,
+    subscriptions::{self as plans, Plan},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

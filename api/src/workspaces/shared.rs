@@ -21,8 +21,8 @@ use crate::{
         Conn,
     },
     http::{json::Json, ApiError, ApiResult, ProblemKind},
-    plans::{self, Plan},
     state::State,
+    subscriptions::{self as plans, Plan},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -422,7 +422,7 @@ async fn plans_are_listed_with_their_limits() {
     let app = TestApp::spawn().await;
     let plans: Value = app
         .client
-        .get(app.url("/v1/plans"))
+        .get(app.url("/v1/subscription-plans"))
         .send()
         .await
         .unwrap()

@@ -1,4 +1,4 @@
-//! Plans and what each allows, in one place. Plans change only through `minime admin
+//! Subscription plans (Free, Pro, Max) and what each allows, in one place. Plans change only through `minime admin
 //! set-plan` (billing is not connected), never through the API.
 
 use actix_web::get;
@@ -94,9 +94,9 @@ pub struct PlanList {
     pub items: Vec<PlanInfo>,
 }
 
-/// The plans and what each allows (your own plan is in `GET /v1/me`).
+/// The plans and what each allows (your own plan is in `GET /v1/me`). Daily plans are under `/v1/plans`.
 #[utoipa::path(tag = "account", responses((status = 200, description = "Every plan with its limits", body = PlanList)))]
-#[get("/plans")]
+#[get("/subscription-plans")]
 pub async fn list_plans() -> actix_web::HttpResponse {
     let items = [("free", Plan::Free), ("pro", Plan::Pro), ("max", Plan::Max)]
         .into_iter()

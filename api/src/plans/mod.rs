@@ -1,0 +1,584 @@
+//! Daily plans: `POST /v1/plans` computes and stores the plan of one local date, `GET
+//! /v1/plans/{date}` reads it back, and each line can be accepted or rejected (`items.rs`).
+//! Recomputing keeps the lines already answered: accepted blocks stay where they are and count
+//! as busy time, rejected items are not proposed again for that date.
+
+pub mod inputs;
+pub mod items;
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::{dsl::now, prelude::*, upsert::excluded};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Access, Auth},
+    db::{
+        schema::app::{day_plan_items as i, day_plans as p, routines, tasks},
+        Conn,
+    },
+    http::{json::Json, ApiError, ApiResult, FieldError},
+    planner::{self, Item, Plan},
+    state::State,
+    workspaces::resource::resolve_workspace,
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(compute).service(get_plan);
+    items::configure(cfg);
+}
+
+/// How far ahead a plan may be made.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+pub const MAX_BUSY: usize = 200;
+
+/// Time taken by something outside minime (a meeting, a calendar event).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusyBlock {
+    #[schema(example = "2026-11-26T12:00:00Z")]
+    pub start: DateTime<Utc>,
+    #[schema(example = "2026-11-26T13:00:00Z")]
+    pub end: DateTime<Utc>,
+    #[schema(example = "Lunch with Sam")]
+    pub title: Option<String>,
+}
+
+/// One line of a plan: a block of time for a task or routine, or an item that did not fit.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PlanLine {
+    /// The line's id, for accepting or rejecting it; `null` in a preview that is not stored.
+    pub id: Option<Uuid>,
+    pub item: Item,
+    pub title: String,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    /// Why this item, and why here (or why it did not fit).
+    #[schema(example = "overdue, priority 1; in your high-energy hours")]
+    pub reason: String,
+    /// `proposed`, `accepted`, `rejected`, or `unplanned` (did not fit).
+    #[schema(example = "proposed")]
+    pub status: String,
+}
+
+/// The plan of one local date.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DayPlan {
+    /// `null` for a preview that is not stored.
+    pub id: Option<Uuid>,
+    pub workspace_id: Uuid,
+    #[schema(example = "2026-11-26")]
+    pub date: NaiveDate,
+    #[schema(example = "Europe/Berlin")]
+    pub time_zone: String,
+    /// The working window of that date, as instants.
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    /// Planned work the day may hold (from onboarding's available time, within the window).
+    pub available_minutes: u32,
+    /// Minutes taken by blocks that are not rejected.
+    pub planned_minutes: u32,
+    pub computed_at: DateTime<Utc>,
+    /// Whether this plan is stored (`POST /v1/plans`) or only previewed.
+    pub stored: bool,
+    pub busy: Vec<BusyBlock>,
+    /// In time order.
+    pub blocks: Vec<PlanLine>,
+    pub unplanned: Vec<PlanLine>,
+}
+
+fn status_of(line: &PlanLine) -> &str {
+    &line.status
+}
+
+impl DayPlan {
+    fn finish(mut self) -> Self {
+        self.blocks.sort_by_key(|b| (b.start, b.end, b.id));
+        self.planned_minutes = self
+            .blocks
+            .iter()
+            .filter(|b| status_of(b) != "rejected")
+            .filter_map(|b| Some((b.end? - b.start?).num_minutes().max(0) as u32))
+            .sum();
+        self
+    }
+}
+
+/// Turns the planner's answer into lines with titles.
+fn lines(plan: Plan, titles: &HashMap<Item, String>) -> (Vec<PlanLine>, Vec<PlanLine>) {
+    let title = |item: &Item| titles.get(item).cloned().unwrap_or_default();
+    let blocks = plan
+        .blocks
+        .into_iter()
+        .map(|b| PlanLine {
+            id: None,
+            title: title(&b.item),
+            item: b.item,
+            start: Some(b.start),
+            end: Some(b.end),
+            reason: b.reason,
+            status: "proposed".into(),
+        })
+        .collect();
+    let unplanned = plan
+        .unplanned
+        .into_iter()
+        .map(|u| PlanLine {
+            id: None,
+            title: title(&u.item),
+            item: u.item,
+            start: None,
+            end: None,
+            reason: u.reason,
+            status: "unplanned".into(),
+        })
+        .collect();
+    (blocks, unplanned)
+}
+
+/// The plan for `date` as it would be computed now, without storing anything.
+pub async fn preview(
+    conn: &mut Conn,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    date: NaiveDate,
+    at: DateTime<Utc>,
+) -> ApiResult<DayPlan> {
+    let settled = HashSet::new();
+    let loaded = inputs::load(
+        conn,
+        inputs::Request {
+            user_id,
+            workspace_id,
+            date,
+            now: at,
+            busy: Vec::new(),
+            settled: &settled,
+        },
+    )
+    .await?;
+    let input = &loaded.input;
+    let (blocks, unplanned) = lines(planner::plan(input), &loaded.titles);
+    Ok(DayPlan {
+        id: None,
+        workspace_id,
+        date,
+        time_zone: input.zone.name().to_owned(),
+        window_start: crate::recurrence::place(date, input.work_start, input.zone),
+        window_end: crate::recurrence::place(date, input.work_end, input.zone),
+        available_minutes: input.available_minutes,
+        planned_minutes: 0,
+        computed_at: at,
+        stored: false,
+        busy: Vec::new(),
+        blocks,
+        unplanned,
+    }
+    .finish())
+}
+
+type ItemRow = (
+    Uuid,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    String,
+    String,
+);
+
+/// The stored plan of `date`, if there is one.
+pub async fn stored(
+    conn: &mut Conn,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    date: NaiveDate,
+) -> ApiResult<Option<DayPlan>> {
+    #[allow(clippy::type_complexity)]
+    let head: Option<(
+        Uuid,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        i32,
+        serde_json::Value,
+        DateTime<Utc>,
+    )> = p::table
+        .filter(p::created_by.eq(user_id))
+        .filter(p::workspace_id.eq(workspace_id))
+        .filter(p::plan_date.eq(date))
+        .select((
+            p::id,
+            p::time_zone,
+            p::window_start,
+            p::window_end,
+            p::available_minutes,
+            p::busy,
+            p::computed_at,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((id, time_zone, window_start, window_end, available, busy, computed_at)) = head else {
+        return Ok(None);
+    };
+    let rows: Vec<ItemRow> = i::table
+        .filter(i::plan_id.eq(id))
+        .order((i::position.asc(), i::id.asc()))
+        .select((
+            i::id,
+            i::task_id,
+            i::routine_id,
+            i::start_at,
+            i::end_at,
+            i::reason,
+            i::status,
+        ))
+        .load(conn)
+        .await?;
+    let task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.1).collect();
+    let routine_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
+    let mut titles: HashMap<Uuid, String> = tasks::table
+        .filter(tasks::id.eq_any(&task_ids))
+        .select((tasks::id, tasks::title))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
+    titles.extend(
+        routines::table
+            .filter(routines::id.eq_any(&routine_ids))
+            .select((routines::id, routines::title))
+            .load::<(Uuid, String)>(conn)
+            .await?,
+    );
+    let mut blocks = Vec::new();
+    let mut unplanned = Vec::new();
+    for (line_id, task, routine, start, end, reason, status) in rows {
+        let item = match (task, routine) {
+            (Some(t), _) => Item::Task(t),
+            (None, Some(r)) => Item::Routine(r),
+            (None, None) => continue,
+        };
+        let key = task.or(routine).unwrap_or_default();
+        let line = PlanLine {
+            id: Some(line_id),
+            item,
+            title: titles.get(&key).cloned().unwrap_or_default(),
+            start,
+            end,
+            reason,
+            status,
+        };
+        if line.start.is_some() {
+            blocks.push(line);
+        } else {
+            unplanned.push(line);
+        }
+    }
+    Ok(Some(
+        DayPlan {
+            id: Some(id),
+            workspace_id,
+            date,
+            time_zone,
+            window_start,
+            window_end,
+            available_minutes: available.max(0) as u32,
+            planned_minutes: 0,
+            computed_at,
+            stored: true,
+            busy: serde_json::from_value(busy).unwrap_or_default(),
+            blocks,
+            unplanned,
+        }
+        .finish(),
+    ))
+}
+
+/// Computes the plan of `date` and stores it, keeping the lines already answered.
+pub async fn recompute(
+    conn: &mut Conn,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    date: NaiveDate,
+    at: DateTime<Utc>,
+    busy: Vec<BusyBlock>,
+) -> ApiResult<DayPlan> {
+    let busy_json = serde_json::to_value(&busy).map_err(ApiError::internal)?;
+    // The upsert locks the plan's row, so two recomputations of one day run one after the other.
+    let plan_id: Uuid = diesel::insert_into(p::table)
+        .values((
+            p::id.eq(Uuid::now_v7()),
+            p::workspace_id.eq(workspace_id),
+            p::created_by.eq(user_id),
+            p::plan_date.eq(date),
+            p::time_zone.eq(""),
+            p::window_start.eq(at),
+            p::window_end.eq(at + Duration::minutes(1)),
+            p::available_minutes.eq(0),
+            p::busy.eq(&busy_json),
+        ))
+        .on_conflict((p::created_by, p::workspace_id, p::plan_date))
+        .do_update()
+        .set((
+            p::busy.eq(excluded(p::busy)),
+            p::version.eq(p::version + 1),
+            p::updated_at.eq(now),
+        ))
+        .returning(p::id)
+        .get_result(conn)
+        .await?;
+
+    type Answered = (
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        String,
+    );
+    let answered: Vec<Answered> = i::table
+        .filter(i::plan_id.eq(plan_id))
+        .filter(i::status.eq_any(["accepted", "rejected"]))
+        .select((i::task_id, i::routine_id, i::start_at, i::end_at, i::status))
+        .load(conn)
+        .await?;
+    let mut settled = HashSet::new();
+    let mut pinned = Vec::new();
+    for (task, routine, start, end, status) in &answered {
+        let item = match (task, routine) {
+            (Some(t), _) => Item::Task(*t),
+            (None, Some(r)) => Item::Routine(*r),
+            (None, None) => continue,
+        };
+        settled.insert(item);
+        if let (Some(s), Some(e), "accepted") = (start, end, status.as_str()) {
+            pinned.push((*s, *e));
+        }
+    }
+    let mut busy_spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        busy.iter().map(|b| (b.start, b.end)).collect();
+    busy_spans.extend(&pinned);
+    let mut loaded = inputs::load(
+        conn,
+        inputs::Request {
+            user_id,
+            workspace_id,
+            date,
+            now: at,
+            busy: busy_spans,
+            settled: &settled,
+        },
+    )
+    .await?;
+    let available = loaded.input.available_minutes;
+    let pinned_minutes: i64 = pinned.iter().map(|(s, e)| (*e - *s).num_minutes()).sum();
+    loaded.input.available_minutes = (i64::from(available) - pinned_minutes).max(0) as u32;
+    let plan = planner::plan(&loaded.input);
+    let input = &loaded.input;
+
+    diesel::delete(i::table.filter(i::plan_id.eq(plan_id)))
+        .filter(i::status.eq_any(["proposed", "unplanned"]))
+        .execute(conn)
+        .await?;
+    let first = answered.len() as i32;
+    let new_rows: Vec<_> = plan
+        .blocks
+        .iter()
+        .map(|b| {
+            (
+                b.item,
+                Some(b.start),
+                Some(b.end),
+                b.reason.as_str(),
+                "proposed",
+            )
+        })
+        .chain(
+            plan.unplanned
+                .iter()
+                .map(|u| (u.item, None, None, u.reason.as_str(), "unplanned")),
+        )
+        .enumerate()
+        .map(|(n, (item, start, end, reason, status))| {
+            let (task, routine) = match item {
+                Item::Task(id) => (Some(id), None),
+                Item::Routine(id) => (None, Some(id)),
+            };
+            (
+                i::id.eq(Uuid::now_v7()),
+                i::workspace_id.eq(workspace_id),
+                i::created_by.eq(user_id),
+                i::plan_id.eq(plan_id),
+                i::task_id.eq(task),
+                i::routine_id.eq(routine),
+                i::start_at.eq(start),
+                i::end_at.eq(end),
+                i::reason.eq(reason),
+                i::status.eq(status),
+                i::position.eq(first + n as i32),
+            )
+        })
+        .collect();
+    // Bind parameters are capped at 65,535 per statement; 11 per row.
+    for chunk in new_rows.chunks(5_000) {
+        diesel::insert_into(i::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    diesel::update(p::table.find(plan_id))
+        .set((
+            p::time_zone.eq(input.zone.name()),
+            p::window_start.eq(crate::recurrence::place(date, input.work_start, input.zone)),
+            p::window_end.eq(crate::recurrence::place(date, input.work_end, input.zone)),
+            p::available_minutes.eq(available as i32),
+            p::computed_at.eq(at),
+        ))
+        .execute(conn)
+        .await?;
+    stored(conn, user_id, workspace_id, date)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComputePlan {
+    /// The local date to plan (default: your today, after the day boundary).
+    #[schema(example = "2026-11-26")]
+    pub date: Option<NaiveDate>,
+    /// Default: your personal workspace.
+    pub workspace_id: Option<Uuid>,
+    /// Time already taken that day (at most 200 blocks), e.g. from a calendar.
+    #[serde(default)]
+    pub busy: Vec<BusyBlock>,
+}
+
+/// Today's date for the caller, after the configured day boundary.
+pub async fn today(conn: &mut Conn, user_id: Uuid, at: DateTime<Utc>) -> ApiResult<NaiveDate> {
+    let zone = crate::routines::user_zone(conn, user_id).await?;
+    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
+    Ok(planner::local_date(at, zone, settings.day_starts_at))
+}
+
+fn check_busy(busy: &[BusyBlock]) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if busy.len() > MAX_BUSY {
+        errors.push(FieldError {
+            field: "busy".into(),
+            message: format!("at most {MAX_BUSY} blocks"),
+        });
+    }
+    for (n, b) in busy.iter().enumerate() {
+        if b.end <= b.start {
+            errors.push(FieldError {
+                field: format!("busy.{n}.end"),
+                message: "must be after start".into(),
+            });
+        } else if b.end - b.start > Duration::days(2) {
+            errors.push(FieldError {
+                field: format!("busy.{n}.end"),
+                message: "a busy block lasts at most 48 hours".into(),
+            });
+        }
+        if b.title.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            errors.push(FieldError {
+                field: format!("busy.{n}.title"),
+                message: "at most 200 characters".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Compute and store the plan of one date (today by default). Lines you already accepted keep
+/// their place and lines you rejected are not proposed again; everything else is planned anew.
+#[utoipa::path(
+    tag = "plans",
+    request_body = ComputePlan,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The stored plan", body = DayPlan),
+        (status = 422, description = "A past date, a date over a year ahead, or a bad busy block", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/plans")]
+pub async fn compute(state: State, auth: Auth, body: Json<ComputePlan>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    check_busy(&body.busy)?;
+    let plan = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let at = Utc::now();
+                let workspace_id = resolve_workspace(conn, me.user_id, body.workspace_id).await?;
+                let today = today(conn, me.user_id, at).await?;
+                let date = body.date.unwrap_or(today);
+                if date < today {
+                    return Err(ApiError::field(
+                        "date",
+                        format!("is before your today ({today}); past days cannot be planned"),
+                    ));
+                }
+                if date > today + Duration::days(MAX_DAYS_AHEAD) {
+                    return Err(ApiError::field(
+                        "date",
+                        format!("is more than {MAX_DAYS_AHEAD} days ahead"),
+                    ));
+                }
+                recompute(conn, me.user_id, workspace_id, date, at, body.busy).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(plan))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkspaceParam {
+    /// Default: your personal workspace.
+    pub workspace_id: Option<Uuid>,
+}
+
+/// The stored plan of one date.
+#[utoipa::path(
+    tag = "plans",
+    params(("date" = NaiveDate, Path, example = "2026-11-26"), WorkspaceParam),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The stored plan", body = DayPlan),
+        (status = 404, description = "No plan stored for that date", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/plans/{date}")]
+pub async fn get_plan(
+    state: State,
+    auth: Auth,
+    date: web::Path<NaiveDate>,
+    params: web::Query<WorkspaceParam>,
+) -> ApiResult<HttpResponse> {
+    let date = date.into_inner();
+    let requested = params.workspace_id;
+    let plan = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                let workspace_id = resolve_workspace(conn, me.user_id, requested).await?;
+                stored(conn, me.user_id, workspace_id, date)
+                    .await?
+                    .ok_or_else(ApiError::not_found)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(plan))
+}
