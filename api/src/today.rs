@@ -217,7 +217,7 @@ pub fn recommend(plan: &DayPlan, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Vec
         let (Some(start), Some(end)) = (block.start, block.end) else {
             continue;
         };
-        if end <= now || block.status == "rejected" || !matches!(block.item, Item::Task(_)) {
+        if end <= now || !matches!(block.item, Item::Task(_)) {
             continue;
         }
         if !seen.insert(block.item) {

@@ -87,13 +87,11 @@ pub struct DayPlan {
     /// Whether this plan is stored (`POST /v1/plans`) or only previewed.
     pub stored: bool,
     pub busy: Vec<BusyBlock>,
-    /// In time order.
+    /// Proposed and accepted blocks, in time order; they never overlap.
     pub blocks: Vec<PlanLine>,
     pub unplanned: Vec<PlanLine>,
-}
-
-fn status_of(line: &PlanLine) -> &str {
-    &line.status
+    /// Lines you rejected: their time is free again and they are not proposed again.
+    pub rejected: Vec<PlanLine>,
 }
 
 impl DayPlan {
@@ -102,7 +100,6 @@ impl DayPlan {
         self.planned_minutes = self
             .blocks
             .iter()
-            .filter(|b| status_of(b) != "rejected")
             .filter_map(|b| Some((b.end? - b.start?).num_minutes().max(0) as u32))
             .sum();
         self
@@ -178,6 +175,7 @@ pub async fn preview(
         busy: Vec::new(),
         blocks,
         unplanned,
+        rejected: Vec::new(),
     }
     .finish())
 }
@@ -257,8 +255,7 @@ pub async fn stored(
             .load::<(Uuid, String)>(conn)
             .await?,
     );
-    let mut blocks = Vec::new();
-    let mut unplanned = Vec::new();
+    let (mut blocks, mut unplanned, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
     for (line_id, task, routine, start, end, reason, status) in rows {
         let item = match (task, routine) {
             (Some(t), _) => Item::Task(t),
@@ -275,10 +272,10 @@ pub async fn stored(
             reason,
             status,
         };
-        if line.start.is_some() {
-            blocks.push(line);
-        } else {
-            unplanned.push(line);
+        match line.status.as_str() {
+            "rejected" => rejected.push(line),
+            "unplanned" => unplanned.push(line),
+            _ => blocks.push(line),
         }
     }
     Ok(Some(
@@ -296,6 +293,7 @@ pub async fn stored(
             busy: serde_json::from_value(busy).unwrap_or_default(),
             blocks,
             unplanned,
+            rejected,
         }
         .finish(),
     ))

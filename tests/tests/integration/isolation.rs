@@ -151,6 +151,22 @@ async fn another_user_cannot_reach_any_row_by_id() {
         &[],
     )
     .await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
+        .date_naive()
+        .to_string();
+    let plan: Value = ada
+        .send(
+            Method::POST,
+            "/v1/plans",
+            Some(&json!({"date": tomorrow})),
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let line = plan["blocks"][0]["id"].as_str().expect("a planned line");
+    ids.insert("plan-items", line.to_owned());
     let ada_id = goal["created_by"].as_str().unwrap().to_owned();
     let bob_id = bob.get("/v1/me").await["id"].as_str().unwrap().to_owned();
 

@@ -9,6 +9,7 @@ mod isolation;
 mod limits;
 mod mail_http;
 mod openapi;
+mod plans;
 mod resources;
 mod resources_more;
 mod rls;
