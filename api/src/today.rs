@@ -238,20 +238,30 @@ pub fn recommend(plan: &DayPlan, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Vec
             start: Some(start),
         });
     }
-    for line in &plan.unplanned {
-        if out.len() >= RECOMMENDATIONS {
-            break;
-        }
-        let urgent = ["overdue", "due today", "scheduled for today"]
-            .iter()
-            .any(|w| line.reason.contains(w));
-        if matches!(line.item, Item::Task(_)) && urgent && seen.insert(line.item) {
-            out.push(Recommendation {
-                item: line.item,
-                title: line.title.clone(),
-                reason: format!("not in today's plan ({}), but it is urgent", line.reason),
-                start: None,
-            });
+    // Then what the plan could not hold: urgent work first, then the rest in the plan's order;
+    // tasks waiting for a later day or for their steps are not candidates.
+    for urgent_only in [true, false] {
+        for line in &plan.unplanned {
+            if out.len() >= RECOMMENDATIONS {
+                break;
+            }
+            let urgent = ["overdue,", "due today,", "scheduled for today,"]
+                .iter()
+                .any(|w| line.reason.starts_with(w));
+            let waiting = line.reason.starts_with("scheduled for ")
+                || line.reason.starts_with("planned through");
+            if !matches!(line.item, Item::Task(_)) || waiting || (urgent_only && !urgent) {
+                continue;
+            }
+            if seen.insert(line.item) {
+                let why = if urgent { ", but it is urgent" } else { "" };
+                out.push(Recommendation {
+                    item: line.item,
+                    title: line.title.clone(),
+                    reason: format!("not in today's plan ({}){why}", line.reason),
+                    start: None,
+                });
+            }
         }
     }
     out.truncate(RECOMMENDATIONS);

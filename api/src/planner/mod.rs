@@ -225,14 +225,22 @@ pub fn plan(input: &PlanInput) -> Plan {
         if need > budget {
             out.unplanned.push(Unplanned {
                 item,
-                reason: "more than the day's remaining available time".into(),
+                reason: format!(
+                    "{}, priority {}: more than the day's remaining available time",
+                    urgency(task, input.date).1,
+                    task.priority
+                ),
             });
             continue;
         }
         if need > free {
             out.unplanned.push(Unplanned {
                 item,
-                reason: "no room left in the working hours around busy blocks".into(),
+                reason: format!(
+                    "{}, priority {}: no room left in the working hours around busy blocks",
+                    urgency(task, input.date).1,
+                    task.priority
+                ),
             });
             continue;
         }
@@ -270,7 +278,11 @@ pub fn plan(input: &PlanInput) -> Plan {
         if left > 0 {
             out.unplanned.push(Unplanned {
                 item,
-                reason: "no room left in the working hours around busy blocks".into(),
+                reason: format!(
+                    "{}, priority {}: no room left in the working hours around busy blocks",
+                    urgency(task, input.date).1,
+                    task.priority
+                ),
             });
             continue;
         }

@@ -529,9 +529,10 @@ async fn today_follows_the_day_boundary_and_recommends_with_reasons() {
     for r in t["recommendations"].as_array().unwrap() {
         assert!(!r["reason"].as_str().unwrap().is_empty());
     }
-    if let Some(first) = t["recommendations"].get(0) {
-        assert_eq!(first["item"]["id"], plumber["id"], "{t}");
-    }
+    let first = &t["recommendations"][0];
+    assert_eq!(first["item"]["id"], plumber["id"], "{t}");
+    let why = first["reason"].as_str().unwrap();
+    assert!(why.contains("overdue, priority 1"), "{why}");
     // Once stored, Today shows the stored plan.
     let stored = ok(&ada, Method::POST, "/v1/plans", Some(json!({}))).await;
     assert_eq!(stored["date"], json!(expected));
