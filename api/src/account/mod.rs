@@ -1,10 +1,15 @@
-//! The signed-in user's own documents: profile (`/v1/me`), settings, onboarding answers.
+//! The signed-in user's own documents: profile (`/v1/me`), settings, onboarding answers, and
+//! the data rights: export (`/v1/account/export`) and deletion (`DELETE /v1/account`).
 
+mod delete;
+pub mod export;
 mod me;
 pub mod preferences;
 pub mod profile;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(me::get_me).service(me::patch_me);
+    cfg.service(export::export)
+        .service(delete::delete_account_route);
     preferences::configure(cfg);
 }

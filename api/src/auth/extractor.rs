@@ -161,6 +161,24 @@ impl Auth {
         .await
     }
 
+    /// Like [`Auth::tx`], in one snapshot (REPEATABLE READ) for reads that must agree.
+    pub async fn snapshot_tx<'a, R, F>(&'a self, db: &Db, f: F) -> ApiResult<R>
+    where
+        F: for<'r> FnOnce(&'r mut Conn, Principal) -> ScopedBoxFuture<'a, 'r, ApiResult<R>>
+            + Send
+            + 'a,
+        R: Send + 'a,
+    {
+        db.snapshot_tx(move |conn| {
+            async move {
+                let principal = self.authenticate(conn, Access::Read).await?;
+                f(conn, principal).await
+            }
+            .scope_boxed()
+        })
+        .await
+    }
+
     async fn authenticate(&self, conn: &mut Conn, access: Access) -> ApiResult<Principal> {
         match &self.credential {
             Credential::Session {

@@ -3,7 +3,7 @@
 mod access_tokens;
 pub mod cookies;
 pub mod csrf;
-mod email;
+pub mod email;
 mod extractor;
 pub mod jwt;
 mod limits;

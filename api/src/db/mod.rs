@@ -77,6 +77,17 @@ impl Db {
         conn.transaction(f).await
     }
 
+    /// A REPEATABLE READ transaction: every statement sees one snapshot (exports).
+    pub async fn snapshot_tx<'a, R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        F: for<'r> FnOnce(&'r mut Conn) -> ScopedBoxFuture<'a, 'r, Result<R, ApiError>> + Send + 'a,
+        R: Send + 'a,
+    {
+        let mut conn = self.pool.get().await?;
+        let conn: &mut Conn = &mut conn;
+        conn.build_transaction().repeatable_read().run(f).await
+    }
+
     /// A transaction acting as `user_id`, for flows that know the user without a credential
     /// (sign-up creates the personal workspace). Requests use `auth::Auth::tx`.
     pub async fn tx_as<'a, R, F>(&self, user_id: Uuid, f: F) -> Result<R, ApiError>

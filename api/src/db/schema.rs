@@ -15,6 +15,14 @@ pub mod auth {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            locked_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        auth.admins (user_id) {
+            user_id -> Uuid,
+            granted_at -> Timestamptz,
         }
     }
 
@@ -82,6 +90,7 @@ pub mod auth {
     diesel::joinable!(personal_access_tokens -> users (user_id));
     diesel::allow_tables_to_appear_in_same_query!(
         users,
+        admins,
         sessions,
         refresh_tokens,
         email_tokens,

@@ -3,6 +3,7 @@
 mod auth_flows;
 mod bad_input;
 mod cookies;
+mod data_rights;
 mod faults;
 mod helpers;
 mod isolation;

@@ -1,0 +1,176 @@
+//! `DELETE /v1/account`: re-authenticated with the password, removes every row tied to the
+//! caller in one transaction (`app.delete_account` in SQL: owned workspaces, every row that
+//! references the user, found through the catalogue's foreign keys, then the user) and answers
+//! a receipt of what went.
+
+use std::collections::BTreeMap;
+
+use actix_web::{delete, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::{prelude::*, sql_types::Jsonb};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{email, Access, Auth},
+    db::schema::auth::{signin_failures, users},
+    http::{json::Json, ApiError, ApiResult, FieldError, ProblemKind},
+    state::State,
+};
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceChoice {
+    /// Hand it to the longest-standing member whose plan allows owning it.
+    Transfer,
+    /// Delete it with everything in it, for every member.
+    Delete,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccount {
+    /// Your password, again.
+    #[schema(example = "tangerine-Orbit-4417-lamp")]
+    pub password: String,
+    /// What becomes of each shared workspace you own that has other members, by workspace id.
+    #[serde(default)]
+    #[schema(example = json!({"0195f1d2-7c4e-7b51-9d0e-5b1f3c2a4d6e": "transfer"}))]
+    pub workspaces: BTreeMap<Uuid, WorkspaceChoice>,
+}
+
+/// What was removed.
+#[derive(Serialize, ToSchema)]
+pub struct DeletionReceipt {
+    pub user_id: Uuid,
+    pub deleted_at: DateTime<Utc>,
+    /// Rows removed per table (`schema.table`), counted just before they went.
+    #[schema(example = json!({"app.tasks": 120, "auth.sessions": 2, "auth.users": 1}))]
+    pub removed: BTreeMap<String, i64>,
+    pub workspaces_deleted: Vec<Uuid>,
+    pub workspaces_transferred: Vec<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct Outcome {
+    #[serde(default)]
+    pending: Vec<Pending>,
+    #[serde(default)]
+    removed: BTreeMap<String, i64>,
+    #[serde(default)]
+    workspaces_deleted: Vec<Uuid>,
+    #[serde(default)]
+    workspaces_transferred: Vec<Transferred>,
+}
+
+#[derive(Deserialize)]
+struct Pending {
+    workspace_id: Uuid,
+    name: String,
+    other_members: i64,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct Transferred {
+    workspace_id: Uuid,
+}
+
+diesel::define_sql_function!(#[sql_name = "app.delete_account"] fn delete_account(decisions: Jsonb) -> Nullable<Jsonb>);
+
+/// Delete my account: every row tied to you in every table — the workspaces you own with all
+/// their data, every row you wrote in shared ones, sessions, tokens, settings, mail — then the
+/// account itself. Shared workspaces you own that have other members need a choice each
+/// (`transfer` or `delete`); without one nothing is deleted and the answer lists them.
+#[utoipa::path(
+    tag = "account",
+    request_body = DeleteAccount,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Deleted; the receipt lists what went", body = DeletionReceipt),
+        (status = 403, description = "Access tokens cannot delete the account", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Shared workspaces with other members need a choice; `errors` lists them", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/account")]
+pub async fn delete_account_route(
+    state: State,
+    auth: Auth,
+    body: Json<DeleteAccount>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let (address, stored) = auth
+        .tx(&state.db, Access::Account, |conn, me| {
+            async move {
+                Ok(users::table
+                    .find(me.user_id)
+                    .select((users::email, users::password_hash))
+                    .first::<(String, String)>(conn)
+                    .await?)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if !state
+        .hasher
+        .verify(SecretString::from(body.password), Some(stored))
+        .await?
+    {
+        return Err(ApiError::field("password", "is not your password"));
+    }
+    let decisions = serde_json::to_value(&body.workspaces).map_err(ApiError::internal)?;
+    let email_key = email::key_hash(&address);
+    let (user_id, outcome) = auth
+        .tx(&state.db, Access::Account, move |conn, me| {
+            async move {
+                let raw: Option<serde_json::Value> = diesel::select(delete_account(decisions))
+                    .get_result(conn)
+                    .await?;
+                let outcome: Outcome =
+                    serde_json::from_value(raw.unwrap_or_default()).map_err(ApiError::internal)?;
+                if outcome.pending.is_empty() {
+                    diesel::delete(signin_failures::table.find(email_key))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok((me.user_id, outcome))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if !outcome.pending.is_empty() {
+        let errors = outcome
+            .pending
+            .into_iter()
+            .map(|p| FieldError {
+                field: format!("workspaces.{}", p.workspace_id),
+                message: format!(
+                    "“{}” ({} other members) {}",
+                    p.name, p.other_members, p.message
+                ),
+            })
+            .collect();
+        return Err(ApiError {
+            errors,
+            ..ApiError::new(
+                ProblemKind::Conflict,
+                "Choose transfer or delete for each shared workspace you own that has other members",
+            )
+        });
+    }
+    Ok(HttpResponse::Ok().json(DeletionReceipt {
+        user_id,
+        deleted_at: Utc::now(),
+        removed: outcome.removed,
+        workspaces_deleted: outcome.workspaces_deleted,
+        workspaces_transferred: outcome
+            .workspaces_transferred
+            .into_iter()
+            .map(|t| t.workspace_id)
+            .collect(),
+    }))
+}

@@ -1,0 +1,15 @@
+SET ROLE minime_owner;
+DROP FUNCTION app.delete_account(jsonb);
+DROP FUNCTION ops.admin_act(bytea, text, text, text, text);
+DROP FUNCTION ops.admin_users(bytea, text, integer);
+DROP FUNCTION ops.admin_stats();
+DROP FUNCTION ops.admin_log(bytea, text, text, jsonb, text);
+DROP FUNCTION ops.admin_check();
+DROP FUNCTION ops.admin_ref(bytea, uuid);
+DROP TABLE ops.admin_audit;
+DROP FUNCTION ops.admin_audit_is_append_only();
+DROP TABLE auth.admins;
+DROP POLICY workspace_invites_accepted ON app.workspace_invites;
+ALTER TABLE auth.users DROP COLUMN locked_at;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA ops FROM minime_admin;

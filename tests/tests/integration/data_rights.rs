@@ -1,0 +1,445 @@
+//! Download my data and delete my account, checked against the catalogue: every table that can
+//! hold a user's rows is seeded, every such row must be in the export (or the table listed as
+//! not exported, with its reason), and after deletion no uuid column anywhere holds the user's id.
+
+use std::collections::{BTreeMap, HashSet};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{problem, TestApp},
+    resources::{client, Client},
+};
+
+/// Tables of the three schemas with their uuid columns and primary key columns.
+async fn catalogue(app: &TestApp) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let admin = app.admin().await;
+    admin
+        .query(
+            "SELECT n.nspname || '.' || c.relname,
+                    coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                                AND a.atttypid = 'uuid'::regtype), '{}'),
+                    coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_index i
+                              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                              WHERE i.indrelid = c.oid AND i.indisprimary), '{}')
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname IN ('auth', 'app', 'ops') AND c.relkind = 'r' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// The primary keys (as JSON objects) of every row in `table` tied to the user: a uuid column
+/// holding their id, or a row of a workspace they own.
+async fn tied_rows(
+    app: &TestApp,
+    table: &str,
+    uuid_cols: &[String],
+    pk: &[String],
+    user: &str,
+    owned: &[String],
+) -> Vec<Value> {
+    let mut cond: Vec<String> = uuid_cols
+        .iter()
+        .map(|c| format!("t.{c} = '{user}'"))
+        .collect();
+    if uuid_cols.iter().any(|c| c == "workspace_id") && !owned.is_empty() {
+        let list = owned
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        cond.push(format!("t.workspace_id IN ({list})"));
+    }
+    if cond.is_empty() || pk.is_empty() {
+        return Vec::new();
+    }
+    let keys = pk
+        .iter()
+        .map(|k| format!("'{k}', t.{k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT jsonb_build_object({keys})::text FROM {table} t WHERE {}",
+        cond.join(" OR ")
+    );
+    app.admin()
+        .await
+        .query(&sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(r.get::<_, String>(0).as_str()).unwrap())
+        .collect()
+}
+
+fn contains(rows: &[&Value], key: &Value) -> bool {
+    rows.iter().any(|row| {
+        key.as_object()
+            .unwrap()
+            .iter()
+            .all(|(k, v)| row.get(k) == Some(v))
+    })
+}
+
+async fn call(c: &Client<'_>, method: Method, path: &str, body: Value) -> Value {
+    let res = c.send(method.clone(), path, Some(&body), &[]).await;
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Ada with a row in every table that can hold one, some of it in Bob's shared workspace.
+async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens, Value, Value) {
+    let a = app.user("ada@example.com").await;
+    let b = app.user("bob@example.com").await;
+    for who in ["ada@example.com", "bob@example.com"] {
+        minime_api::admin::set_plan(&app.admin_url, who, "pro")
+            .await
+            .unwrap();
+    }
+    let (ada, bob) = (client(app, &a), client(app, &b));
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Duration::days(2);
+    let area = ada.create("/v1/areas", &json!({"name": "Home"})).await;
+    let goal = ada
+        .create("/v1/goals", &json!({"title": "Fit", "area_id": area["id"]}))
+        .await;
+    ada.create(
+        "/v1/milestones",
+        &json!({"goal_id": goal["id"], "title": "5k"}),
+    )
+    .await;
+    let project = ada
+        .create(
+            "/v1/projects",
+            &json!({"title": "Move", "goal_id": goal["id"]}),
+        )
+        .await;
+    let task = ada
+        .create(
+            "/v1/tasks",
+            &json!({"title": "Pack", "project_id": project["id"], "estimate_minutes": 30}),
+        )
+        .await;
+    let res = ada
+        .send(
+            Method::POST,
+            "/v1/tasks",
+            Some(&json!({"title": "Replayable"})),
+            &[("idempotency-key", "seed-1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let routine = ada
+        .create(
+            "/v1/routines",
+            &json!({"title": "Stretch", "rrule": "FREQ=DAILY", "start_date": today}),
+        )
+        .await;
+    call(
+        &ada,
+        Method::POST,
+        &format!(
+            "/v1/routines/{}/completions",
+            routine["id"].as_str().unwrap()
+        ),
+        json!({"date": today, "outcome": "done"}),
+    )
+    .await;
+    ada.create("/v1/captures", &json!({"text": "Call mum"}))
+        .await;
+    ada.create(
+        "/v1/reviews",
+        &json!({"kind": "daily", "period_start": today}),
+    )
+    .await;
+    let decision = ada.create("/v1/decisions", &json!({"title": "Car?"})).await;
+    ada.create(
+        "/v1/decision-options",
+        &json!({"decision_id": decision["id"], "title": "Bike"}),
+    )
+    .await;
+    ada.create("/v1/rules", &json!({"name": "R", "trigger": {"type": "task_completed"}, "actions": [{"type": "notify", "message": "x"}]})).await;
+    ada.create(
+        "/v1/focus-sessions",
+        &json!({"task_id": task["id"], "started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T09:25:00Z"}),
+    )
+    .await;
+    call(
+        &ada,
+        Method::PATCH,
+        "/v1/settings",
+        json!({"max_block_minutes": 60}),
+    )
+    .await;
+    call(
+        &ada,
+        Method::PATCH,
+        "/v1/onboarding",
+        json!({"default_energy": "high"}),
+    )
+    .await;
+    call(&ada, Method::POST, "/v1/plans", json!({"date": tomorrow})).await;
+    ada.create(
+        "/v1/auth/tokens",
+        &json!({"name": "backup", "scope": "read"}),
+    )
+    .await;
+
+    // Ada's shared workspace with Bob in it, and Bob's with Ada writing in it.
+    let shared = ada
+        .create("/v1/workspaces", &json!({"name": "Family"}))
+        .await;
+    let invite = call(
+        &ada,
+        Method::POST,
+        &format!("/v1/workspaces/{}/invites", shared["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    call(
+        &bob,
+        Method::POST,
+        "/v1/invites/accept",
+        json!({"token": invite["token"]}),
+    )
+    .await;
+    ada.create(
+        "/v1/workspaces/x/invites"
+            .replace("x", shared["id"].as_str().unwrap())
+            .as_str(),
+        &json!({"email": "carol@example.com"}),
+    )
+    .await;
+    let club = bob.create("/v1/workspaces", &json!({"name": "Club"})).await;
+    let invite = call(
+        &bob,
+        Method::POST,
+        &format!("/v1/workspaces/{}/invites", club["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    call(
+        &ada,
+        Method::POST,
+        "/v1/invites/accept",
+        json!({"token": invite["token"]}),
+    )
+    .await;
+    ada.create(
+        "/v1/tasks",
+        &json!({"title": "Bring snacks", "workspace_id": club["id"]}),
+    )
+    .await;
+    bob.create(
+        "/v1/tasks",
+        &json!({"title": "Book the hall", "workspace_id": club["id"]}),
+    )
+    .await;
+
+    // A failed sign-in, an administrator role.
+    let res = app
+        .post(
+            "/v1/auth/signin",
+            json!({"email": "ada@example.com", "password": "not-the-password-1"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.admin()
+        .await
+        .execute(
+            "INSERT INTO auth.admins (user_id) SELECT id FROM auth.users WHERE email = 'ada@example.com'",
+            &[],
+        )
+        .await
+        .unwrap();
+    (a, b, shared, club)
+}
+
+#[tokio::test]
+async fn export_holds_every_row_and_deletion_leaves_none() {
+    let app = TestApp::spawn().await;
+    let (a, b, shared, club) = seed(&app).await;
+    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let me = ada.get("/v1/me").await;
+    let ada_id = me["id"].as_str().unwrap().to_owned();
+    let owned: Vec<String> = app
+        .admin()
+        .await
+        .query(
+            "SELECT id::text FROM app.workspaces WHERE owner_id = $1::text::uuid",
+            &[&ada_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(owned.len(), 2);
+
+    let res = ada.send(Method::GET, "/v1/account/export", None, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let export: Value = res.json().await.unwrap();
+    assert_eq!(export["complete"], true);
+    assert_eq!(export["manifest"]["format_version"], 1);
+    let sections = export["sections"].as_object().unwrap();
+    for (name, n) in export["manifest"]["counts"].as_object().unwrap() {
+        assert_eq!(
+            sections[name].as_array().unwrap().len() as u64,
+            n.as_u64().unwrap(),
+            "{name}"
+        );
+    }
+    let text = export.to_string();
+    for secret in ["password_hash", "token_hash", "body_text", "$argon2id"] {
+        assert!(!text.contains(secret), "the export contains {secret}");
+    }
+    assert!(
+        !text.contains("Book the hall"),
+        "Bob's row in Bob's workspace was exported"
+    );
+    let all_rows: Vec<&Value> = sections
+        .values()
+        .flat_map(|s| s.as_array().unwrap())
+        .collect();
+
+    let not_exported: HashSet<&str> = minime_api::account::export::NOT_EXPORTED
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    let catalogue = catalogue(&app).await;
+    let mut seeded = BTreeMap::new();
+    for (table, uuid_cols, pk) in &catalogue {
+        let rows = tied_rows(&app, table, uuid_cols, pk, &ada_id, &owned).await;
+        seeded.insert(table.clone(), rows.len());
+        if not_exported.contains(table.as_str()) {
+            continue;
+        }
+        for key in &rows {
+            assert!(
+                contains(&all_rows, key),
+                "{table} row {key} is not in the export: export it, or list it in NOT_EXPORTED with the reason"
+            );
+        }
+    }
+    // Every table that can reference a user or a workspace was seeded, so a new one is covered.
+    for (table, uuid_cols, _) in &catalogue {
+        let holds_user_data = uuid_cols
+            .iter()
+            .any(|c| c == "user_id" || c == "created_by" || c == "workspace_id" || c == "owner_id");
+        if holds_user_data {
+            assert!(seeded[table] > 0, "the seed has no row of {table}: add one");
+        }
+    }
+
+    // Deletion: the password again, then a choice for the shared workspace Bob is in.
+    let wrong = ada
+        .send(
+            Method::DELETE,
+            "/v1/account",
+            Some(&json!({"password": "wrong-password-123"})),
+            &[],
+        )
+        .await;
+    problem(wrong, 422, "/problems/validation").await;
+    let password = crate::helpers::PASSWORD;
+    let res = ada
+        .send(
+            Method::DELETE,
+            "/v1/account",
+            Some(&json!({"password": password})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 409, "/problems/conflict").await;
+    let sid = shared["id"].as_str().unwrap();
+    assert_eq!(body["errors"][0]["field"], format!("workspaces.{sid}"));
+    assert!(
+        ada.get("/v1/me").await["id"].is_string(),
+        "a refused deletion removed the account"
+    );
+    let pat = ada
+        .create("/v1/auth/tokens", &json!({"name": "t", "scope": "read"}))
+        .await;
+    let res = app
+        .client
+        .delete(app.url("/v1/account"))
+        .bearer_auth(pat["token"].as_str().unwrap())
+        .json(&json!({"password": password}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "/problems/insufficient-scope").await;
+
+    let receipt = call(
+        &ada,
+        Method::DELETE,
+        "/v1/account",
+        json!({"password": password, "workspaces": {sid: "transfer"}}),
+    )
+    .await;
+    assert_eq!(receipt["user_id"], ada_id.as_str());
+    assert_eq!(receipt["removed"]["auth.users"], 1);
+    assert!(
+        receipt["removed"]["app.tasks"].as_i64().unwrap() >= 3,
+        "{receipt}"
+    );
+    assert_eq!(receipt["workspaces_transferred"], json!([sid]));
+    assert_eq!(receipt["workspaces_deleted"].as_array().unwrap().len(), 1);
+
+    let admin = app.admin().await;
+    for (table, uuid_cols, _) in &catalogue {
+        for col in uuid_cols {
+            let n: i64 = admin
+                .query_one(
+                    &format!("SELECT count(*) FROM {table} WHERE {col} = $1::text::uuid"),
+                    &[&ada_id],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(n, 0, "{table}.{col} still holds the deleted user's id");
+        }
+    }
+    let leftovers: i64 = admin
+        .query_one(
+            "SELECT (SELECT count(*) FROM ops.rate_limits WHERE key LIKE '%' || $1 || '%')
+                  + (SELECT count(*) FROM auth.signin_failures WHERE email_hash = sha256(convert_to('email:ada@example.com', 'UTF8')))",
+            &[&ada_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0);
+
+    // Ada's session is gone; Bob owns Family now, and Club lost only Ada's row.
+    let res = ada.send(Method::GET, "/v1/me", None, &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let family = bob.get(&format!("/v1/workspaces/{sid}")).await;
+    assert_eq!(family["role"], "owner", "{family}");
+    let club_tasks = bob
+        .get(&format!(
+            "/v1/tasks?workspace_id={}",
+            club["id"].as_str().unwrap()
+        ))
+        .await;
+    let titles: Vec<&str> = club_tasks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Book the hall"]);
+}
