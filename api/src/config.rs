@@ -87,6 +87,8 @@ pub struct Config {
     pub mail_from: String,
     pub mail: MailProvider,
     pub jwt_secret: SecretString,
+    /// Key of the hashes that stand for user ids in the admin API.
+    pub admin_id_key: SecretString,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     pub cookie_secure: bool,
@@ -100,6 +102,7 @@ pub struct Config {
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
+const DEV_ADMIN_ID_KEY: &str = "minime-development-admin-id-key-not-for-production";
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -166,6 +169,13 @@ impl Config {
             None => SecretString::from(String::new()),
         };
 
+        let admin_id_key = match get("MINIME_ADMIN_ID_KEY") {
+            Some(key) => SecretString::from(key),
+            // Stable across restarts so that hashes keep naming the same users locally.
+            None if env == Env::Development => SecretString::from(DEV_ADMIN_ID_KEY.to_owned()),
+            None => SecretString::from(String::new()),
+        };
+
         let config = Config {
             env,
             listen: get("MINIME_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -186,6 +196,7 @@ impl Config {
                 .unwrap_or_else(|| "minime <no-reply@minime.localhost>".into()),
             mail,
             jwt_secret,
+            admin_id_key,
             access_token_ttl: Duration::from_secs(parse("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?),
             session_ttl: Duration::from_secs(parse("MINIME_SESSION_TTL_DAYS", "30")? * 86_400),
             cookie_secure: match get("MINIME_COOKIE_SECURE").as_deref() {
@@ -239,6 +250,12 @@ impl Config {
             if self.jwt_secret.expose_secret().len() < 32 {
                 problems.push(
                     "MINIME_JWT_SECRET must be set to at least 32 characters in production"
+                        .to_owned(),
+                );
+            }
+            if self.admin_id_key.expose_secret().len() < 32 {
+                problems.push(
+                    "MINIME_ADMIN_ID_KEY must be set to at least 32 characters in production"
                         .to_owned(),
                 );
             }
@@ -331,6 +348,10 @@ mod tests {
             ("DATABASE_URL", "postgres://postgres@db/minime"),
             ("MINIME_ENV", "production"),
             ("MINIME_JWT_SECRET", "0123456789abcdef0123456789abcdef0123"),
+            (
+                "MINIME_ADMIN_ID_KEY",
+                "fedcba9876543210fedcba9876543210fedc",
+            ),
             ("MINIME_APP_URL", "https://minime.example"),
         ]))
         .unwrap();

@@ -33,6 +33,10 @@ enum Admin {
     SetPlan { email: String, plan: String },
     /// Print the argon2id hash of a password (for seeding test and benchmark data).
     HashPassword { password: String },
+    /// Make an account an administrator (the /v1/admin API: statistics and hashed ids only).
+    Grant { email: String },
+    /// Take the administrator role away.
+    Revoke { email: String },
 }
 
 #[tokio::main]
@@ -59,6 +63,20 @@ async fn main() -> anyhow::Result<()> {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
             minime_api::admin::set_plan(&url, &email, &plan).await?;
             println!("{email} is on the {plan} plan");
+        }
+        Command::Admin {
+            command: Admin::Grant { email },
+        } => {
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            minime_api::admin::grant(&url, &email, true).await?;
+            println!("{email} is an administrator");
+        }
+        Command::Admin {
+            command: Admin::Revoke { email },
+        } => {
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            minime_api::admin::grant(&url, &email, false).await?;
+            println!("{email} is no longer an administrator");
         }
         Command::Admin {
             command: Admin::HashPassword { password },

@@ -40,6 +40,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "rules", description = "Automation rules"),
         (name = "focus", description = "Focus sessions"),
         (name = "plans", description = "Today, daily plans and the Assistant: computed from your own data"),
+        (name = "admin", description = "Statistics and account status for administrators: hashed ids only, every call audited"),
         (name = "health", description = "Liveness and readiness"),
     ),
 )]
@@ -90,7 +91,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::focus::configure)
                 .configure(crate::plans::configure)
                 .configure(crate::today::configure)
-                .configure(crate::assistant::configure),
+                .configure(crate::assistant::configure)
+                .configure(crate::admin::configure),
         );
 }
 

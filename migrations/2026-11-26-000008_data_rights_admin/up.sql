@@ -84,13 +84,13 @@ CREATE FUNCTION ops.admin_stats() RETURNS jsonb
 DECLARE
   entities jsonb := '{}';
   t record;
-  n bigint;
+  total bigint;
 BEGIN
   PERFORM ops.admin_check();
   FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
            WHERE s.nspname = 'app' AND c.relkind = 'r' ORDER BY 1 LOOP
-    EXECUTE format('SELECT count(*) FROM app.%I', t.relname) INTO n;
-    entities := entities || jsonb_build_object(t.relname, n);
+    EXECUTE format('SELECT count(*) FROM app.%I', t.relname) INTO total;
+    entities := entities || jsonb_build_object(t.relname, total);
   END LOOP;
   RETURN jsonb_build_object(
     'users', (SELECT count(*) FROM auth.users),

@@ -134,7 +134,7 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password (`/problems/invalid-credentials`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The address is not verified yet (`/problems/email-not-verified`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The address is not verified yet (`/problems/email-not-verified`), or an administrator locked the account (`/problems/account-suspended`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited, or locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -159,7 +159,7 @@ pub async fn signin(
 
     let lookup_email = email.clone();
     let lookup_hash = email_hash.clone();
-    let user: Option<(Uuid, String, bool)> = state
+    let user: Option<(Uuid, String, bool, bool)> = state
         .db
         .tx(move |conn| {
             async move {
@@ -170,6 +170,7 @@ pub async fn signin(
                         users::id,
                         users::password_hash,
                         users::email_verified_at.is_not_null(),
+                        users::locked_at.is_not_null(),
                     ))
                     .first(conn)
                     .await
@@ -178,7 +179,7 @@ pub async fn signin(
             .scope_boxed()
         })
         .await?;
-    let stored = user.as_ref().map(|(_, hash, _)| hash.clone());
+    let stored = user.as_ref().map(|(_, hash, _, _)| hash.clone());
     if !state
         .hasher
         .verify(SecretString::from(body.password), stored)
@@ -190,7 +191,14 @@ pub async fn signin(
             "The email or password is wrong",
         ));
     }
-    let (user_id, _, verified) = user.expect("verified passwords belong to users");
+    let (user_id, _, verified, locked) = user.expect("verified passwords belong to users");
+    // Only after the password: the lock is not revealed to someone guessing.
+    if locked {
+        return Err(ApiError::new(
+            ProblemKind::AccountSuspended,
+            "An administrator locked this account; write to the operator of this server",
+        ));
+    }
     if !verified {
         return Err(ApiError::new(
             ProblemKind::EmailNotVerified,

@@ -31,6 +31,7 @@ pub enum ProblemKind {
     OwnerOnly,
     RateLimited,
     AccountLocked,
+    AccountSuspended,
     Unavailable,
     Internal,
 }
@@ -59,6 +60,7 @@ impl ProblemKind {
             Self::OwnerOnly => "/problems/owner-only",
             Self::RateLimited => "/problems/rate-limited",
             Self::AccountLocked => "/problems/account-locked",
+            Self::AccountSuspended => "/problems/account-suspended",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -87,6 +89,7 @@ impl ProblemKind {
             Self::OwnerOnly => "Only the workspace's owner may do this",
             Self::RateLimited => "Too many requests",
             Self::AccountLocked => "Too many failed sign-ins",
+            Self::AccountSuspended => "An administrator locked this account",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -99,7 +102,10 @@ impl ProblemKind {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::EmailNotVerified | Self::InsufficientScope | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::EmailNotVerified
+            | Self::AccountSuspended
+            | Self::InsufficientScope
+            | Self::Csrf => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP against a real PostgreSQL.
 
+mod admin;
 mod auth_flows;
 mod bad_input;
 mod cookies;
