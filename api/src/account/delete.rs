@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{email, Access, Auth},
+    auth::{cookies, email, Access, Auth},
     db::schema::auth::{signin_failures, users},
     http::{json::Json, ApiError, ApiResult, FieldError, ProblemKind},
     state::State,
@@ -162,7 +162,12 @@ pub async fn delete_account_route(
             )
         });
     }
-    Ok(HttpResponse::Ok().json(DeletionReceipt {
+    // Browsers drop the session cookies of the account that is gone.
+    let mut response = HttpResponse::Ok();
+    for cookie in cookies::cleared(&state.config) {
+        response.cookie(cookie);
+    }
+    Ok(response.json(DeletionReceipt {
         user_id,
         deleted_at: Utc::now(),
         removed: outcome.removed,
