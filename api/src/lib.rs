@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod ai;
 pub mod areas;
 pub mod assistant;
 pub mod auth;

@@ -15,4 +15,5 @@ mod plans;
 mod resources;
 mod resources_more;
 mod rls;
+mod smart_add;
 mod workspaces;
