@@ -72,6 +72,19 @@ pub struct Lockout {
     pub max: Duration,
 }
 
+/// Where the AI features run.
+#[derive(Clone, Debug)]
+pub enum AiProvider {
+    /// Built in and offline: nothing leaves the server.
+    Local,
+    /// Google's Gemini `generateContent` REST API.
+    Gemini {
+        base_url: url::Url,
+        api_key: SecretString,
+        model: String,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub env: Env,
@@ -86,6 +99,10 @@ pub struct Config {
     pub app_url: url::Url,
     pub mail_from: String,
     pub mail: MailProvider,
+    pub ai: AiProvider,
+    pub ai_timeout: Duration,
+    /// Largest audio upload for transcription.
+    pub ai_max_audio_bytes: usize,
     pub jwt_secret: SecretString,
     /// Key of the hashes that stand for user ids in the admin API.
     pub admin_id_key: SecretString,
@@ -160,6 +177,22 @@ impl Config {
                 Some(other) => bail!("MINIME_MAIL_PROVIDER must be file or http, not {other:?}"),
             };
 
+        let ai =
+            match get("MINIME_AI_PROVIDER").as_deref() {
+                None | Some("local") => AiProvider::Local,
+                Some("gemini") => AiProvider::Gemini {
+                    base_url: get("MINIME_GEMINI_URL")
+                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
+                        .parse()
+                        .context("MINIME_GEMINI_URL")?,
+                    api_key: SecretString::from(get("MINIME_GEMINI_API_KEY").context(
+                        "MINIME_GEMINI_API_KEY is required with MINIME_AI_PROVIDER=gemini",
+                    )?),
+                    model: get("MINIME_GEMINI_MODEL").unwrap_or_else(|| "gemini-2.0-flash".into()),
+                },
+                Some(other) => bail!("MINIME_AI_PROVIDER must be local or gemini, not {other:?}"),
+            };
+
         let jwt_secret = match get("MINIME_JWT_SECRET") {
             Some(secret) => SecretString::from(secret),
             None if env == Env::Development => {
@@ -195,6 +228,9 @@ impl Config {
             mail_from: get("MINIME_MAIL_FROM")
                 .unwrap_or_else(|| "minime <no-reply@minime.localhost>".into()),
             mail,
+            ai,
+            ai_timeout: Duration::from_millis(parse("MINIME_AI_TIMEOUT_MS", "20000")?),
+            ai_max_audio_bytes: parse("MINIME_AI_MAX_AUDIO_BYTES", "10485760")? as usize,
             jwt_secret,
             admin_id_key,
             access_token_ttl: Duration::from_secs(parse("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?),

@@ -40,6 +40,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "rules", description = "Automation rules"),
         (name = "focus", description = "Focus sessions"),
         (name = "plans", description = "Today, daily plans and the Assistant: computed from your own data"),
+        (name = "ai", description = "AI features: opt-in, preview first, nothing written until you confirm"),
         (name = "admin", description = "Statistics and account status for administrators: hashed ids only, every call audited"),
         (name = "health", description = "Liveness and readiness"),
     ),
@@ -92,7 +93,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::plans::configure)
                 .configure(crate::today::configure)
                 .configure(crate::assistant::configure)
-                .configure(crate::admin::configure),
+                .configure(crate::admin::configure)
+                .configure(crate::ai::configure),
         );
 }
 

@@ -80,6 +80,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         jwt: auth::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
         csrf: auth::csrf::CsrfKey::derive(&config.jwt_secret),
         outbox: outbox::Notifier::default(),
+        ai: crate::ai::Provider::from_config(&config),
         db: db.clone(),
         config: config.clone(),
     };

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::{auth, config::Config, db::Db, outbox};
+use crate::{ai, auth, config::Config, db::Db, outbox};
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
@@ -11,6 +11,7 @@ pub struct AppState {
     pub jwt: auth::jwt::Keys,
     pub csrf: auth::csrf::CsrfKey,
     pub outbox: outbox::Notifier,
+    pub ai: ai::Provider,
 }
 
 pub type State = actix_web::web::Data<AppState>;

@@ -46,6 +46,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("focus_sessions", "focus_sessions"),
     ("day_plans", "day_plans"),
     ("day_plan_items", "day_plan_items"),
+    ("ai_previews", "ai_previews"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

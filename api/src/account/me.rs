@@ -33,6 +33,8 @@ pub struct Me {
     pub week_start: i16,
     #[schema(example = "free")]
     pub plan: String,
+    /// Consent to the AI features (off until you turn it on; also in `/v1/settings`).
+    pub ai_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Also sent as the `ETag`.
@@ -83,7 +85,9 @@ async fn load(conn: &mut Conn, user_id: Uuid) -> ApiResult<Me> {
         ))
         .first(conn)
         .await?;
+    let (settings, _) = super::preferences::load_settings(conn, user_id).await?;
     Ok(Me {
+        ai_enabled: settings.ai_enabled,
         id,
         email,
         email_verified: verified.is_some(),
@@ -140,6 +144,8 @@ pub struct MePatch {
     pub locale: Option<String>,
     #[schema(example = 7, minimum = 1, maximum = 7)]
     pub week_start: Option<i16>,
+    /// Turn the AI features on or off (see `GET /v1/ai/disclosure` for what each one sends where).
+    pub ai_enabled: Option<bool>,
 }
 
 /// Change profile fields (RFC 7396 merge patch). Send `If-Match` to avoid lost updates.
@@ -178,6 +184,7 @@ pub async fn patch_me(
         return Err(ApiError::validation(errors));
     }
     let week_start = patch.week_start;
+    let ai_enabled = patch.ai_enabled;
     let me = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
@@ -210,6 +217,17 @@ pub async fn patch_me(
                     diesel::update(users::table.find(me.user_id))
                         .set((
                             changes,
+                            users::version.eq(users::version + 1),
+                            users::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                if let Some(enabled) = ai_enabled {
+                    super::preferences::set_ai_enabled(conn, me.user_id, enabled).await?;
+                    // The profile's representation changed, so its ETag must too.
+                    diesel::update(users::table.find(me.user_id))
+                        .set((
                             users::version.eq(users::version + 1),
                             users::updated_at.eq(now),
                         ))

@@ -228,6 +228,26 @@ fn respond<T: Serialize>(document: T, version: i32) -> HttpResponse {
         .json(Versioned { document, version })
 }
 
+/// Consent to the AI features, kept in the settings row (created with the defaults if missing).
+pub async fn set_ai_enabled(conn: &mut Conn, user: Uuid, enabled: bool) -> ApiResult<()> {
+    let defaults = Settings {
+        ai_enabled: enabled,
+        ..Settings::default()
+    };
+    diesel::insert_into(s::table)
+        .values((s::user_id.eq(user), &defaults))
+        .on_conflict(s::user_id)
+        .do_update()
+        .set((
+            s::ai_enabled.eq(enabled),
+            s::version.eq(s::version + 1),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, i32)> {
     let row: Option<(Settings, i32)> = s::table
         .find(user)

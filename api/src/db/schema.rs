@@ -435,6 +435,25 @@ pub mod app {
         }
     }
 
+    diesel::table! {
+        app.ai_previews (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            feature -> Text,
+            provider -> Text,
+            sent -> Jsonb,
+            proposal -> Jsonb,
+            status -> Text,
+            expires_at -> Timestamptz,
+            answered_at -> Nullable<Timestamptz>,
+            result -> Nullable<Jsonb>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::joinable!(workspace_members -> workspaces (workspace_id));
     diesel::joinable!(day_plan_items -> day_plans (plan_id));
     diesel::allow_tables_to_appear_in_same_query!(day_plans, day_plan_items, tasks, routines);

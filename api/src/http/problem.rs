@@ -32,6 +32,12 @@ pub enum ProblemKind {
     RateLimited,
     AccountLocked,
     AccountSuspended,
+    AiConsentRequired,
+    AiOffline,
+    AiBlocked,
+    AiQuota,
+    AiProvider,
+    PreviewExpired,
     Unavailable,
     Internal,
 }
@@ -61,6 +67,12 @@ impl ProblemKind {
             Self::RateLimited => "/problems/rate-limited",
             Self::AccountLocked => "/problems/account-locked",
             Self::AccountSuspended => "/problems/account-suspended",
+            Self::AiConsentRequired => "/problems/ai-consent-required",
+            Self::AiOffline => "/problems/ai-offline",
+            Self::AiBlocked => "/problems/ai-blocked",
+            Self::AiQuota => "/problems/ai-quota",
+            Self::AiProvider => "/problems/ai-provider",
+            Self::PreviewExpired => "/problems/preview-expired",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -90,6 +102,12 @@ impl ProblemKind {
             Self::RateLimited => "Too many requests",
             Self::AccountLocked => "Too many failed sign-ins",
             Self::AccountSuspended => "An administrator locked this account",
+            Self::AiConsentRequired => "AI features are off until you turn them on",
+            Self::AiOffline => "This AI feature needs an online provider",
+            Self::AiBlocked => "The AI provider refused this content",
+            Self::AiQuota => "The AI provider's quota is used up for now",
+            Self::AiProvider => "The AI provider failed",
+            Self::PreviewExpired => "The preview has expired",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -105,7 +123,13 @@ impl ProblemKind {
             Self::EmailNotVerified
             | Self::AccountSuspended
             | Self::InsufficientScope
-            | Self::Csrf => StatusCode::FORBIDDEN,
+            | Self::Csrf
+            | Self::AiConsentRequired => StatusCode::FORBIDDEN,
+            Self::AiOffline => StatusCode::NOT_IMPLEMENTED,
+            Self::AiBlocked => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AiQuota => StatusCode::SERVICE_UNAVAILABLE,
+            Self::AiProvider => StatusCode::BAD_GATEWAY,
+            Self::PreviewExpired => StatusCode::GONE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

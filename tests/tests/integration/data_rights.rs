@@ -193,6 +193,12 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"name": "backup", "scope": "read"}),
     )
     .await;
+    call(&ada, Method::PATCH, "/v1/me", json!({"ai_enabled": true})).await;
+    ada.create(
+        "/v1/ai/smart-add/previews",
+        &json!({"text": "Buy stamps tomorrow"}),
+    )
+    .await;
 
     // Ada's shared workspace with Bob in it, and Bob's with Ada writing in it.
     let shared = ada

@@ -167,6 +167,20 @@ async fn another_user_cannot_reach_any_row_by_id() {
         .unwrap();
     let line = plan["blocks"][0]["id"].as_str().expect("a planned line");
     ids.insert("plan-items", line.to_owned());
+    ada.send(
+        Method::PATCH,
+        "/v1/me",
+        Some(&json!({"ai_enabled": true})),
+        &[],
+    )
+    .await;
+    let preview = ada
+        .create(
+            "/v1/ai/smart-add/previews",
+            &json!({"text": "Buy stamps tomorrow"}),
+        )
+        .await;
+    ids.insert("ai/previews", preview["id"].as_str().unwrap().to_owned());
     let ada_id = goal["created_by"].as_str().unwrap().to_owned();
     let bob_id = bob.get("/v1/me").await["id"].as_str().unwrap().to_owned();
 

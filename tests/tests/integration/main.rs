@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP against a real PostgreSQL.
 
 mod admin;
+mod ai;
 mod auth_flows;
 mod bad_input;
 mod cookies;

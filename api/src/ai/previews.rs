@@ -1,0 +1,941 @@
+//! Preview, then confirm. `POST /v1/ai/{feature}/previews` answers a typed proposal and keeps it
+//! for 15 minutes; `POST /v1/ai/previews/{id}/confirm` (optionally with edits, validated exactly
+//! like `POST /v1/tasks`) applies it in one transaction, once; `DELETE` discards it. Nothing else
+//! writes. Providers are called between two transactions, never while one is open.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::{dsl::now, prelude::*};
+use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    feature,
+    gemini::Part,
+    heuristics, require_consent,
+    smart_add::{self, Draft},
+    Provider,
+};
+use crate::{
+    auth::{Access, Auth},
+    db::{
+        schema::{
+            app::{ai_previews as p, projects, tasks},
+            auth::users,
+        },
+        Conn,
+    },
+    http::{
+        json::{Json, OptionalJson},
+        ApiError, ApiResult, FieldError, ProblemKind,
+    },
+    planner,
+    projects::{ProjectInput, Projects},
+    state::State,
+    tasks::{TaskInput, Tasks},
+    workspaces::resource::{resolve_workspace, Ctx, Resource},
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(smart_add_preview)
+        .service(steps_preview)
+        .service(project_tasks_preview)
+        .service(explain_plan_preview)
+        .service(get_preview)
+        .service(confirm)
+        .service(discard);
+}
+
+/// How long a preview waits for its answer.
+pub const TTL_MINUTES: i64 = 15;
+/// Tasks one confirmation may create.
+pub const MAX_TASKS: usize = 50;
+
+/// A proposal waiting for your answer.
+#[derive(Serialize, ToSchema)]
+pub struct Preview {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    #[schema(example = "smart-add")]
+    pub feature: String,
+    /// `local` or `gemini`.
+    pub provider: String,
+    /// `pending`, `confirmed` or `discarded`.
+    pub status: String,
+    /// Smart Add: `{"tasks": [draft…]}` (each field with the span of the input it was read
+    /// from); steps: `{"task_id", "tasks": [{"title"}]}`; project tasks: `{"project_id",
+    /// "tasks": [{"title"}]}`; plan explanation: `{"date", "text"}`; transcription: `{"text"}`.
+    #[schema(value_type = Object)]
+    pub proposal: Value,
+    /// Exactly what was sent, to whom (`provider`, `to`, `left_server`, `fields`).
+    #[schema(value_type = Object)]
+    pub sent: Value,
+    pub expires_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// After confirmation: what was created.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+}
+
+type PreviewRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    Value,
+    Value,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<Value>,
+);
+
+fn preview_of(row: PreviewRow) -> Preview {
+    let (
+        id,
+        workspace_id,
+        feature,
+        provider,
+        status,
+        proposal,
+        sent,
+        expires_at,
+        answered_at,
+        result,
+    ) = row;
+    Preview {
+        id,
+        workspace_id,
+        feature,
+        provider,
+        status,
+        proposal,
+        sent,
+        expires_at,
+        answered_at,
+        result,
+    }
+}
+
+async fn load(conn: &mut Conn, id: Uuid, lock: bool) -> ApiResult<Preview> {
+    let cols = (
+        p::id,
+        p::workspace_id,
+        p::feature,
+        p::provider,
+        p::status,
+        p::proposal,
+        p::sent,
+        p::expires_at,
+        p::answered_at,
+        p::result,
+    );
+    let row: Option<PreviewRow> = if lock {
+        p::table
+            .find(id)
+            .select(cols)
+            .for_update()
+            .first(conn)
+            .await
+    } else {
+        p::table.find(id).select(cols).first(conn).await
+    }
+    .optional()?;
+    row.map(preview_of).ok_or_else(ApiError::not_found)
+}
+
+/// The record of a request: the disclosed fields, with their values.
+fn record(feature_name: &str, provider: &Provider, fields: Map<String, Value>) -> Value {
+    debug_assert_eq!(
+        fields.keys().map(String::as_str).collect::<Vec<_>>().len(),
+        feature(feature_name).sends.len()
+    );
+    json!({
+        "provider": provider.name(),
+        "to": provider.destination(),
+        "left_server": !matches!(provider, Provider::Local),
+        "fields": fields,
+    })
+}
+
+async fn store(
+    state: &State,
+    auth: &Auth,
+    workspace_id: Uuid,
+    feature_name: &'static str,
+    sent: Value,
+    proposal: Value,
+) -> ApiResult<HttpResponse> {
+    let provider = state.ai.name();
+    let preview = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let id = Uuid::now_v7();
+                diesel::insert_into(p::table)
+                    .values((
+                        p::id.eq(id),
+                        p::workspace_id.eq(workspace_id),
+                        p::created_by.eq(me.user_id),
+                        p::feature.eq(feature_name),
+                        p::provider.eq(provider),
+                        p::sent.eq(&sent),
+                        p::proposal.eq(&proposal),
+                        p::expires_at.eq(Utc::now() + Duration::minutes(TTL_MINUTES)),
+                    ))
+                    .execute(conn)
+                    .await?;
+                load(conn, id, false).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(preview))
+}
+
+/// Stores a preview made elsewhere (transcriptions).
+pub async fn store_public(
+    state: &State,
+    auth: &Auth,
+    workspace_id: Uuid,
+    feature_name: &'static str,
+    sent: Value,
+    proposal: Value,
+) -> ApiResult<HttpResponse> {
+    store(state, auth, workspace_id, feature_name, sent, proposal).await
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A JSON answer from the provider, or a clear problem when it is not one.
+fn json_answer(text: &str) -> ApiResult<Value> {
+    serde_json::from_str(text).map_err(|_| {
+        ApiError::new(
+            ProblemKind::AiProvider,
+            "The AI provider's answer was not the JSON asked for",
+        )
+    })
+}
+
+fn titles_schema() -> Value {
+    json!({"type": "OBJECT", "properties": {"tasks": {"type": "ARRAY", "items": {"type": "STRING"}}}, "required": ["tasks"]})
+}
+
+fn titles_from(answer: &Value) -> Vec<String> {
+    answer["tasks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str())
+                .filter_map(heuristics::tidy)
+                .take(20)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---- Smart Add ----
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmartAddRequest {
+    /// One or more tasks in plain words (at most 5,000 characters).
+    #[schema(example = "Call mum tomorrow 5pm @phone\nPay rent every 1st of the month #home !1")]
+    pub text: String,
+    /// Default: your personal workspace.
+    pub workspace_id: Option<Uuid>,
+}
+
+fn smart_add_schema() -> Value {
+    let nullable = |t: &str| json!({"type": t, "nullable": true});
+    json!({"type": "OBJECT", "properties": {"tasks": {"type": "ARRAY", "items": {
+        "type": "OBJECT",
+        "properties": {
+            "title": {"type": "STRING"},
+            "due_date": {"type": "STRING", "nullable": true, "description": "YYYY-MM-DD"},
+            "due_time": {"type": "STRING", "nullable": true, "description": "HH:MM, 24-hour"},
+            "priority": {"type": "INTEGER", "nullable": true, "description": "1 (highest) to 4"},
+            "project": nullable("STRING"),
+            "labels": {"type": "ARRAY", "items": {"type": "STRING"}},
+            "estimate_minutes": nullable("INTEGER"),
+            "recurrence": {"type": "STRING", "nullable": true, "description": "RRULE without DTSTART, e.g. FREQ=WEEKLY;BYDAY=MO"},
+            "energy": {"type": "STRING", "nullable": true, "enum": ["low", "medium", "high"]}
+        },
+        "required": ["title"]
+    }}}, "required": ["tasks"]})
+}
+
+/// Drafts from the provider's JSON; fields that do not parse are dropped, not guessed.
+fn drafts_from(answer: &Value, ctx: &smart_add::Context) -> Vec<Draft> {
+    let Some(items) = answer["tasks"].as_array() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .take(MAX_TASKS)
+        .filter_map(|t| {
+            let title = t["title"].as_str()?.trim();
+            (!title.is_empty()).then_some(())?;
+            let due_date = t["due_date"]
+                .as_str()
+                .and_then(|d| d.parse::<NaiveDate>().ok());
+            let due_time = t["due_time"]
+                .as_str()
+                .and_then(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok());
+            Some(Draft {
+                title: title.chars().take(200).collect(),
+                due_date,
+                due_time,
+                due_at: due_date
+                    .zip(due_time)
+                    .map(|(d, t)| crate::recurrence::place(d, t, ctx.zone)),
+                priority: t["priority"]
+                    .as_i64()
+                    .filter(|p| (1..=4).contains(p))
+                    .map(|p| p as i16),
+                project: t["project"]
+                    .as_str()
+                    .map(|s| s.trim_start_matches('#').to_owned()),
+                labels: t["labels"]
+                    .as_array()
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(|x| x.trim_start_matches('@').to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                estimate_minutes: t["estimate_minutes"]
+                    .as_i64()
+                    .filter(|m| (1..=1440).contains(m))
+                    .map(|m| m as i32),
+                recurrence: t["recurrence"]
+                    .as_str()
+                    .filter(|r| crate::recurrence::validate(r).is_ok())
+                    .map(str::to_owned),
+                energy: t["energy"]
+                    .as_str()
+                    .filter(|e| ["low", "medium", "high"].contains(e))
+                    .map(str::to_owned),
+                spans: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Smart Add: draft tasks from plain words, each field with the span it was read from.
+#[utoipa::path(
+    tag = "ai",
+    request_body = SmartAddRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The preview (nothing is created yet)", body = Preview),
+        (status = 403, description = "AI is off (`/problems/ai-consent-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid text, or the provider blocked it", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The AI provider failed", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The AI provider's quota is used up", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ai/smart-add/previews")]
+pub async fn smart_add_preview(
+    state: State,
+    auth: Auth,
+    body: Json<SmartAddRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let text = body.text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > 5_000 {
+        return Err(ApiError::field("text", "must be 1 to 5,000 characters"));
+    }
+    let requested = body.workspace_id;
+    let (workspace_id, ctx, locale) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                require_consent(conn, me.user_id).await?;
+                let workspace_id = resolve_workspace(conn, me.user_id, requested).await?;
+                let (zone, locale): (String, String) = users::table
+                    .find(me.user_id)
+                    .select((users::time_zone, users::locale))
+                    .first(conn)
+                    .await?;
+                let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+                let (settings, _) =
+                    crate::account::preferences::load_settings(conn, me.user_id).await?;
+                let today = planner::local_date(Utc::now(), zone, settings.day_starts_at);
+                Ok((
+                    workspace_id,
+                    smart_add::Context::new(today, zone, &locale),
+                    locale,
+                ))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let fields = object(json!({
+        "text": text,
+        "today": ctx.today,
+        "time_zone": ctx.zone.name(),
+        "locale": locale,
+    }));
+    let drafts = match &state.ai {
+        Provider::Local => smart_add::parse(&text, &ctx),
+        Provider::Gemini(g) => {
+            let prompt = format!(
+                "Extract the tasks in the user's text. Today is {} in the time zone {} (locale {}). \
+                 Resolve relative dates against today. Give titles without the date, time, priority, \
+                 project (#name), labels (@name), duration or recurrence words.\n\nText:\n{}",
+                ctx.today,
+                ctx.zone.name(),
+                locale,
+                text
+            );
+            drafts_from(
+                &json_answer(
+                    &g.generate(&[Part::Text(&prompt)], Some(&smart_add_schema()))
+                        .await?,
+                )?,
+                &ctx,
+            )
+        }
+    };
+    if drafts.is_empty() {
+        return Err(ApiError::field("text", "holds no task"));
+    }
+    let sent = record("smart-add", &state.ai, fields);
+    store(
+        &state,
+        &auth,
+        workspace_id,
+        "smart-add",
+        sent,
+        json!({"tasks": drafts}),
+    )
+    .await
+}
+
+// ---- Break into steps / project into tasks ----
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepsRequest {
+    pub task_id: Uuid,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectTasksRequest {
+    pub project_id: Uuid,
+}
+
+async fn titles(
+    state: &State,
+    instruction: &str,
+    title: &str,
+    notes: Option<&str>,
+    local: Vec<String>,
+) -> ApiResult<Vec<String>> {
+    match &state.ai {
+        Provider::Local => Ok(local),
+        Provider::Gemini(g) => {
+            let prompt = format!(
+                "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
+                notes.unwrap_or("")
+            );
+            let found = titles_from(&json_answer(
+                &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
+                    .await?,
+            )?);
+            if found.is_empty() {
+                return Err(ApiError::new(
+                    ProblemKind::AiProvider,
+                    "The AI provider proposed nothing",
+                ));
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// Break a task into steps (created as its subtasks on confirmation).
+#[utoipa::path(
+    tag = "ai",
+    request_body = StepsRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The preview (nothing is created yet)", body = Preview),
+        (status = 403, description = "AI is off", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such task of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ai/break-into-steps/previews")]
+pub async fn steps_preview(
+    state: State,
+    auth: Auth,
+    body: Json<StepsRequest>,
+) -> ApiResult<HttpResponse> {
+    let task_id = body.0.task_id;
+    let (workspace_id, title, notes) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                require_consent(conn, me.user_id).await?;
+                tasks::table
+                    .find(task_id)
+                    .select((tasks::workspace_id, tasks::title, tasks::notes))
+                    .first::<(Uuid, String, Option<String>)>(conn)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| ApiError::field("task_id", "is not a task you can see"))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let local = heuristics::steps(&title, notes.as_deref());
+    let found = titles(
+        &state,
+        "Break this task into concrete steps.",
+        &title,
+        notes.as_deref(),
+        local,
+    )
+    .await?;
+    let sent = record(
+        "break-into-steps",
+        &state.ai,
+        object(json!({"task.title": title, "task.notes": notes})),
+    );
+    let tasks: Vec<Value> = found.into_iter().map(|t| json!({"title": t})).collect();
+    store(
+        &state,
+        &auth,
+        workspace_id,
+        "break-into-steps",
+        sent,
+        json!({"task_id": task_id, "tasks": tasks}),
+    )
+    .await
+}
+
+/// Break a project into tasks (created in the project on confirmation).
+#[utoipa::path(
+    tag = "ai",
+    request_body = ProjectTasksRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The preview (nothing is created yet)", body = Preview),
+        (status = 403, description = "AI is off", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such project of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ai/project-tasks/previews")]
+pub async fn project_tasks_preview(
+    state: State,
+    auth: Auth,
+    body: Json<ProjectTasksRequest>,
+) -> ApiResult<HttpResponse> {
+    let project_id = body.0.project_id;
+    let (workspace_id, title, notes) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                require_consent(conn, me.user_id).await?;
+                projects::table
+                    .find(project_id)
+                    .select((projects::workspace_id, projects::title, projects::notes))
+                    .first::<(Uuid, String, Option<String>)>(conn)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| ApiError::field("project_id", "is not a project you can see"))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let local = heuristics::project_tasks(&title, notes.as_deref());
+    let found = titles(
+        &state,
+        "List the tasks this project needs.",
+        &title,
+        notes.as_deref(),
+        local,
+    )
+    .await?;
+    let sent = record(
+        "project-tasks",
+        &state.ai,
+        object(json!({"project.title": title, "project.notes": notes})),
+    );
+    let tasks: Vec<Value> = found.into_iter().map(|t| json!({"title": t})).collect();
+    store(
+        &state,
+        &auth,
+        workspace_id,
+        "project-tasks",
+        sent,
+        json!({"project_id": project_id, "tasks": tasks}),
+    )
+    .await
+}
+
+// ---- Explain today's plan ----
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    /// Default: today.
+    pub date: Option<NaiveDate>,
+    pub workspace_id: Option<Uuid>,
+}
+
+/// Explain a day's plan (the stored one, or today's preview) in plain words. There is nothing
+/// to confirm: the explanation writes nothing.
+#[utoipa::path(
+    tag = "ai",
+    request_body = ExplainRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The explanation", body = Preview),
+        (status = 403, description = "AI is off", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan stored for that date", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ai/explain-plan/previews")]
+pub async fn explain_plan_preview(
+    state: State,
+    auth: Auth,
+    body: OptionalJson<ExplainRequest>,
+) -> ApiResult<HttpResponse> {
+    let ExplainRequest { date, workspace_id } = body.0;
+    let (plan, zone) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                require_consent(conn, me.user_id).await?;
+                let c = crate::today::context(conn, me.user_id, workspace_id).await?;
+                let plan = match date {
+                    Some(d) if d != c.date => {
+                        crate::plans::stored(conn, me.user_id, c.workspace_id, d)
+                            .await?
+                            .ok_or_else(ApiError::not_found)?
+                    }
+                    _ => crate::today::plan_of_today(conn, me.user_id, &c).await?,
+                };
+                Ok((plan, c.zone))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let blocks: Vec<Value> = plan
+        .blocks
+        .iter()
+        .map(|b| json!({"title": b.title, "start": b.start, "end": b.end, "reason": b.reason}))
+        .collect();
+    let unplanned: Vec<Value> = plan
+        .unplanned
+        .iter()
+        .map(|u| json!({"title": u.title, "reason": u.reason}))
+        .collect();
+    let fields =
+        object(json!({"plan.date": plan.date, "plan.blocks": blocks, "plan.unplanned": unplanned}));
+    let text = match &state.ai {
+        Provider::Local => heuristics::explain(&plan, zone),
+        Provider::Gemini(g) => {
+            let prompt = format!(
+                "Explain this daily plan to its owner in a few friendly sentences, using only the reasons given. Times are UTC; the owner's zone is {}.\n\n{}",
+                zone.name(),
+                Value::Object(fields.clone())
+            );
+            let answer = json_answer(&g.generate(&[Part::Text(&prompt)], Some(&json!({"type": "OBJECT", "properties": {"text": {"type": "STRING"}}, "required": ["text"]}))).await?)?;
+            answer["text"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let sent = record("explain-plan", &state.ai, fields);
+    store(
+        &state,
+        &auth,
+        plan.workspace_id,
+        "explain-plan",
+        sent,
+        json!({"date": plan.date, "text": text}),
+    )
+    .await
+}
+
+// ---- Answering a preview ----
+
+/// A preview of yours.
+#[utoipa::path(
+    tag = "ai",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The preview", body = Preview),
+        (status = 404, description = "No such preview of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/ai/previews/{id}")]
+pub async fn get_preview(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let preview = auth
+        .tx(&state.db, Access::Read, move |conn, _| {
+            load(conn, id, false).scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(preview))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    /// Your edited version of the proposed tasks, each checked exactly like `POST /v1/tasks`
+    /// (their workspace, and the parent task or project of steps and project tasks, are the
+    /// preview's). Without it, the proposal is applied as it is.
+    pub tasks: Option<Vec<TaskInput>>,
+}
+
+/// A task input from a draft; a project named in it is looked up in the workspace, or made.
+async fn from_draft(
+    conn: &mut Conn,
+    me: Uuid,
+    workspace_id: Uuid,
+    draft: &Value,
+    created_projects: &mut Vec<Value>,
+) -> ApiResult<TaskInput> {
+    let mut input = json!({
+        "title": draft["title"],
+        "due_date": draft["due_date"],
+        "due_time": draft["due_time"],
+        "priority": draft["priority"],
+        "labels": draft["labels"],
+        "estimate_minutes": draft["estimate_minutes"],
+        "recurrence": draft["recurrence"],
+        "energy": draft["energy"],
+    });
+    if let Some(name) = draft["project"].as_str() {
+        let found: Option<Uuid> = projects::table
+            .filter(projects::workspace_id.eq(workspace_id))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(title) = lower(")
+                    .bind::<diesel::sql_types::Text, _>(name.to_owned())
+                    .sql(")"),
+            )
+            .select(projects::id)
+            .first(conn)
+            .await
+            .optional()?;
+        let project_id = match found {
+            Some(id) => id,
+            None => {
+                let ctx = Ctx {
+                    user_id: me,
+                    workspace_id,
+                    id: Uuid::now_v7(),
+                };
+                let project: ProjectInput =
+                    serde_json::from_value(json!({"title": name})).map_err(ApiError::internal)?;
+                let values = Projects::validate(conn, ctx, project).await?;
+                let row = Projects::insert(conn, ctx, values).await?;
+                created_projects
+                    .push(serde_json::to_value(Projects::output(row)).map_err(ApiError::internal)?);
+                ctx.id
+            }
+        };
+        input["project_id"] = json!(project_id);
+    }
+    let input = Value::Object(
+        object(input)
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .collect(),
+    );
+    serde_json::from_value(input).map_err(|e| {
+        ApiError::new(
+            ProblemKind::AiProvider,
+            format!("a draft task is not valid: {e}"),
+        )
+    })
+}
+
+/// Apply a preview, once, in one transaction; optionally with your edits.
+#[utoipa::path(
+    tag = "ai",
+    params(("id" = Uuid, Path)),
+    request_body(content = Option<ConfirmRequest>, description = "Optional edits"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Applied; `result` lists what was created", body = Preview),
+        (status = 404, description = "No such preview of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already confirmed or discarded, or nothing to apply", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The preview expired", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An edited task is invalid (`errors` name `tasks.N.field`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ai/previews/{id}/confirm")]
+pub async fn confirm(
+    state: State,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: OptionalJson<ConfirmRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let edits = body.0.tasks;
+    if edits
+        .as_ref()
+        .is_some_and(|t| t.is_empty() || t.len() > MAX_TASKS)
+    {
+        return Err(ApiError::field(
+            "tasks",
+            format!("must hold 1 to {MAX_TASKS} tasks"),
+        ));
+    }
+    let preview = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let preview = load(conn, id, true).await?;
+                match preview.status.as_str() {
+                    "pending" => {}
+                    other => {
+                        return Err(ApiError::new(
+                            ProblemKind::Conflict,
+                            format!("This preview is already {other}"),
+                        ))
+                    }
+                }
+                if preview.expires_at < Utc::now() {
+                    return Err(ApiError::new(
+                        ProblemKind::PreviewExpired,
+                        "This preview expired; ask for a new one",
+                    ));
+                }
+                let ws = preview.workspace_id;
+                let (parent, project): (Option<Value>, Option<Value>) =
+                    match preview.feature.as_str() {
+                        "smart-add" => (None, None),
+                        "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),
+                        "project-tasks" => (None, Some(preview.proposal["project_id"].clone())),
+                        _ => {
+                            return Err(ApiError::new(
+                                ProblemKind::Conflict,
+                                "This preview has nothing to apply",
+                            ))
+                        }
+                    };
+                let mut created_projects = Vec::new();
+                let mut inputs: Vec<TaskInput> = match edits {
+                    Some(edits) => edits,
+                    None => {
+                        let mut out = Vec::new();
+                        for draft in preview.proposal["tasks"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                        {
+                            out.push(
+                                from_draft(conn, me.user_id, ws, &draft, &mut created_projects)
+                                    .await?,
+                            );
+                        }
+                        out
+                    }
+                };
+                let mut errors: Vec<FieldError> = Vec::new();
+                let mut values = Vec::new();
+                for (n, input) in inputs.iter_mut().enumerate() {
+                    input.workspace_id = Some(ws);
+                    if let Some(parent) = &parent {
+                        input.parent_id = serde_json::from_value(parent.clone()).ok();
+                    }
+                    if let Some(project) = &project {
+                        input.project_id = serde_json::from_value(project.clone()).ok();
+                    }
+                    let ctx = Ctx {
+                        user_id: me.user_id,
+                        workspace_id: ws,
+                        id: Uuid::now_v7(),
+                    };
+                    let taken = std::mem::replace(
+                        input,
+                        serde_json::from_value(json!({"title": "x"}))
+                            .map_err(ApiError::internal)?,
+                    );
+                    match Tasks::validate(conn, ctx, taken).await {
+                        Ok(v) => values.push((ctx, v)),
+                        Err(e) if e.kind == ProblemKind::Validation => {
+                            errors.extend(e.errors.into_iter().map(|f| FieldError {
+                                field: format!("tasks.{n}.{}", f.field),
+                                message: f.message,
+                            }))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ApiError::validation(errors));
+                }
+                let mut created = Vec::new();
+                for (ctx, v) in values {
+                    let row = Tasks::insert(conn, ctx, v).await?;
+                    created.push(
+                        serde_json::to_value(Tasks::output(row)).map_err(ApiError::internal)?,
+                    );
+                }
+                let result = json!({"tasks": created, "projects": created_projects});
+                diesel::update(p::table.find(id))
+                    .set((
+                        p::status.eq("confirmed"),
+                        p::answered_at.eq(now),
+                        p::result.eq(&result),
+                        p::version.eq(p::version + 1),
+                        p::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                load(conn, id, false).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Discard a preview: it will not be applied.
+#[utoipa::path(
+    tag = "ai",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Discarded"),
+        (status = 404, description = "No such preview of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already confirmed or discarded", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/ai/previews/{id}")]
+pub async fn discard(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    auth.tx(&state.db, Access::Write, move |conn, _| {
+        async move {
+            let preview = load(conn, id, true).await?;
+            if preview.status != "pending" {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    format!("This preview is already {}", preview.status),
+                ));
+            }
+            diesel::update(p::table.find(id))
+                .set((
+                    p::status.eq("discarded"),
+                    p::answered_at.eq(now),
+                    p::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
