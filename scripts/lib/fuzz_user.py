@@ -1,4 +1,5 @@
-"""Signs up, verifies (through the mail folder) and signs in a user; prints the access token.
+"""Signs up, verifies (through the mail folder) and signs in a user who has turned the AI
+features on; prints the access token.
 
 Usage: python3 scripts/lib/fuzz_user.py BASE_URL MAIL_DIR EMAIL
 """
@@ -27,4 +28,9 @@ for _ in range(100):
     time.sleep(0.1)
 body = email.message_from_file(open(files[0])).get_payload(decode=True).decode()
 post("/v1/auth/verify-email", {"token": re.search(r"token=([\w-]+)", body).group(1)})
-print(post("/v1/auth/signin", creds)["access_token"])
+token = post("/v1/auth/signin", creds)["access_token"]
+consent = urllib.request.Request(base + "/v1/me", json.dumps({"ai_enabled": True}).encode(),
+                                 {"content-type": "application/json", "authorization": "Bearer " + token},
+                                 method="PATCH")
+urllib.request.urlopen(consent).read()
+print(token)
