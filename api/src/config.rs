@@ -100,6 +100,8 @@ pub struct Config {
     pub mail_from: String,
     pub mail: MailProvider,
     pub ai: AiProvider,
+    /// Browser origins allowed to call the API with credentials (CORS); empty: none.
+    pub cors_origins: Vec<String>,
     pub ai_timeout: Duration,
     /// Largest audio upload for transcription.
     pub ai_max_audio_bytes: usize,
@@ -229,6 +231,14 @@ impl Config {
                 .unwrap_or_else(|| "minime <no-reply@minime.localhost>".into()),
             mail,
             ai,
+            cors_origins: get("MINIME_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             ai_timeout: Duration::from_millis(parse("MINIME_AI_TIMEOUT_MS", "20000")?),
             ai_max_audio_bytes: parse("MINIME_AI_MAX_AUDIO_BYTES", "10485760")? as usize,
             jwt_secret,

@@ -119,7 +119,51 @@ pub fn document() -> utoipa::openapi::OpenApi {
             add_problems(op);
         }
     }
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// Operation ids come from handler names, which repeat across modules (`create`, `list`, …);
+/// OpenAPI requires them unique, and generated clients name methods after them. A repeated id
+/// gets its tag in front (`workspaces_accept`, `plans_accept`).
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(id) = op.operation_id.clone() else {
+                continue;
+            };
+            if seen.get(&id).copied().unwrap_or(0) > 1 {
+                let tag = op
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .cloned()
+                    .unwrap_or_default();
+                op.operation_id = Some(format!("{tag}_{id}"));
+            }
+        }
+    }
 }
 
 /// Methods per path, for 405 answers.

@@ -2,7 +2,10 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
+use actix_web::{
+    middleware::{from_fn, Condition},
+    web, App, HttpResponse, HttpServer,
+};
 use anyhow::{bail, Context};
 use diesel::{sql_types::Bool, QueryableByName};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
@@ -59,6 +62,34 @@ async fn check_role(db: &Db) -> anyhow::Result<()> {
     }
 }
 
+/// Browsers may call the API with credentials from the listed origins only; a request from any
+/// other origin is refused. Without a list no CORS headers are sent at all (same-origin use).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-csrf-token"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .supports_credentials()
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let db = Db::connect(
@@ -94,6 +125,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // task on the thread that uses it, instead of waking another thread for each query.
     let per_worker = config.db_pool_size.div_ceil(config.workers).max(1);
     let worker_state = state.clone();
+    let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
         let doc = doc.clone();
         let mut state = worker_state.clone();
@@ -112,6 +144,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .configure(|cfg| http::configure_extractors(cfg, max_body))
             .wrap(from_fn(http::middleware::problem_details))
             .wrap(TracingLogger::default())
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .into_utoipa_app()
             .configure(openapi::routes)
             .into_app()

@@ -22,11 +22,12 @@ def post(path, body):
 creds = {"email": address, "password": "tangerine-Orbit-4417-lamp"}
 post("/v1/auth/signup", creds)
 for _ in range(100):
-    files = glob.glob(mail + "/*.eml")
-    if files:
+    mails = [email.message_from_file(open(f)) for f in sorted(glob.glob(mail + "/*.eml"))]
+    mails = [m for m in mails if m["To"] == address]
+    if mails:
         break
     time.sleep(0.1)
-body = email.message_from_file(open(files[0])).get_payload(decode=True).decode()
+body = mails[-1].get_payload(decode=True).decode()
 post("/v1/auth/verify-email", {"token": re.search(r"token=([\w-]+)", body).group(1)})
 token = post("/v1/auth/signin", creds)["access_token"]
 consent = urllib.request.Request(base + "/v1/me", json.dumps({"ai_enabled": True}).encode(),

@@ -23,7 +23,7 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create)
+    cfg.service(create_invite)
         .service(list)
         .service(revoke)
         .service(accept);
@@ -70,7 +70,7 @@ pub struct CreatedInvite {
     ),
 )]
 #[post("/workspaces/{id}/invites")]
-pub async fn create(
+pub async fn create_invite(
     state: State,
     auth: Auth,
     id: web::Path<Uuid>,

@@ -5,6 +5,7 @@ mod ai;
 mod auth_flows;
 mod bad_input;
 mod cookies;
+mod cors;
 mod data_rights;
 mod faults;
 mod helpers;

@@ -88,3 +88,17 @@ async fn the_server_serves_the_same_document_and_docs() {
         "the docs page embeds the document"
     );
 }
+
+#[test]
+fn operation_ids_are_unique() {
+    let doc: Value = serde_json::to_value(minime_api::openapi::document()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                assert!(seen.insert(id.to_owned()), "operationId {id} is used twice");
+            }
+        }
+    }
+    assert!(seen.len() > 100);
+}
