@@ -1,0 +1,80 @@
+// Drives the reference app in Debian's Chromium: sign up, confirm the address from the mail
+// outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, sign out. Screenshots go to test-results/.
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const web = process.env.MINIME_WEB_URL ?? "http://127.0.0.1:5173";
+const mailDir = process.env.MINIME_MAIL_DIR ?? "../../../.data/mail";
+const out = "test-results";
+mkdirSync(out, { recursive: true });
+const email = `browser-${Date.now()}@example.com`;
+const password = "tangerine-Orbit-4417-lamp";
+
+async function mailLink(address) {
+  for (let i = 0; i < 100; i++) {
+    for (const f of readdirSync(mailDir).filter((f) => f.endsWith(".eml"))) {
+      const text = readFileSync(join(mailDir, f), "utf8");
+      if (!text.includes(`To: ${address}`)) continue;
+      const decoded = text.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      const link = /(https?:\/\/\S+verify-email\?token=[\w-]+)/.exec(decoded)?.[1];
+      if (link) return link;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no verification mail to ${address}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+try {
+  const page = await browser.newPage();
+  page.on("dialog", (d) => d.accept());
+  const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+
+  await page.goto(web);
+  await page.fill("#signup input[name=email]", email);
+  await page.fill("#signup input[name=password]", password);
+  await page.click("#signup button");
+  await page.waitForSelector("text=Check your mail");
+  await shot("1-signed-up");
+
+  await page.goto(await mailLink(email));
+  await page.waitForSelector("text=Address confirmed");
+  await page.fill("#signin input[name=email]", email);
+  await page.fill("#signin input[name=password]", password);
+  await page.click("#signin button");
+  await page.waitForSelector("#signed-in:not([hidden])");
+  await page.waitForSelector(`#who:text("${email}")`);
+  await shot("2-signed-in");
+
+  await page.fill("#add input[name=title]", "Water the plants");
+  await page.click("#add button");
+  await page.waitForSelector('#tasks span[data-title="Water the plants"]');
+  await shot("3-task-added");
+
+  // Smart Add: consent, preview, nothing added until confirmed.
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/v1/me") && r.request().method() === "PATCH"), page.check("#ai")]);
+  await page.fill("#smart input[name=text]", "Call mum tomorrow 5pm @phone");
+  await page.click("#smart button");
+  await page.waitForSelector("#preview:not([hidden])");
+  if ((await page.locator('#tasks span[data-title="Call mum"]').count()) !== 0) throw new Error("a preview wrote a task");
+  await shot("3b-smart-add-preview");
+  await page.click("#confirm");
+  await page.waitForSelector('#tasks span[data-title="Call mum"]');
+
+  await page.check('input[aria-label="Complete Water the plants"]');
+  await page.waitForSelector("#tasks li.done");
+  await shot("4-task-completed");
+
+  await page.click("#signout");
+  await page.waitForSelector("#signed-out:not([hidden])");
+  await page.reload();
+  await page.waitForSelector("#signed-out:not([hidden])");
+  await shot("5-signed-out");
+  console.log(`browser: sign-up, sign-in, add, Smart Add, complete and sign-out passed; screenshots in ${out}/`);
+} finally {
+  await browser.close();
+}
