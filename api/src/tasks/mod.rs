@@ -127,6 +127,12 @@ pub struct TaskInput {
     pub due_time: Option<NaiveTime>,
     #[schema(example = "Europe/Berlin")]
     pub due_time_zone: Option<String>,
+    /// The due date (and time) in plain words, read in your time zone and locale like Smart Add
+    /// ("tomorrow 5pm", "next fri", "31/12", "end of month"); it replaces `due_date` and
+    /// `due_time`. Write-only.
+    #[serde(default, skip_serializing)]
+    #[schema(example = "next fri 5pm")]
+    pub due: Option<String>,
     pub scheduled_date: Option<NaiveDate>,
     pub parent_id: Option<Uuid>,
     pub project_id: Option<Uuid>,
@@ -184,6 +190,22 @@ pub struct TaskFilter {
 }
 
 pub struct Tasks;
+
+/// Where "tomorrow" is for this user: their zone, locale and day boundary.
+async fn due_context(conn: &mut Conn, user_id: Uuid) -> ApiResult<crate::ai::smart_add::Context> {
+    let (zone, locale): (String, String) = crate::db::schema::auth::users::table
+        .find(user_id)
+        .select((
+            crate::db::schema::auth::users::time_zone,
+            crate::db::schema::auth::users::locale,
+        ))
+        .first(conn)
+        .await?;
+    let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
+    let today = crate::planner::local_date(Utc::now(), zone, settings.day_starts_at);
+    Ok(crate::ai::smart_add::Context::new(today, zone, &locale))
+}
 
 /// What a write keeps from the stored row: completion time and the series' rule, due date, start.
 type Current = (
@@ -297,6 +319,7 @@ impl Resource for Tasks {
             due_date: r.due_date,
             due_time: r.due_time,
             due_time_zone: r.due_time_zone.clone(),
+            due: None,
             scheduled_date: r.scheduled_date,
             parent_id: r.parent_id,
             project_id: r.project_id,
@@ -313,8 +336,23 @@ impl Resource for Tasks {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, i: TaskInput) -> ApiResult<Values> {
+    async fn validate(conn: &mut Conn, ctx: Ctx, mut i: TaskInput) -> ApiResult<Values> {
         let mut errors = Vec::new();
+        if let Some(text) = i.due.take() {
+            match crate::ai::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?) {
+                Some((date, time)) => {
+                    i.due_date = Some(date);
+                    i.due_time = time;
+                    if time.is_none() {
+                        i.due_time_zone = None;
+                    }
+                }
+                None => errors.push(FieldError {
+                    field: "due".into(),
+                    message: "is not a due date minime understands, e.g. \"tomorrow 5pm\", \"next fri\", \"31/12\"".into(),
+                }),
+            }
+        }
         let title = fields::title("title", &i.title, 500, &mut errors);
         let notes = fields::text("notes", i.notes, 20_000, &mut errors);
         let status = fields::one_of("status", i.status, STATUSES, "todo", &mut errors);

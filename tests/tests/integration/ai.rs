@@ -579,3 +579,56 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
     assert!(!body.to_string().contains("not-the-key"));
     assert_eq!(state.lock().unwrap().requests.len(), n + 1);
 }
+
+#[tokio::test]
+async fn tasks_take_due_dates_in_plain_words() {
+    let app = TestApp::spawn().await;
+    let (a, _) = two_users(&app).await;
+    let ada = client(&app, &a);
+    send(
+        &ada,
+        Method::PATCH,
+        "/v1/me",
+        Some(json!({"time_zone": "Europe/Berlin"})),
+    )
+    .await;
+    let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let today = minime_api::planner::local_date(
+        chrono::Utc::now(),
+        zone,
+        chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap(),
+    );
+    let task = ada
+        .create(
+            "/v1/tasks",
+            &json!({"title": "Call the bank", "due": "tomorrow 5pm"}),
+        )
+        .await;
+    assert_eq!(task["due_date"], json!(today + chrono::Duration::days(1)));
+    assert_eq!(task["due_time"], "17:00:00");
+    assert!(task.get("due").is_none(), "write-only");
+    let id = task["id"].as_str().unwrap();
+    let (status, patched) = send(
+        &ada,
+        Method::PATCH,
+        &format!("/v1/tasks/{id}"),
+        Some(json!({"due": "in 3 days"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        patched["due_date"],
+        json!(today + chrono::Duration::days(3))
+    );
+    assert!(patched["due_time"].is_null());
+    let res = ada
+        .send(
+            Method::POST,
+            "/v1/tasks",
+            Some(&json!({"title": "x", "due": "when pigs fly"})),
+            &[],
+        )
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "due");
+}
