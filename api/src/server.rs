@@ -11,7 +11,6 @@ use diesel::{sql_types::Bool, QueryableByName};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::{
     auth,
@@ -101,10 +100,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let doc = openapi::document();
     let routes = web::Data::new(RouteTable::new(openapi::methods(&doc)));
-    let doc_json = web::Data::new(
+    // One serialised copy shared by every worker; the document itself is dropped.
+    let doc_json = web::Data::new(web::Bytes::from(
         doc.to_pretty_json()
             .context("serialising the OpenAPI document")?,
-    );
+    ));
+    drop(doc);
 
     let state = AppState {
         hasher: auth::password::Hasher::new(config.password_hash_concurrency),
@@ -127,7 +128,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let worker_state = state.clone();
     let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
-        let doc = doc.clone();
         let mut state = worker_state.clone();
         match Db::connect(
             &state.config.app_database_url,
@@ -152,7 +152,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .configure(openapi::routes)
             .into_app()
             .route("/openapi.json", web::get().to(openapi_json))
-            .service(Scalar::with_url("/docs", doc))
+            .route("/docs", web::get().to(docs))
             .default_service(web::to(http::fallback))
     })
     .workers(config.workers)
@@ -171,8 +171,23 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-async fn openapi_json(doc: web::Data<String>) -> HttpResponse {
+async fn openapi_json(doc: web::Data<web::Bytes>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(doc.get_ref().clone())
+}
+
+/// The API reference (Scalar), reading `/openapi.json`: no copy of the document per worker.
+async fn docs() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>minime API reference</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body>
+<noscript>The minime API reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<script id="api-reference" data-url="/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+</body>
+</html>"#,
+    )
 }
