@@ -105,19 +105,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    for item in doc.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            add_problems(op);
-        }
+    for op in operations_mut(&mut doc) {
+        add_problems(op);
     }
     unique_operation_ids(&mut doc);
     doc
@@ -129,18 +118,31 @@ pub fn document() -> utoipa::openapi::OpenApi {
 fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
     use std::collections::HashMap;
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for item in doc.paths.paths.values() {
-        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(id) = &op.operation_id {
-                *seen.entry(id.clone()).or_default() += 1;
-            }
+    for op in operations_mut(doc) {
+        if let Some(id) = &op.operation_id {
+            *seen.entry(id.clone()).or_default() += 1;
         }
     }
-    for item in doc.paths.paths.values_mut() {
-        for op in [
+    for op in operations_mut(doc) {
+        let Some(id) = op.operation_id.clone() else {
+            continue;
+        };
+        if seen.get(&id).copied().unwrap_or(0) > 1 {
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .cloned()
+                .unwrap_or_default();
+            op.operation_id = Some(format!("{tag}_{id}"));
+        }
+    }
+}
+
+/// Every operation of the document.
+fn operations_mut(doc: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
@@ -149,21 +151,7 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
         ]
         .into_iter()
         .flatten()
-        {
-            let Some(id) = op.operation_id.clone() else {
-                continue;
-            };
-            if seen.get(&id).copied().unwrap_or(0) > 1 {
-                let tag = op
-                    .tags
-                    .as_ref()
-                    .and_then(|t| t.first())
-                    .cloned()
-                    .unwrap_or_default();
-                op.operation_id = Some(format!("{tag}_{id}"));
-            }
-        }
-    }
+    })
 }
 
 /// Methods per path, for 405 answers.

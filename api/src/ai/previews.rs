@@ -434,19 +434,77 @@ pub struct ProjectTasksRequest {
     pub project_id: Uuid,
 }
 
-async fn titles(
+/// A task or project whose title and notes a titled proposal is made from.
+#[derive(Clone, Copy)]
+enum Source {
+    Task,
+    Project,
+}
+
+impl Source {
+    fn feature(self) -> &'static str {
+        match self {
+            Source::Task => "break-into-steps",
+            Source::Project => "project-tasks",
+        }
+    }
+}
+
+/// Steps for a task, or tasks for a project: read it, ask the provider, keep the preview.
+async fn titled_preview(
     state: &State,
-    instruction: &str,
-    title: &str,
-    notes: Option<&str>,
-    local: Vec<String>,
-) -> ApiResult<Vec<String>> {
-    match &state.ai {
-        Provider::Local => Ok(local),
+    auth: &Auth,
+    source: Source,
+    id: Uuid,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, title, notes) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                require_consent(conn, me.user_id).await?;
+                let row: Option<(Uuid, String, Option<String>)> = match source {
+                    Source::Task => tasks::table
+                        .find(id)
+                        .select((tasks::workspace_id, tasks::title, tasks::notes))
+                        .first(conn)
+                        .await
+                        .optional()?,
+                    Source::Project => projects::table
+                        .find(id)
+                        .select((projects::workspace_id, projects::title, projects::notes))
+                        .first(conn)
+                        .await
+                        .optional()?,
+                };
+                row.ok_or_else(|| match source {
+                    Source::Task => ApiError::field("task_id", "is not a task you can see"),
+                    Source::Project => {
+                        ApiError::field("project_id", "is not a project you can see")
+                    }
+                })
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let (local, instruction, prefix, key) = match source {
+        Source::Task => (
+            heuristics::steps(&title, notes.as_deref()),
+            "Break this task into concrete steps.",
+            "task",
+            "task_id",
+        ),
+        Source::Project => (
+            heuristics::project_tasks(&title, notes.as_deref()),
+            "List the tasks this project needs.",
+            "project",
+            "project_id",
+        ),
+    };
+    let found = match &state.ai {
+        Provider::Local => local,
         Provider::Gemini(g) => {
             let prompt = format!(
                 "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
-                notes.unwrap_or("")
+                notes.as_deref().unwrap_or("")
             );
             let found = titles_from(&json_answer(
                 &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
@@ -458,9 +516,23 @@ async fn titles(
                     "The AI provider proposed nothing",
                 ));
             }
-            Ok(found)
+            found
         }
-    }
+    };
+    let mut fields = Map::new();
+    fields.insert(format!("{prefix}.title"), json!(title));
+    fields.insert(format!("{prefix}.notes"), json!(notes));
+    let sent = record(source.feature(), &state.ai, fields);
+    let tasks: Vec<Value> = found.into_iter().map(|t| json!({"title": t})).collect();
+    store(
+        state,
+        auth,
+        workspace_id,
+        source.feature(),
+        sent,
+        json!({key: id, "tasks": tasks}),
+    )
+    .await
 }
 
 /// Break a task into steps (created as its subtasks on confirmation).
@@ -480,46 +552,7 @@ pub async fn steps_preview(
     auth: Auth,
     body: Json<StepsRequest>,
 ) -> ApiResult<HttpResponse> {
-    let task_id = body.0.task_id;
-    let (workspace_id, title, notes) = auth
-        .tx(&state.db, Access::Read, move |conn, me| {
-            async move {
-                require_consent(conn, me.user_id).await?;
-                tasks::table
-                    .find(task_id)
-                    .select((tasks::workspace_id, tasks::title, tasks::notes))
-                    .first::<(Uuid, String, Option<String>)>(conn)
-                    .await
-                    .optional()?
-                    .ok_or_else(|| ApiError::field("task_id", "is not a task you can see"))
-            }
-            .scope_boxed()
-        })
-        .await?;
-    let local = heuristics::steps(&title, notes.as_deref());
-    let found = titles(
-        &state,
-        "Break this task into concrete steps.",
-        &title,
-        notes.as_deref(),
-        local,
-    )
-    .await?;
-    let sent = record(
-        "break-into-steps",
-        &state.ai,
-        object(json!({"task.title": title, "task.notes": notes})),
-    );
-    let tasks: Vec<Value> = found.into_iter().map(|t| json!({"title": t})).collect();
-    store(
-        &state,
-        &auth,
-        workspace_id,
-        "break-into-steps",
-        sent,
-        json!({"task_id": task_id, "tasks": tasks}),
-    )
-    .await
+    titled_preview(&state, &auth, Source::Task, body.0.task_id).await
 }
 
 /// Break a project into tasks (created in the project on confirmation).
@@ -539,46 +572,7 @@ pub async fn project_tasks_preview(
     auth: Auth,
     body: Json<ProjectTasksRequest>,
 ) -> ApiResult<HttpResponse> {
-    let project_id = body.0.project_id;
-    let (workspace_id, title, notes) = auth
-        .tx(&state.db, Access::Read, move |conn, me| {
-            async move {
-                require_consent(conn, me.user_id).await?;
-                projects::table
-                    .find(project_id)
-                    .select((projects::workspace_id, projects::title, projects::notes))
-                    .first::<(Uuid, String, Option<String>)>(conn)
-                    .await
-                    .optional()?
-                    .ok_or_else(|| ApiError::field("project_id", "is not a project you can see"))
-            }
-            .scope_boxed()
-        })
-        .await?;
-    let local = heuristics::project_tasks(&title, notes.as_deref());
-    let found = titles(
-        &state,
-        "List the tasks this project needs.",
-        &title,
-        notes.as_deref(),
-        local,
-    )
-    .await?;
-    let sent = record(
-        "project-tasks",
-        &state.ai,
-        object(json!({"project.title": title, "project.notes": notes})),
-    );
-    let tasks: Vec<Value> = found.into_iter().map(|t| json!({"title": t})).collect();
-    store(
-        &state,
-        &auth,
-        workspace_id,
-        "project-tasks",
-        sent,
-        json!({"project_id": project_id, "tasks": tasks}),
-    )
-    .await
+    titled_preview(&state, &auth, Source::Project, body.0.project_id).await
 }
 
 // ---- Explain today's plan ----

@@ -84,7 +84,10 @@ async fn the_server_serves_the_same_document_and_docs() {
     let docs = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(
-        docs.text().await.unwrap().contains(r#"data-url="/openapi.json""#),
+        docs.text()
+            .await
+            .unwrap()
+            .contains(r#"data-url="/openapi.json""#),
         "the docs page reads the served document"
     );
 }
