@@ -95,7 +95,10 @@ pub async fn occurrences(
             async move {
                 let r = routine(conn, id).await?;
                 let zone = user_zone(conn, me.user_id).await?;
-                let from = from.unwrap_or_else(|| today(zone));
+                let from = match from {
+                    Some(from) => from,
+                    None => today(conn, me.user_id, zone).await?,
+                };
                 let mut occ = series(&r, zone)
                     .occurrences(from, count, &[])
                     .map_err(|e| ApiError::field("rrule", e))?;
@@ -201,7 +204,9 @@ pub async fn record(
                         message: "is not an occurrence of this routine".into(),
                     });
                 }
-                if input.outcome == OutcomeInput::Done && input.date > today(zone) {
+                if input.outcome == OutcomeInput::Done
+                    && input.date > today(conn, me.user_id, zone).await?
+                {
                     errors.push(FieldError {
                         field: "date".into(),
                         message: "cannot be done ahead of time (skipping can)".into(),
@@ -361,7 +366,10 @@ pub async fn end_series(
                 let r = routine(conn, id).await?;
                 let last = match last {
                     Some(d) => d,
-                    None => today(user_zone(conn, me.user_id).await?),
+                    None => {
+                        let zone = user_zone(conn, me.user_id).await?;
+                        today(conn, me.user_id, zone).await?
+                    }
                 };
                 if last < r.start_date {
                     return Err(ApiError::field(

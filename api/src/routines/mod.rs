@@ -142,8 +142,10 @@ pub async fn user_zone(conn: &mut Conn, user_id: Uuid) -> ApiResult<chrono_tz::T
     Ok(zone.parse().unwrap_or(chrono_tz::UTC))
 }
 
-pub fn today(zone: chrono_tz::Tz) -> NaiveDate {
-    Utc::now().with_timezone(&zone).date_naive()
+/// The user's today in `zone`, after their day boundary (`day_starts_at`).
+pub async fn today(conn: &mut Conn, user_id: Uuid, zone: chrono_tz::Tz) -> ApiResult<NaiveDate> {
+    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
+    Ok(crate::planner::local_date(Utc::now(), zone, settings.day_starts_at))
 }
 
 fn series(r: &RoutineRow, zone: chrono_tz::Tz) -> recurrence::Series<'_> {
@@ -161,11 +163,9 @@ async fn with_streaks(conn: &mut Conn, routines: Vec<RoutineRow>) -> ApiResult<V
     let Some(owner) = routines.iter().map(|r| r.created_by).next() else {
         return Ok(Vec::new());
     };
-    let zone = match crate::db::current_user(conn).await? {
-        Some(me) => user_zone(conn, me).await?,
-        None => user_zone(conn, owner).await?,
-    };
-    let today = today(zone);
+    let me = crate::db::current_user(conn).await?.unwrap_or(owner);
+    let zone = user_zone(conn, me).await?;
+    let today = today(conn, me, zone).await?;
     let window = today - chrono::Duration::days(366);
     let recorded: Vec<(Uuid, NaiveDate, String)> = c::table
         .filter(c::routine_id.eq_any(&ids))
@@ -309,7 +309,10 @@ impl Resource for Routines {
         }
         let start_date = match i.start_date {
             Some(d) => d,
-            None => today(user_zone(conn, ctx.user_id).await?),
+            None => {
+                let zone = user_zone(conn, ctx.user_id).await?;
+                today(conn, ctx.user_id, zone).await?
+            }
         };
         Ok(Values {
             title,

@@ -106,7 +106,7 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
             .unwrap();
     }
     let (ada, bob) = (client(app, &a), client(app, &b));
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::helpers::user_today();
     let tomorrow = today + chrono::Duration::days(2);
     let area = ada.create("/v1/areas", &json!({"name": "Home"})).await;
     let goal = ada

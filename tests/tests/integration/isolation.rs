@@ -42,7 +42,7 @@ async fn another_user_cannot_reach_any_row_by_id() {
     minime_api::admin::set_plan(&app.admin_url, "bob@example.com", "pro")
         .await
         .unwrap();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = crate::helpers::user_today().to_string();
 
     // One row of everything Ada can own.
     let mut ids: HashMap<&str, String> = HashMap::new();

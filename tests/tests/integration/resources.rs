@@ -724,7 +724,7 @@ async fn routines_with_completions_and_streaks() {
     exercise(&app, &ada, &bob, &case, &json!({})).await;
 
     // A daily routine that started a week ago: four done, one skipped, yesterday missed.
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::helpers::user_today();
     let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
     let routine = ada
         .create("/v1/routines", &json!({"title": "Stretch", "rrule": "FREQ=DAILY", "start_date": day(7), "steps": [{"title": "Neck"}, {"title": "Back"}]}))
