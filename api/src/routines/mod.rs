@@ -145,7 +145,11 @@ pub async fn user_zone(conn: &mut Conn, user_id: Uuid) -> ApiResult<chrono_tz::T
 /// The user's today in `zone`, after their day boundary (`day_starts_at`).
 pub async fn today(conn: &mut Conn, user_id: Uuid, zone: chrono_tz::Tz) -> ApiResult<NaiveDate> {
     let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
-    Ok(crate::planner::local_date(Utc::now(), zone, settings.day_starts_at))
+    Ok(crate::planner::local_date(
+        Utc::now(),
+        zone,
+        settings.day_starts_at,
+    ))
 }
 
 fn series(r: &RoutineRow, zone: chrono_tz::Tz) -> recurrence::Series<'_> {
