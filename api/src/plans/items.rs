@@ -17,7 +17,7 @@ use crate::{
         schema::app::{day_plan_items as i, day_plans as p, tasks as t},
         Conn,
     },
-    http::{json::OptionalJson, ApiError, ApiResult, ProblemKind},
+    http::{json::OptionalJson, ApiError, ApiResult},
     state::State,
 };
 
@@ -45,7 +45,7 @@ enum Answer {
 }
 
 async fn answer(conn: &mut Conn, user_id: Uuid, id: Uuid, answer: Answer) -> ApiResult<DayPlan> {
-    type Line = (Uuid, Option<Uuid>, Option<Uuid>, String, NaiveDate, Uuid);
+    type Line = (Uuid, Option<Uuid>, Option<Uuid>, NaiveDate, Uuid);
     let line: Option<Line> = i::table
         .inner_join(p::table)
         .filter(i::id.eq(id))
@@ -53,7 +53,6 @@ async fn answer(conn: &mut Conn, user_id: Uuid, id: Uuid, answer: Answer) -> Api
             i::plan_id,
             i::task_id,
             i::routine_id,
-            i::status,
             p::plan_date,
             p::workspace_id,
         ))
@@ -61,14 +60,7 @@ async fn answer(conn: &mut Conn, user_id: Uuid, id: Uuid, answer: Answer) -> Api
         .first(conn)
         .await
         .optional()?;
-    let (plan_id, task, routine, status, date, workspace_id) =
-        line.ok_or_else(ApiError::not_found)?;
-    if status == "unplanned" {
-        return Err(ApiError::new(
-            ProblemKind::Conflict,
-            "This item did not fit in the plan; free some time and compute the plan again",
-        ));
-    }
+    let (plan_id, task, routine, date, workspace_id) = line.ok_or_else(ApiError::not_found)?;
     let (new_status, schedule) = match answer {
         Answer::Accept => ("accepted", Some(date)),
         Answer::Reject(to) => ("rejected", to.unwrap_or(date.succ_opt())),
@@ -81,7 +73,6 @@ async fn answer(conn: &mut Conn, user_id: Uuid, id: Uuid, answer: Answer) -> Api
             .or(i::routine_id.eq(routine).and(i::routine_id.is_not_null())),
     );
     diesel::update(i::table.filter(same_item))
-        .filter(i::status.ne("unplanned"))
         .set((
             i::status.eq(new_status),
             i::version.eq(i::version + 1),
@@ -113,7 +104,6 @@ async fn answer(conn: &mut Conn, user_id: Uuid, id: Uuid, answer: Answer) -> Api
     responses(
         (status = 200, description = "The plan with the line accepted", body = DayPlan),
         (status = 404, description = "No such line, or not yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The item did not fit in the plan", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/plan-items/{id}/accept")]
@@ -137,7 +127,6 @@ pub async fn accept(state: State, auth: Auth, id: web::Path<Uuid>) -> ApiResult<
     responses(
         (status = 200, description = "The plan with the line rejected", body = DayPlan),
         (status = 404, description = "No such line, or not yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The item did not fit in the plan", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/plan-items/{id}/reject")]

@@ -52,7 +52,8 @@ pub struct BusyBlock {
 /// One line of a plan: a block of time for a task or routine, or an item that did not fit.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PlanLine {
-    /// The line's id, for accepting or rejecting it; `null` in a preview that is not stored.
+    /// The block's id, for accepting or rejecting it; `null` for items that did not fit (there
+    /// is nothing to answer) and in a preview that is not stored.
     pub id: Option<Uuid>,
     pub item: Item,
     pub title: String,
@@ -184,11 +185,18 @@ type ItemRow = (
     Uuid,
     Option<Uuid>,
     Option<Uuid>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+    DateTime<Utc>,
     String,
     String,
 );
+
+/// An item that did not fit, as the plan row keeps it.
+#[derive(Serialize, Deserialize)]
+struct Unfit {
+    item: Item,
+    reason: String,
+}
 
 /// The stored plan of `date`, if there is one.
 pub async fn stored(
@@ -205,6 +213,7 @@ pub async fn stored(
         DateTime<Utc>,
         i32,
         serde_json::Value,
+        serde_json::Value,
         DateTime<Utc>,
     )> = p::table
         .filter(p::created_by.eq(user_id))
@@ -217,14 +226,17 @@ pub async fn stored(
             p::window_end,
             p::available_minutes,
             p::busy,
+            p::unplanned,
             p::computed_at,
         ))
         .first(conn)
         .await
         .optional()?;
-    let Some((id, time_zone, window_start, window_end, available, busy, computed_at)) = head else {
+    let Some((id, time_zone, window_start, window_end, available, busy, unfit, computed_at)) = head
+    else {
         return Ok(None);
     };
+    let unfit: Vec<Unfit> = serde_json::from_value(unfit).unwrap_or_default();
     let rows: Vec<ItemRow> = i::table
         .filter(i::plan_id.eq(id))
         .order((i::position.asc(), i::id.asc()))
@@ -239,8 +251,14 @@ pub async fn stored(
         ))
         .load(conn)
         .await?;
-    let task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.1).collect();
-    let routine_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
+    let mut task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.1).collect();
+    let mut routine_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
+    for u in &unfit {
+        match u.item {
+            Item::Task(id) => task_ids.push(id),
+            Item::Routine(id) => routine_ids.push(id),
+        }
+    }
     let mut titles: HashMap<Uuid, String> = tasks::table
         .filter(tasks::id.eq_any(&task_ids))
         .select((tasks::id, tasks::title))
@@ -255,26 +273,39 @@ pub async fn stored(
             .load::<(Uuid, String)>(conn)
             .await?,
     );
-    let (mut blocks, mut unplanned, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
+    let title = |item: &Item| match item {
+        Item::Task(id) | Item::Routine(id) => titles.get(id).cloned().unwrap_or_default(),
+    };
+    let unplanned = unfit
+        .into_iter()
+        .map(|u| PlanLine {
+            id: None,
+            title: title(&u.item),
+            item: u.item,
+            start: None,
+            end: None,
+            reason: u.reason,
+            status: "unplanned".into(),
+        })
+        .collect();
+    let (mut blocks, mut rejected) = (Vec::new(), Vec::new());
     for (line_id, task, routine, start, end, reason, status) in rows {
         let item = match (task, routine) {
             (Some(t), _) => Item::Task(t),
             (None, Some(r)) => Item::Routine(r),
             (None, None) => continue,
         };
-        let key = task.or(routine).unwrap_or_default();
         let line = PlanLine {
             id: Some(line_id),
+            title: title(&item),
             item,
-            title: titles.get(&key).cloned().unwrap_or_default(),
-            start,
-            end,
+            start: Some(start),
+            end: Some(end),
             reason,
             status,
         };
         match line.status.as_str() {
             "rejected" => rejected.push(line),
-            "unplanned" => unplanned.push(line),
             _ => blocks.push(line),
         }
     }
@@ -336,8 +367,8 @@ pub async fn recompute(
     type Answered = (
         Option<Uuid>,
         Option<Uuid>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
+        DateTime<Utc>,
+        DateTime<Utc>,
         String,
     );
     let answered: Vec<Answered> = i::table
@@ -355,8 +386,8 @@ pub async fn recompute(
             (None, None) => continue,
         };
         settled.insert(item);
-        if let (Some(s), Some(e), "accepted") = (start, end, status.as_str()) {
-            pinned.push((*s, *e));
+        if status == "accepted" {
+            pinned.push((*start, *end));
         }
     }
     let mut busy_spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
@@ -381,30 +412,16 @@ pub async fn recompute(
     let input = &loaded.input;
 
     diesel::delete(i::table.filter(i::plan_id.eq(plan_id)))
-        .filter(i::status.eq_any(["proposed", "unplanned"]))
+        .filter(i::status.eq("proposed"))
         .execute(conn)
         .await?;
     let first = answered.len() as i32;
     let new_rows: Vec<_> = plan
         .blocks
         .iter()
-        .map(|b| {
-            (
-                b.item,
-                Some(b.start),
-                Some(b.end),
-                b.reason.as_str(),
-                "proposed",
-            )
-        })
-        .chain(
-            plan.unplanned
-                .iter()
-                .map(|u| (u.item, None, None, u.reason.as_str(), "unplanned")),
-        )
         .enumerate()
-        .map(|(n, (item, start, end, reason, status))| {
-            let (task, routine) = match item {
+        .map(|(n, b)| {
+            let (task, routine) = match b.item {
                 Item::Task(id) => (Some(id), None),
                 Item::Routine(id) => (None, Some(id)),
             };
@@ -415,27 +432,36 @@ pub async fn recompute(
                 i::plan_id.eq(plan_id),
                 i::task_id.eq(task),
                 i::routine_id.eq(routine),
-                i::start_at.eq(start),
-                i::end_at.eq(end),
-                i::reason.eq(reason),
-                i::status.eq(status),
+                i::start_at.eq(b.start),
+                i::end_at.eq(b.end),
+                i::reason.eq(b.reason.as_str()),
                 i::position.eq(first + n as i32),
             )
         })
         .collect();
-    // Bind parameters are capped at 65,535 per statement; 11 per row.
+    // Bind parameters are capped at 65,535 per statement; 10 per row.
     for chunk in new_rows.chunks(5_000) {
         diesel::insert_into(i::table)
             .values(chunk)
             .execute(conn)
             .await?;
     }
+    let unfit: Vec<Unfit> = plan
+        .unplanned
+        .into_iter()
+        .map(|u| Unfit {
+            item: u.item,
+            reason: u.reason,
+        })
+        .collect();
+    let unfit = serde_json::to_value(unfit).map_err(ApiError::internal)?;
     diesel::update(p::table.find(plan_id))
         .set((
             p::time_zone.eq(input.zone.name()),
             p::window_start.eq(crate::recurrence::place(date, input.work_start, input.zone)),
             p::window_end.eq(crate::recurrence::place(date, input.work_end, input.zone)),
             p::available_minutes.eq(available as i32),
+            p::unplanned.eq(&unfit),
             p::computed_at.eq(at),
         ))
         .execute(conn)

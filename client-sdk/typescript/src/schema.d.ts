@@ -3207,7 +3207,8 @@ export interface components {
         PlanLine: {
             /**
              * Format: uuid
-             * @description The line's id, for accepting or rejecting it; `null` in a preview that is not stored.
+             * @description The block's id, for accepting or rejecting it; `null` for items that did not fit (there
+             *     is nothing to answer) and in a preview that is not stored.
              */
             id?: string | null;
             item: components["schemas"]["Item"];
@@ -20271,15 +20272,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The item did not fit in the plan */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Invalid fields (`/problems/validation`), each named in `errors` */
             422: {
                 headers: {
@@ -20406,15 +20398,6 @@ export interface operations {
             };
             /** @description No such line, or not yours */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The item did not fit in the plan */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
