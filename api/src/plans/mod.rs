@@ -95,6 +95,21 @@ pub struct DayPlan {
     pub rejected: Vec<PlanLine>,
 }
 
+impl PlanLine {
+    /// An item that did not fit: no time, no id (there is nothing to answer).
+    fn unfit(item: Item, title: String, reason: String) -> Self {
+        PlanLine {
+            id: None,
+            item,
+            title,
+            start: None,
+            end: None,
+            reason,
+            status: "unplanned".into(),
+        }
+    }
+}
+
 impl DayPlan {
     fn finish(mut self) -> Self {
         self.blocks.sort_by_key(|b| (b.start, b.end, b.id));
@@ -126,15 +141,7 @@ fn lines(plan: Plan, titles: &HashMap<Item, String>) -> (Vec<PlanLine>, Vec<Plan
     let unplanned = plan
         .unplanned
         .into_iter()
-        .map(|u| PlanLine {
-            id: None,
-            title: title(&u.item),
-            item: u.item,
-            start: None,
-            end: None,
-            reason: u.reason,
-            status: "unplanned".into(),
-        })
+        .map(|u| PlanLine::unfit(u.item, title(&u.item), u.reason))
         .collect();
     (blocks, unplanned)
 }
@@ -278,15 +285,7 @@ pub async fn stored(
     };
     let unplanned = unfit
         .into_iter()
-        .map(|u| PlanLine {
-            id: None,
-            title: title(&u.item),
-            item: u.item,
-            start: None,
-            end: None,
-            reason: u.reason,
-            status: "unplanned".into(),
-        })
+        .map(|u| PlanLine::unfit(u.item, title(&u.item), u.reason))
         .collect();
     let (mut blocks, mut rejected) = (Vec::new(), Vec::new());
     for (line_id, task, routine, start, end, reason, status) in rows {
