@@ -14,14 +14,11 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Access, Auth},
-    db::{
-        schema::app::{routine_completions as rc, routines as r, tasks as t},
-        Conn,
-    },
+    db::{schema::app::tasks as t, Conn},
     http::ApiResult,
     planner::Item,
     plans::{self, DayPlan, WorkspaceParam},
-    recurrence::{place, Series},
+    recurrence::place,
     routines::user_zone,
     state::State,
     workspaces::resource::resolve_workspace,
@@ -168,40 +165,15 @@ async fn routines_today(
     date: NaiveDate,
     zone: chrono_tz::Tz,
 ) -> ApiResult<Vec<RoutineToday>> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(Uuid, String, String, NaiveDate, Option<NaiveTime>)> = r::table
-        .filter(r::workspace_id.eq(workspace_id))
-        .filter(r::start_date.le(date))
-        .filter(r::ended_on.is_null().or(r::ended_on.ge(date)))
-        .select((r::id, r::title, r::rrule, r::start_date, r::time_of_day))
-        .load(conn)
-        .await?;
-    let outcomes: Vec<(Uuid, String)> = rc::table
-        .filter(rc::workspace_id.eq(workspace_id))
-        .filter(rc::occurrence_date.eq(date))
-        .select((rc::routine_id, rc::outcome))
-        .load(conn)
-        .await?;
-    let mut out: Vec<RoutineToday> = rows
+    let mut out: Vec<RoutineToday> = crate::routines::due::on(conn, workspace_id, date, zone)
+        .await?
         .into_iter()
-        .filter(|(_, _, rule, start, time)| {
-            Series {
-                rule,
-                start: *start,
-                time: *time,
-                zone,
-            }
-            .occurs_on(date)
-        })
-        .map(|(id, title, _, _, time)| RoutineToday {
-            id,
-            title,
-            time_of_day: time,
-            at: time.map(|t| place(date, t, zone)),
-            outcome: outcomes
-                .iter()
-                .find(|(r, _)| *r == id)
-                .map(|(_, o)| o.clone()),
+        .map(|r| RoutineToday {
+            id: r.id,
+            title: r.title,
+            time_of_day: r.time_of_day,
+            at: r.time_of_day.map(|t| place(date, t, zone)),
+            outcome: r.outcome,
         })
         .collect();
     out.sort_by_key(|r| (r.time_of_day.is_none(), r.time_of_day, r.id));

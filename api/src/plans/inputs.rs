@@ -14,13 +14,10 @@ use uuid::Uuid;
 
 use crate::{
     account::preferences::{self, Settings},
-    db::{
-        schema::app::{routine_completions as rc, routines as r, tasks as t},
-        Conn,
-    },
+    db::{schema::app::tasks as t, Conn},
     http::ApiResult,
     planner::{Energy, Item, PlanInput, RoutineIn, TaskIn},
-    recurrence::{place, Series},
+    recurrence::place,
     routines::user_zone,
 };
 
@@ -165,54 +162,19 @@ pub async fn load(conn: &mut Conn, req: Request<'_>) -> ApiResult<Loaded> {
         });
     }
 
-    #[allow(clippy::type_complexity)]
-    let routine_rows: Vec<(
-        Uuid,
-        String,
-        String,
-        NaiveDate,
-        Option<chrono::NaiveTime>,
-        Option<i32>,
-    )> = r::table
-        .filter(r::workspace_id.eq(req.workspace_id))
-        .filter(r::start_date.le(req.date))
-        .filter(r::ended_on.is_null().or(r::ended_on.ge(req.date)))
-        .order(r::id.asc())
-        .select((
-            r::id,
-            r::title,
-            r::rrule,
-            r::start_date,
-            r::time_of_day,
-            r::duration_minutes,
-        ))
-        .load(conn)
-        .await?;
-    let recorded: HashSet<Uuid> = rc::table
-        .filter(rc::workspace_id.eq(req.workspace_id))
-        .filter(rc::occurrence_date.eq(req.date))
-        .select(rc::routine_id)
-        .load::<Uuid>(conn)
-        .await?
-        .into_iter()
-        .collect();
     let mut routines = Vec::new();
-    for (id, title, rule, start, time, minutes) in routine_rows {
-        let item = Item::Routine(id);
-        let series = Series {
-            rule: &rule,
-            start,
-            time,
-            zone,
-        };
-        if !series.occurs_on(req.date) || recorded.contains(&id) || req.settled.contains(&item) {
+    for due in crate::routines::due::on(conn, req.workspace_id, req.date, zone).await? {
+        let item = Item::Routine(due.id);
+        if due.outcome.is_some() || req.settled.contains(&item) {
             continue;
         }
-        titles.insert(item, title);
+        titles.insert(item, due.title);
         routines.push(RoutineIn {
-            id,
-            time,
-            minutes: minutes.map_or(ROUTINE_MINUTES, |m| m.max(1) as u32),
+            id: due.id,
+            time: due.time_of_day,
+            minutes: due
+                .duration_minutes
+                .map_or(ROUTINE_MINUTES, |m| m.max(1) as u32),
         });
     }
 

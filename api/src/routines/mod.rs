@@ -2,6 +2,7 @@
 //! day and steps; completions record each occurrence done or skipped, and streaks follow.
 
 mod completions;
+pub mod due;
 pub mod streak;
 
 use std::collections::HashMap;
