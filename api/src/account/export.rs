@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    auth::Auth,
+    auth::{Access, Auth},
     db::Conn,
     http::{ApiError, ApiResult},
     state::State,
@@ -253,7 +253,10 @@ async fn stream(
 #[utoipa::path(
     tag = "account",
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, description = "The archive (streamed)", content_type = "application/json", body = Object)),
+    responses(
+        (status = 200, description = "The archive (streamed)", content_type = "application/json", body = Object),
+        (status = 403, description = "Access tokens cannot download the account; sign in", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/account/export")]
 pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
@@ -264,7 +267,8 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let pending = ready.clone();
     actix_web::rt::spawn(async move {
         let result = auth
-            .snapshot_tx(&db, move |conn, me| {
+            // An account action: sessions only, so a leaked access token cannot take everything.
+            .snapshot_tx(&db, Access::Account, move |conn, me| {
                 async move {
                     let ready =
                         pending

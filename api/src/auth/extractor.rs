@@ -161,8 +161,8 @@ impl Auth {
         .await
     }
 
-    /// Like [`Auth::tx`], in one snapshot (REPEATABLE READ) for reads that must agree.
-    pub async fn snapshot_tx<'a, R, F>(&'a self, db: &Db, f: F) -> ApiResult<R>
+    /// Like [`Auth::tx`] for reads, in one snapshot (REPEATABLE READ) so that they agree.
+    pub async fn snapshot_tx<'a, R, F>(&'a self, db: &Db, access: Access, f: F) -> ApiResult<R>
     where
         F: for<'r> FnOnce(&'r mut Conn, Principal) -> ScopedBoxFuture<'a, 'r, ApiResult<R>>
             + Send
@@ -171,7 +171,7 @@ impl Auth {
     {
         db.snapshot_tx(move |conn| {
             async move {
-                let principal = self.authenticate(conn, Access::Read).await?;
+                let principal = self.authenticate(conn, access).await?;
                 f(conn, principal).await
             }
             .scope_boxed()

@@ -6489,6 +6489,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Access tokens cannot download the account; sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
             500: {
                 headers: {

@@ -291,6 +291,20 @@ async fn export_holds_every_row_and_deletion_leaves_none() {
         .collect();
     assert_eq!(owned.len(), 2);
 
+    let pat = ada
+        .create(
+            "/v1/auth/tokens",
+            &json!({"name": "export", "scope": "read"}),
+        )
+        .await;
+    let res = app
+        .client
+        .get(app.url("/v1/account/export"))
+        .bearer_auth(pat["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "/problems/insufficient-scope").await;
     let res = ada.send(Method::GET, "/v1/account/export", None, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-disposition"]
