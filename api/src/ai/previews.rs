@@ -272,6 +272,35 @@ fn smart_add_schema() -> Value {
     }}}, "required": ["tasks"]})
 }
 
+/// Where a provider's draft came from: the title, `#project` and `@labels` as they appear in the
+/// input (values the model normalised, such as dates, have no span it could be checked against).
+fn locate_spans(text: &str, draft: &mut Draft) {
+    let lower = text.to_lowercase();
+    // Lower-casing may change byte lengths outside ASCII; then offsets would not point into `text`.
+    if lower.len() != text.len() {
+        return;
+    }
+    let mut find = |field: &'static str, needle: String| {
+        if let Some(start) = lower.find(&needle.to_lowercase()) {
+            let end = start + needle.len();
+            draft.spans.push(smart_add::Span {
+                field,
+                start,
+                end,
+                text: text[start..end].to_owned(),
+            });
+        }
+    };
+    find("title", draft.title.clone());
+    if let Some(p) = &draft.project {
+        find("project", format!("#{p}"));
+    }
+    for l in draft.labels.clone() {
+        find("labels", format!("@{l}"));
+    }
+    draft.spans.sort_by_key(|s| s.start);
+}
+
 /// Drafts from the provider's JSON; fields that do not parse are dropped, not guessed.
 fn drafts_from(answer: &Value, ctx: &smart_add::Context) -> Vec<Draft> {
     let Some(items) = answer["tasks"].as_array() else {
@@ -396,13 +425,17 @@ pub async fn smart_add_preview(
                 locale,
                 text
             );
-            drafts_from(
+            let mut drafts = drafts_from(
                 &json_answer(
                     &g.generate(&[Part::Text(&prompt)], Some(&smart_add_schema()))
                         .await?,
                 )?,
                 &ctx,
-            )
+            );
+            for d in &mut drafts {
+                locate_spans(&text, d);
+            }
+            drafts
         }
     };
     if drafts.is_empty() {

@@ -474,6 +474,13 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
         draft["energy"].is_null(),
         "an invalid value from the model is dropped"
     );
+    let fields: Vec<(&str, &str)> = draft["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["field"].as_str().unwrap(), s["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields, [("title", "call mum"), ("labels", "@phone")]);
     assert_eq!(preview["sent"]["left_server"], true);
     assert_eq!(
         preview["sent"]["fields"]["text"],
