@@ -22,17 +22,13 @@ use super::{
 use crate::{
     auth::{Access, Auth},
     db::{
-        schema::{
-            app::{ai_previews as p, projects, tasks},
-            auth::users,
-        },
+        schema::app::{ai_previews as p, projects, tasks},
         Conn,
     },
     http::{
         json::{Json, OptionalJson},
         ApiError, ApiResult, FieldError, ProblemKind,
     },
-    planner,
     projects::{ProjectInput, Projects},
     state::State,
     tasks::{TaskInput, Tasks},
@@ -389,20 +385,8 @@ pub async fn smart_add_preview(
             async move {
                 require_consent(conn, me.user_id).await?;
                 let workspace_id = resolve_workspace(conn, me.user_id, requested).await?;
-                let (zone, locale): (String, String) = users::table
-                    .find(me.user_id)
-                    .select((users::time_zone, users::locale))
-                    .first(conn)
-                    .await?;
-                let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-                let (settings, _) =
-                    crate::account::preferences::load_settings(conn, me.user_id).await?;
-                let today = planner::local_date(Utc::now(), zone, settings.day_starts_at);
-                Ok((
-                    workspace_id,
-                    smart_add::Context::new(today, zone, &locale),
-                    locale,
-                ))
+                let (ctx, locale) = crate::tasks::due_context(conn, me.user_id).await?;
+                Ok((workspace_id, ctx, locale))
             }
             .scope_boxed()
         })

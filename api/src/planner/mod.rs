@@ -78,7 +78,7 @@ pub struct Block {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Unplanned {
     pub item: Item,
     pub reason: String,

@@ -198,13 +198,6 @@ type ItemRow = (
     String,
 );
 
-/// An item that did not fit, as the plan row keeps it.
-#[derive(Serialize, Deserialize)]
-struct Unfit {
-    item: Item,
-    reason: String,
-}
-
 /// The stored plan of `date`, if there is one.
 pub async fn stored(
     conn: &mut Conn,
@@ -243,7 +236,7 @@ pub async fn stored(
     else {
         return Ok(None);
     };
-    let unfit: Vec<Unfit> = serde_json::from_value(unfit).unwrap_or_default();
+    let unfit: Vec<planner::Unplanned> = serde_json::from_value(unfit).unwrap_or_default();
     let rows: Vec<ItemRow> = i::table
         .filter(i::plan_id.eq(id))
         .order((i::position.asc(), i::id.asc()))
@@ -445,15 +438,8 @@ pub async fn recompute(
             .execute(conn)
             .await?;
     }
-    let unfit: Vec<Unfit> = plan
-        .unplanned
-        .into_iter()
-        .map(|u| Unfit {
-            item: u.item,
-            reason: u.reason,
-        })
-        .collect();
-    let unfit = serde_json::to_value(unfit).map_err(ApiError::internal)?;
+    // What did not fit is kept as the planner said it.
+    let unfit = serde_json::to_value(&plan.unplanned).map_err(ApiError::internal)?;
     diesel::update(p::table.find(plan_id))
         .set((
             p::time_zone.eq(input.zone.name()),
@@ -481,13 +467,6 @@ pub struct ComputePlan {
     /// Time already taken that day (at most 200 blocks), e.g. from a calendar.
     #[serde(default)]
     pub busy: Vec<BusyBlock>,
-}
-
-/// Today's date for the caller, after the configured day boundary.
-pub async fn today(conn: &mut Conn, user_id: Uuid, at: DateTime<Utc>) -> ApiResult<NaiveDate> {
-    let zone = crate::routines::user_zone(conn, user_id).await?;
-    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
-    Ok(planner::local_date(at, zone, settings.day_starts_at))
 }
 
 fn check_busy(busy: &[BusyBlock]) -> ApiResult<()> {
@@ -544,7 +523,8 @@ pub async fn compute(state: State, auth: Auth, body: Json<ComputePlan>) -> ApiRe
             async move {
                 let at = Utc::now();
                 let workspace_id = resolve_workspace(conn, me.user_id, body.workspace_id).await?;
-                let today = today(conn, me.user_id, at).await?;
+                let zone = crate::routines::user_zone(conn, me.user_id).await?;
+                let today = crate::routines::today(conn, me.user_id, zone).await?;
                 let date = body.date.unwrap_or(today);
                 if date < today {
                     return Err(ApiError::field(

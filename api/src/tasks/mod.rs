@@ -191,20 +191,23 @@ pub struct TaskFilter {
 
 pub struct Tasks;
 
-/// Where "tomorrow" is for this user: their zone, locale and day boundary.
-async fn due_context(conn: &mut Conn, user_id: Uuid) -> ApiResult<crate::ai::smart_add::Context> {
-    let (zone, locale): (String, String) = crate::db::schema::auth::users::table
+/// Where "tomorrow" is for this user: their zone, locale and day boundary (and the locale).
+pub async fn due_context(
+    conn: &mut Conn,
+    user_id: Uuid,
+) -> ApiResult<(crate::ai::smart_add::Context, String)> {
+    use crate::db::schema::auth::users;
+    let (zone, locale): (String, String) = users::table
         .find(user_id)
-        .select((
-            crate::db::schema::auth::users::time_zone,
-            crate::db::schema::auth::users::locale,
-        ))
+        .select((users::time_zone, users::locale))
         .first(conn)
         .await?;
     let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
-    let today = crate::planner::local_date(Utc::now(), zone, settings.day_starts_at);
-    Ok(crate::ai::smart_add::Context::new(today, zone, &locale))
+    let today = crate::routines::today(conn, user_id, zone).await?;
+    Ok((
+        crate::ai::smart_add::Context::new(today, zone, &locale),
+        locale,
+    ))
 }
 
 /// What a write keeps from the stored row: completion time and the series' rule, due date, start.
@@ -339,7 +342,7 @@ impl Resource for Tasks {
     async fn validate(conn: &mut Conn, ctx: Ctx, mut i: TaskInput) -> ApiResult<Values> {
         let mut errors = Vec::new();
         if let Some(text) = i.due.take() {
-            match crate::ai::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?) {
+            match crate::ai::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?.0) {
                 Some((date, time)) => {
                     i.due_date = Some(date);
                     i.due_time = time;

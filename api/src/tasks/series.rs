@@ -12,12 +12,10 @@ use uuid::Uuid;
 use super::{Row, Task, Tasks};
 use crate::{
     auth::{Access, Auth},
-    db::{
-        schema::{app::tasks as t, auth::users},
-        Conn,
-    },
+    db::{schema::app::tasks as t, Conn},
     http::{etag, ApiError, ApiResult, ProblemKind},
     recurrence::{self, Series},
+    routines::user_zone,
     state::State,
     workspaces::resource::Resource,
 };
@@ -27,15 +25,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(complete)
         .service(skip)
         .service(end_series);
-}
-
-async fn user_zone(conn: &mut Conn, user_id: Uuid) -> ApiResult<chrono_tz::Tz> {
-    let zone: String = users::table
-        .find(user_id)
-        .select(users::time_zone)
-        .first(conn)
-        .await?;
-    Ok(zone.parse().unwrap_or(chrono_tz::UTC))
 }
 
 /// The series of a recurring task, in its fixed zone or else the user's.
