@@ -61,6 +61,8 @@ pub struct RateLimits {
     pub mail_per_address: Limit,
     /// Writes per user (any credential), across instances.
     pub writes_per_user: Limit,
+    /// Workspace invitations a user may create (revoked ones count too).
+    pub invites_per_user: Limit,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,35 @@ pub struct Lockout {
     /// First lockout; each further failure doubles it.
     pub base: Duration,
     pub max: Duration,
+    /// Failures for one address from all clients together before it locks for everyone: the
+    /// lockout itself counts per address and client network, so that nobody can keep somebody
+    /// else's address locked from one machine.
+    pub address_ceiling: u32,
+}
+
+/// Which header a trusted proxy writes the client's address into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
+/// The proxies in front of the server, when there are any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrustedProxies {
+    /// How many proxies append to the header: the client is the N-th address from the right.
+    /// 0: no proxy, the peer address is the client.
+    pub hops: usize,
+    pub header: ProxyHeader,
+}
+
+/// How exports may use the database: each holds one connection for as long as it streams.
+#[derive(Clone, Copy, Debug)]
+pub struct ExportLimits {
+    /// Exports running at once on this instance (each user has at most one).
+    pub concurrency: usize,
+    /// An export whose client reads nothing for this long is cut off.
+    pub idle_timeout: Duration,
 }
 
 /// Where the AI features run.
@@ -89,9 +120,7 @@ pub enum AiProvider {
 pub struct Config {
     pub env: Env,
     pub listen: String,
-    /// Superuser (or owner) login: used by `minime migrate` only.
-    pub database_url: String,
-    /// The server's own login as `minime_app`.
+    /// The server's own login as `minime_app` (the superuser login is for `minime migrate` only).
     pub app_database_url: String,
     pub db_pool_size: usize,
     pub db_statement_timeout: Duration,
@@ -111,13 +140,16 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     pub cookie_secure: bool,
-    pub trust_proxy_headers: bool,
+    pub proxies: TrustedProxies,
     pub max_body_bytes: usize,
     /// Time a client has to send a request's head (and its body) before the connection is cut.
     pub client_request_timeout: Duration,
     pub password_hash_concurrency: usize,
     pub rate_limits: RateLimits,
     pub lockout: Lockout,
+    pub exports: ExportLimits,
+    /// Lets production write mail (live tokens in it) to files, for a deliberate setup only.
+    pub allow_file_mail: bool,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -151,12 +183,27 @@ impl Config {
             Some("production") => Env::Production,
             Some(other) => bail!("MINIME_ENV must be development or production, not {other:?}"),
         };
-        let database_url = get("DATABASE_URL").context(
-            "DATABASE_URL is not set: give a superuser login to an empty database, or use scripts/run",
-        )?;
-        let app_database_url = match get("MINIME_APP_DATABASE_URL") {
-            Some(url) => url,
-            None => derive_app_url(&database_url, get("MINIME_DB_APP_PASSWORD").as_deref())?,
+        let app_database_url = match (get("MINIME_APP_DATABASE_URL"), get("DATABASE_URL")) {
+            (Some(url), _) => url,
+            (None, Some(database_url)) => {
+                derive_app_url(&database_url, get("MINIME_DB_APP_PASSWORD").as_deref())?
+            }
+            (None, None) => bail!(
+                "set MINIME_APP_DATABASE_URL (the minime_app login), or DATABASE_URL to derive it from, or use scripts/run"
+            ),
+        };
+        if get("MINIME_TRUST_PROXY_HEADERS").is_some() {
+            bail!("MINIME_TRUST_PROXY_HEADERS is gone: set MINIME_TRUSTED_PROXY_HOPS to the number of proxies in front of the server");
+        }
+        let proxies = TrustedProxies {
+            hops: parse("MINIME_TRUSTED_PROXY_HOPS", "0")? as usize,
+            header: match get("MINIME_PROXY_HEADER").as_deref() {
+                None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
+                Some("forwarded") => ProxyHeader::Forwarded,
+                Some(other) => {
+                    bail!("MINIME_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}")
+                }
+            },
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
@@ -214,7 +261,6 @@ impl Config {
         let config = Config {
             env,
             listen: get("MINIME_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            database_url,
             app_database_url,
             db_pool_size: parse("MINIME_DB_POOL_SIZE", "8")? as usize,
             db_statement_timeout: Duration::from_millis(parse(
@@ -249,8 +295,7 @@ impl Config {
                 None => env == Env::Production,
                 Some(v) => parse_bool("MINIME_COOKIE_SECURE", v)?,
             },
-            trust_proxy_headers: get("MINIME_TRUST_PROXY_HEADERS")
-                .map_or(Ok(false), |v| parse_bool("MINIME_TRUST_PROXY_HEADERS", &v))?,
+            proxies,
             max_body_bytes: parse("MINIME_MAX_BODY_BYTES", "65536")? as usize,
             client_request_timeout: Duration::from_millis(parse(
                 "MINIME_CLIENT_REQUEST_TIMEOUT_MS",
@@ -268,12 +313,26 @@ impl Config {
                 mail_per_ip: limit("MINIME_RATE_LIMIT_MAIL_PER_IP", "10/3600")?,
                 mail_per_address: limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
                 writes_per_user: limit("MINIME_RATE_LIMIT_WRITES", "600/60")?,
+                invites_per_user: limit("MINIME_RATE_LIMIT_INVITES", "20/86400")?,
             },
             lockout: Lockout {
                 threshold: parse("MINIME_LOCKOUT_THRESHOLD", "5")? as u32,
                 base: Duration::from_secs(parse("MINIME_LOCKOUT_BASE_SECONDS", "60")?),
                 max: Duration::from_secs(parse("MINIME_LOCKOUT_MAX_SECONDS", "86400")?),
+                address_ceiling: parse("MINIME_LOCKOUT_ADDRESS_CEILING", "50")? as u32,
             },
+            exports: ExportLimits {
+                concurrency: match get("MINIME_EXPORT_CONCURRENCY") {
+                    Some(v) => v.parse().context("MINIME_EXPORT_CONCURRENCY")?,
+                    None => (parse("MINIME_DB_POOL_SIZE", "8")? as usize / 4).max(1),
+                },
+                idle_timeout: Duration::from_millis(parse(
+                    "MINIME_EXPORT_IDLE_TIMEOUT_MS",
+                    "30000",
+                )?),
+            },
+            allow_file_mail: get("MINIME_ALLOW_FILE_MAIL")
+                .map_or(Ok(false), |v| parse_bool("MINIME_ALLOW_FILE_MAIL", &v))?,
         };
         config.check()?;
         Ok(config)
@@ -288,6 +347,12 @@ impl Config {
         // The HTTP server's clock ticks in half seconds: shorter timeouts would hit fast clients.
         if self.client_request_timeout < Duration::from_secs(1) {
             problems.push("MINIME_CLIENT_REQUEST_TIMEOUT_MS must be at least 1000".to_owned());
+        }
+        if self.exports.concurrency == 0 || self.exports.concurrency >= self.db_pool_size.max(2) {
+            problems.push("MINIME_EXPORT_CONCURRENCY must be above zero and below MINIME_DB_POOL_SIZE (exports must leave connections for everyone else)".to_owned());
+        }
+        if self.lockout.threshold == 0 || self.lockout.address_ceiling < self.lockout.threshold {
+            problems.push("MINIME_LOCKOUT_THRESHOLD must be above zero and MINIME_LOCKOUT_ADDRESS_CEILING at least as high".to_owned());
         }
         if self.max_body_bytes < 1024 {
             problems.push("MINIME_MAX_BODY_BYTES must be at least 1024".to_owned());
@@ -304,6 +369,9 @@ impl Config {
                     "MINIME_ADMIN_ID_KEY must be set to at least 32 characters in production"
                         .to_owned(),
                 );
+            }
+            if matches!(self.mail, MailProvider::File { .. }) && !self.allow_file_mail {
+                problems.push("MINIME_MAIL_PROVIDER=file writes live sign-in links to disk: use http in production, or set MINIME_ALLOW_FILE_MAIL=true deliberately".to_owned());
             }
             if !self.cookie_secure {
                 problems.push("MINIME_COOKIE_SECURE cannot be false in production".to_owned());
@@ -399,8 +467,57 @@ mod tests {
                 "fedcba9876543210fedcba9876543210fedc",
             ),
             ("MINIME_APP_URL", "https://minime.example"),
+            ("MINIME_MAIL_PROVIDER", "http"),
+            ("MINIME_MAIL_API_KEY", "re_test"),
         ]))
         .unwrap();
+    }
+
+    #[test]
+    fn production_refuses_mail_written_to_files_unless_allowed() {
+        let strong = [
+            ("DATABASE_URL", "postgres://postgres@db/minime"),
+            ("MINIME_ENV", "production"),
+            ("MINIME_JWT_SECRET", "0123456789abcdef0123456789abcdef0123"),
+            (
+                "MINIME_ADMIN_ID_KEY",
+                "fedcba9876543210fedcba9876543210fedc",
+            ),
+            ("MINIME_APP_URL", "https://minime.example"),
+        ];
+        let err = Config::from_vars(&vars(&strong)).unwrap_err().to_string();
+        assert!(err.contains("MINIME_MAIL_PROVIDER=file"), "{err}");
+        let mut allowed = strong.to_vec();
+        allowed.push(("MINIME_ALLOW_FILE_MAIL", "true"));
+        Config::from_vars(&vars(&allowed)).unwrap();
+    }
+
+    #[test]
+    fn serve_needs_only_the_app_login() {
+        let config = Config::from_vars(&vars(&[(
+            "MINIME_APP_DATABASE_URL",
+            "postgres://minime_app:pw@db/minime",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.app_database_url,
+            "postgres://minime_app:pw@db/minime"
+        );
+        assert!(Config::from_vars(&vars(&[])).is_err());
+    }
+
+    #[test]
+    fn the_old_proxy_switch_is_refused_and_hops_are_read() {
+        let base = ("DATABASE_URL", "postgres://postgres@db/minime");
+        assert!(Config::from_vars(&vars(&[base, ("MINIME_TRUST_PROXY_HEADERS", "true")])).is_err());
+        let config = Config::from_vars(&vars(&[base, ("MINIME_TRUSTED_PROXY_HOPS", "2")])).unwrap();
+        assert_eq!(
+            config.proxies,
+            TrustedProxies {
+                hops: 2,
+                header: ProxyHeader::XForwardedFor
+            }
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         csrf: auth::csrf::CsrfKey::derive(&config.jwt_secret),
         outbox: outbox::Notifier::default(),
         ai: crate::ai::Provider::from_config(&config),
+        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
         db: db.clone(),
         config: config.clone(),
     };

@@ -12,6 +12,8 @@ pub struct AppState {
     pub csrf: auth::csrf::CsrfKey,
     pub outbox: outbox::Notifier,
     pub ai: ai::Provider,
+    /// Exports running on this instance: each holds a pooled connection while it streams.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 pub type State = actix_web::web::Data<AppState>;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{delete, HttpResponse};
+use actix_web::{delete, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::{prelude::*, sql_types::Jsonb};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{cookies, email, Access, Auth},
-    db::schema::auth::{signin_failures, users},
-    http::{json::Json, ApiError, ApiResult, FieldError, ProblemKind},
+    auth::{cookies, limits, Access, Auth},
+    db::schema::auth::users,
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, FieldError, ProblemKind},
     state::State,
 };
 
@@ -94,12 +94,14 @@ diesel::define_sql_function!(#[sql_name = "app.delete_account"] fn delete_accoun
         (status = 403, description = "Access tokens cannot delete the account", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Shared workspaces with other members need a choice; `errors` lists them", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[delete("/account")]
 pub async fn delete_account_route(
     state: State,
     auth: Auth,
+    req: HttpRequest,
     body: Json<DeleteAccount>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -115,15 +117,13 @@ pub async fn delete_account_route(
             .scope_boxed()
         })
         .await?;
-    if !state
-        .hasher
-        .verify(SecretString::from(body.password), Some(stored))
-        .await?
-    {
+    // Wrong passwords here count toward the sign-in lockout: a stolen session must not
+    // become a way to guess the password.
+    let attempt = limits::Attempt::new(&address, &client_ip(&req, state.config.proxies));
+    if !limits::verify_password(&state, attempt, SecretString::from(body.password), stored).await? {
         return Err(ApiError::field("password", "is not your password"));
     }
     let decisions = serde_json::to_value(&body.workspaces).map_err(ApiError::internal)?;
-    let email_key = email::key_hash(&address);
     let (user_id, outcome) = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {
@@ -133,9 +133,7 @@ pub async fn delete_account_route(
                 let outcome: Outcome =
                     serde_json::from_value(raw.unwrap_or_default()).map_err(ApiError::internal)?;
                 if outcome.pending.is_empty() {
-                    diesel::delete(signin_failures::table.find(email_key))
-                        .execute(conn)
-                        .await?;
+                    limits::forget_failures(conn, &address).await?;
                 }
                 Ok((me.user_id, outcome))
             }

@@ -5,7 +5,10 @@
 //! The manifest (format version, time, counts per section, what is left out and why) comes
 //! first; `complete` comes last, so a cut-off download is recognisable.
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::{
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
 
 use actix_web::{get, http::header, web::Bytes, HttpResponse};
 use chrono::Utc;
@@ -20,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     auth::{Access, Auth},
     db::Conn,
-    http::{ApiError, ApiResult},
+    http::{ApiError, ApiResult, ProblemKind},
     state::State,
 };
 
@@ -151,19 +154,41 @@ struct Line {
 }
 
 #[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
-type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+/// Where rows go, and how long a client may leave them unread.
+struct Chunks {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    idle: Duration,
+}
 
 async fn send(out: &Chunks, bytes: Vec<u8>) -> ApiResult<()> {
-    out.send(Ok(Bytes::from(bytes)))
-        .await
+    match tokio::time::timeout(out.idle, out.tx.send(Ok(Bytes::from(bytes)))).await {
+        Ok(Ok(())) => Ok(()),
         // The client went away: end the transaction.
-        .map_err(|_| ApiError::new(crate::http::ProblemKind::BadRequest, "client disconnected"))
+        Ok(Err(_)) => Err(ApiError::new(
+            ProblemKind::BadRequest,
+            "client disconnected",
+        )),
+        // A client that stops reading must not hold a connection and a snapshot for long.
+        Err(_) => Err(ApiError::new(
+            ProblemKind::BadRequest,
+            "client stopped reading",
+        )),
+    }
 }
+
+/// Seconds a refused export should wait before asking again.
+const RETRY_AFTER_SECS: u64 = 30;
 
 /// Rows per section, in the export's snapshot.
 pub async fn count(conn: &mut Conn) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
@@ -183,10 +208,39 @@ async fn stream(
     out: Chunks,
     ready: oneshot::Sender<ApiResult<()>>,
 ) -> ApiResult<()> {
-    // A slow download keeps this transaction open between batches.
-    conn.batch_execute(
-        "SET LOCAL idle_in_transaction_session_timeout = '300s'; SET LOCAL statement_timeout = '120s'",
+    // One export per account at a time, across every instance: the lock ends with the
+    // transaction, however it ends.
+    let locked: Locked = match diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(1701869940, hashtext($1)) AS locked",
     )
+    .bind::<Text, _>(user_id.to_string())
+    .get_result(conn)
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "export failed before it began"
+            )));
+        }
+    };
+    if !locked.locked {
+        let _ = ready.send(Err(ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..ApiError::new(
+                ProblemKind::Conflict,
+                "An export of this account is already running; wait for it to finish",
+            )
+        }));
+        return Ok(());
+    }
+    // A slow download keeps this transaction open between batches, but never idle for longer
+    // than a client may leave a batch unread.
+    let idle_ms = out.idle.as_millis() + 5_000;
+    conn.batch_execute(&format!(
+        "SET LOCAL idle_in_transaction_session_timeout = '{idle_ms}ms'; SET LOCAL statement_timeout = '120s'",
+    ))
     .await?;
     let counts = match count(conn).await {
         Ok(counts) => counts,
@@ -256,16 +310,36 @@ async fn stream(
     responses(
         (status = 200, description = "The archive (streamed)", content_type = "application/json", body = Object),
         (status = 403, description = "Access tokens cannot download the account; sign in", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An export of this account is already running (`Retry-After` says when to ask again)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is busy with other exports (`Retry-After`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/account/export")]
 pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
-    let (out, rx) = mpsc::channel(8);
+    // Exports hold a connection for as long as they stream: a few at a time leave the pool
+    // to everyone else.
+    let permit = state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..ApiError::new(
+                ProblemKind::Unavailable,
+                "The server is busy with other exports; try again shortly",
+            )
+        })?;
+    let (tx, rx) = mpsc::channel(8);
+    let out = Chunks {
+        tx,
+        idle: state.config.exports.idle_timeout,
+    };
     let (ready, started) = oneshot::channel();
     let ready = Arc::new(Mutex::new(Some(ready)));
     let db = state.db.clone();
     let pending = ready.clone();
     actix_web::rt::spawn(async move {
+        let _permit = permit;
         let result = auth
             // An account action: sessions only, so a leaked access token cannot take everything.
             .snapshot_tx(&db, Access::Account, move |conn, me| {

@@ -145,6 +145,7 @@ pub struct MePatch {
     #[schema(example = 7, minimum = 1, maximum = 7)]
     pub week_start: Option<i16>,
     /// Turn the AI features on or off (see `GET /v1/ai/disclosure` for what each one sends where).
+    /// Consent is an account decision: only a signed-in session may change it, never a token.
     pub ai_enabled: Option<bool>,
 }
 
@@ -224,6 +225,7 @@ pub async fn patch_me(
                         .await?;
                 }
                 if let Some(enabled) = ai_enabled {
+                    crate::auth::consent_needs_session(&me)?;
                     super::preferences::set_ai_enabled(conn, me.user_id, enabled).await?;
                     // The profile's representation changed, so its ETag must too.
                     diesel::update(users::table.find(me.user_id))

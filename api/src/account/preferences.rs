@@ -301,6 +301,9 @@ pub async fn patch_settings(
                 etag::check(expected, version)?;
                 let next: Settings = merge(&current, &patch)?;
                 next.check()?;
+                if next.ai_enabled != current.ai_enabled {
+                    crate::auth::consent_needs_session(&me)?;
+                }
                 let version: i32 = diesel::insert_into(s::table)
                     .values((s::user_id.eq(me.user_id), next.clone()))
                     .on_conflict(s::user_id)
@@ -327,6 +330,10 @@ pub async fn patch_settings(
 pub async fn reset_settings(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     auth.tx(&state.db, Access::Write, |conn, me| {
         async move {
+            let (current, _) = load_settings(conn, me.user_id).await?;
+            if current.ai_enabled {
+                crate::auth::consent_needs_session(&me)?;
+            }
             diesel::delete(s::table.find(me.user_id))
                 .execute(conn)
                 .await?;

@@ -30,6 +30,15 @@ fn provider(detail: impl Into<String>) -> ApiError {
     ApiError::new(ProblemKind::AiProvider, detail)
 }
 
+/// A provider failure: the client learns that it failed, the log learns how. What the
+/// provider said may name our account, key or configuration, none of it the caller's business.
+fn provider_failed(detail: &str, why: String) -> ApiError {
+    ApiError {
+        source: Some(anyhow::anyhow!(why)),
+        ..provider(detail)
+    }
+}
+
 impl Gemini {
     pub fn new(base: url::Url, key: SecretString, model: String, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
@@ -91,10 +100,10 @@ impl Gemini {
                 Ok(res) => res,
                 Err(e) => {
                     // Without the URL: it is harmless, but errors should not echo requests.
-                    last = provider(format!(
-                        "the AI provider could not be reached: {}",
-                        e.without_url()
-                    ));
+                    last = provider_failed(
+                        "The AI provider could not be reached; try again later",
+                        format!("gemini unreachable: {}", e.without_url()),
+                    );
                     continue;
                 }
             };
@@ -113,13 +122,17 @@ impl Gemini {
                     };
                 }
                 s if s.is_server_error() => {
-                    last = provider(format!("the AI provider failed ({s})"));
+                    last = provider_failed(
+                        "The AI provider failed; try again later",
+                        format!("gemini answered {s}: {message}"),
+                    );
                 }
                 s => {
                     // 400, 403 (bad key), 404 (unknown model): retrying cannot help.
-                    return Err(provider(format!(
-                        "the AI provider refused the request ({s}): {message}"
-                    )));
+                    return Err(provider_failed(
+                        "The AI provider refused the request; the operator's log says why",
+                        format!("gemini answered {s}: {message}"),
+                    ));
                 }
             }
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{tokens, Access, Auth};
 use crate::{
-    db::schema::auth::personal_access_tokens as pat,
+    db::{schema::auth::personal_access_tokens as pat, Conn},
     http::{
         json::Json,
         pagination::{Cursor, Page, PageParams},
@@ -260,4 +260,15 @@ pub async fn revoke_token(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes every personal access token of a user.
+pub(super) async fn revoke_all(conn: &mut Conn, user_id: Uuid) -> ApiResult<()> {
+    diesel::update(pat::table)
+        .filter(pat::user_id.eq(user_id))
+        .filter(pat::revoked_at.is_null())
+        .set(pat::revoked_at.eq(now))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -1,5 +1,9 @@
 //! Browser mode: the access token in an HttpOnly cookie, the refresh token in an HttpOnly
 //! cookie scoped to /v1/auth, and a readable CSRF cookie for the double submit.
+//!
+//! Secure cookies (always in production) carry the browser-enforced name prefixes: `__Host-`
+//! (Secure, Path=/, no Domain: no subdomain or plain-http page can set or shadow them) for the
+//! access and CSRF cookies, and `__Secure-` for the refresh cookie, whose path is narrower.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 
@@ -9,7 +13,24 @@ pub const ACCESS: &str = "minime_access";
 pub const REFRESH: &str = "minime_refresh";
 pub const CSRF: &str = "minime_csrf";
 
-fn base(name: &'static str, value: String, path: &'static str, config: &Config) -> Cookie<'static> {
+/// The name a cookie has under this configuration.
+pub fn name(config: &Config, plain: &'static str) -> &'static str {
+    match (config.cookie_secure, plain) {
+        (false, _) => plain,
+        (true, ACCESS) => "__Host-minime_access",
+        (true, CSRF) => "__Host-minime_csrf",
+        (true, REFRESH) => "__Secure-minime_refresh",
+        (true, other) => other,
+    }
+}
+
+fn base(
+    plain: &'static str,
+    value: String,
+    path: &'static str,
+    config: &Config,
+) -> Cookie<'static> {
+    let name = name(config, plain);
     Cookie::build(name, value)
         .path(path)
         .secure(config.cookie_secure)

@@ -1,16 +1,29 @@
+use unicode_normalization::UnicodeNormalization;
+
 use crate::http::ApiError;
 
-/// Trimmed and lower-cased, so that one mailbox has one account.
+/// One mailbox, one spelling, so that one mailbox has one account and one set of counters:
+/// Unicode NFKC (full-width and compatibility forms fold), surrounding space trimmed, the
+/// domain in its ASCII (IDNA) form, and the local part lower-cased too. RFC 5321 lets a server
+/// treat local parts case-sensitively, but no mainstream provider does, and an identity
+/// provider that did would let `Ada@` and `ada@` be two accounts of one person. Dots and
+/// `+tags` are kept: providers differ on them.
 pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
-    let email = raw.trim().to_lowercase();
-    if email.len() > 254 {
+    let folded: String = raw.nfkc().collect();
+    let trimmed = folded.trim();
+    let invalid = || ApiError::field(field, "is not an email address");
+    let (local, domain) = trimmed.rsplit_once('@').ok_or_else(invalid)?;
+    if local.is_empty() || domain.is_empty() {
+        return Err(invalid());
+    }
+    let domain = idna::domain_to_ascii(domain).map_err(|_| invalid())?;
+    let email = format!("{}@{}", local.to_lowercase(), domain);
+    if email.chars().count() > 254 {
         return Err(ApiError::field(field, "must be at most 254 characters"));
     }
-    let parsed: email_address::EmailAddress = email
-        .parse()
-        .map_err(|_| ApiError::field(field, "is not an email address"))?;
+    let parsed: email_address::EmailAddress = email.parse().map_err(|_| invalid())?;
     if !parsed.domain().contains('.') || parsed.display_part() != "" {
-        return Err(ApiError::field(field, "is not an email address"));
+        return Err(invalid());
     }
     Ok(email)
 }
@@ -29,6 +42,19 @@ mod tests {
         assert_eq!(
             normalize("email", "  Ada@Example.COM ").unwrap(),
             "ada@example.com"
+        );
+        // Full-width letters and an upper-case internationalised domain fold to one spelling.
+        assert_eq!(
+            normalize("email", "ＡＤＡ@Example.com").unwrap(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            normalize("email", "ada@BÜCHER.de").unwrap(),
+            "ada@xn--bcher-kva.de"
+        );
+        assert_eq!(
+            normalize("email", "Ada.Lovelace+x@example.com").unwrap(),
+            "ada.lovelace+x@example.com"
         );
         for bad in [
             "",

@@ -94,7 +94,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
             write_limit,
         });
     }
-    if let Some(cookie) = req.cookie(cookies::ACCESS) {
+    if let Some(cookie) = req.cookie(cookies::name(&state.config, cookies::ACCESS)) {
         let claims = state
             .jwt
             .verify(cookie.value())
@@ -131,6 +131,18 @@ impl FromRequest for Auth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(parse(req))
+    }
+}
+
+/// Consent to the AI features is an account decision: a personal access token, however
+/// scoped, cannot give or withdraw it.
+pub fn consent_needs_session(me: &Principal) -> ApiResult<()> {
+    match me.session_id {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            ProblemKind::InsufficientScope,
+            "Access tokens cannot change the AI consent (ai_enabled); sign in",
+        )),
     }
 }
 

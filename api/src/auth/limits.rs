@@ -11,8 +11,10 @@ use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use crate::{
     config::{Limit, Lockout},
     db::{schema::auth::signin_failures as failures, Conn, Db},
-    http::{ApiError, ApiResult, ProblemKind},
+    http::{client_ip::ClientIp, ApiError, ApiResult, ProblemKind},
 };
+
+use super::tokens;
 
 #[derive(QueryableByName)]
 struct Hits {
@@ -48,6 +50,13 @@ pub async fn hit(conn: &mut Conn, key: &str, limit: Limit) -> ApiResult<Result<(
     }
 }
 
+/// Per-address mail budget, so nobody can flood an inbox through us, whoever asks. Over budget
+/// the mail is skipped: for account mails an error would tell the caller about the address.
+pub async fn mail_allowed(conn: &mut Conn, limit: Limit, address: &str) -> ApiResult<bool> {
+    let key = format!("mail:addr:{}", hex::encode(super::email::key_hash(address)));
+    Ok(hit(conn, &key, limit).await?.is_ok())
+}
+
 /// A limit on its own transaction: the hit counts even when the request then fails.
 pub async fn enforce(db: &Db, key: String, limit: Limit) -> ApiResult<()> {
     let outcome = db
@@ -56,14 +65,32 @@ pub async fn enforce(db: &Db, key: String, limit: Limit) -> ApiResult<()> {
     outcome.map_err(|retry| ApiError::too_many(ProblemKind::RateLimited, retry))
 }
 
-pub async fn check_lockout(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> {
-    let locked_until: Option<Option<DateTime<Utc>>> = failures::table
-        .find(email_hash)
+/// The two counters a password attempt touches: one per address and client network (which
+/// locks after `threshold` failures) and one per address alone (which locks for everyone after
+/// `address_ceiling`). A stranger hammering an address from one network locks out only that
+/// network, while a spread-out guesser still meets the ceiling.
+#[derive(Clone)]
+pub struct Attempt {
+    pair: Vec<u8>,
+    address: Vec<u8>,
+}
+
+impl Attempt {
+    pub fn new(email: &str, ip: &ClientIp) -> Self {
+        Self {
+            pair: tokens::hash(&format!("email:{email}|net:{}", ip.key())),
+            address: super::email::key_hash(email),
+        }
+    }
+}
+
+pub async fn check_lockout(conn: &mut Conn, attempt: &Attempt) -> ApiResult<()> {
+    let locks: Vec<Option<DateTime<Utc>>> = failures::table
+        .filter(failures::email_hash.eq_any([&attempt.pair, &attempt.address]))
         .select(failures::locked_until)
-        .first(conn)
-        .await
-        .optional()?;
-    match locked_until.flatten() {
+        .load(conn)
+        .await?;
+    match locks.into_iter().flatten().max() {
         Some(until) if until > Utc::now() => {
             // Rounded up: a client that waits Retry-After seconds must find the lock gone.
             let millis = (until - Utc::now()).num_milliseconds();
@@ -76,31 +103,38 @@ pub async fn check_lockout(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> 
     }
 }
 
-/// Records a failed sign-in; from `threshold` failures on, each one locks for twice as long.
-pub async fn record_failure(db: &Db, email_hash: Vec<u8>, lockout: Lockout) -> ApiResult<()> {
+/// Counts one failed password; from its threshold on, each counter locks for twice as long.
+pub async fn record_failure(db: &Db, attempt: Attempt, lockout: Lockout) -> ApiResult<()> {
     db.tx(move |conn| {
         async move {
-            let failures: i32 = diesel::insert_into(failures::table)
-                .values((
-                    failures::email_hash.eq(&email_hash),
-                    failures::failures.eq(1),
-                ))
-                .on_conflict(failures::email_hash)
-                .do_update()
-                .set((
-                    failures::failures.eq(failures::failures + 1),
-                    failures::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(failures::failures)
-                .get_result(conn)
-                .await?;
-            if let Some(lock) = lock_duration(failures as u32, &lockout) {
-                let until = Utc::now()
-                    + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::days(1));
-                diesel::update(failures::table.find(&email_hash))
-                    .set(failures::locked_until.eq(until))
-                    .execute(conn)
+            let ceiling = Lockout {
+                threshold: lockout.address_ceiling,
+                ..lockout.clone()
+            };
+            for (key, rule) in [(&attempt.pair, &lockout), (&attempt.address, &ceiling)] {
+                let failures: i32 = diesel::insert_into(failures::table)
+                    .values((
+                        failures::email_hash.eq(key),
+                        failures::address_hash.eq(&attempt.address),
+                        failures::failures.eq(1),
+                    ))
+                    .on_conflict(failures::email_hash)
+                    .do_update()
+                    .set((
+                        failures::failures.eq(failures::failures + 1),
+                        failures::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning(failures::failures)
+                    .get_result(conn)
                     .await?;
+                if let Some(lock) = lock_duration(failures as u32, rule) {
+                    let until = Utc::now()
+                        + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::days(1));
+                    diesel::update(failures::table.find(key))
+                        .set(failures::locked_until.eq(until))
+                        .execute(conn)
+                        .await?;
+                }
             }
             Ok(())
         }
@@ -115,11 +149,47 @@ pub fn lock_duration(failures: u32, lockout: &Lockout) -> Option<std::time::Dura
     Some(lockout.base.saturating_mul(factor).min(lockout.max))
 }
 
-pub async fn clear_failures(conn: &mut Conn, email_hash: &[u8]) -> ApiResult<()> {
-    diesel::delete(failures::table.find(email_hash))
-        .execute(conn)
-        .await?;
+/// A correct password: this network's counter and the address's ceiling start again.
+pub async fn clear_failures(conn: &mut Conn, attempt: &Attempt) -> ApiResult<()> {
+    diesel::delete(
+        failures::table.filter(failures::email_hash.eq_any([&attempt.pair, &attempt.address])),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// The mailbox owner proved themself (or the account is gone): every counter of the address.
+pub async fn forget_failures(conn: &mut Conn, email: &str) -> ApiResult<()> {
+    diesel::delete(
+        failures::table.filter(failures::address_hash.eq(super::email::key_hash(email))),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A password check outside sign-in (deleting the account, changing the password) counts
+/// toward the same lockout, so a stolen session cannot be used to guess the password.
+pub async fn verify_password(
+    state: &crate::state::State,
+    attempt: Attempt,
+    password: secrecy::SecretString,
+    stored: String,
+) -> ApiResult<bool> {
+    state
+        .db
+        .tx({
+            let attempt = attempt.clone();
+            move |conn| async move { check_lockout(conn, &attempt).await }.scope_boxed()
+        })
+        .await?;
+    if state.hasher.verify(password, Some(stored)).await? {
+        Ok(true)
+    } else {
+        record_failure(&state.db, attempt, state.config.lockout.clone()).await?;
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +203,7 @@ mod tests {
             threshold: 5,
             base: Duration::from_secs(60),
             max: Duration::from_secs(3600),
+            address_ceiling: 50,
         };
         assert_eq!(lock_duration(4, &l), None);
         assert_eq!(lock_duration(5, &l), Some(Duration::from_secs(60)));

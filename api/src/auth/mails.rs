@@ -20,7 +20,8 @@ pub fn verify_email(app_url: &Url, user_id: Uuid, to: &str, token: &str) -> Mail
         subject: "Confirm your email for minime".into(),
         body: format!(
             "Welcome to minime.\n\nConfirm this address by opening the link below (valid for 24 hours):\n\n{}\n\n\
-             If you did not sign up, ignore this mail.\n",
+             The link sets the password chosen in the sign-up that sent it: if you signed up more than once, \
+             open the newest mail.\n\nIf you did not sign up, ignore this mail.\n",
             link(app_url, "/verify-email", token)
         ),
     }

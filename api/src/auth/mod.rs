@@ -6,7 +6,7 @@ pub mod csrf;
 pub mod email;
 mod extractor;
 pub mod jwt;
-mod limits;
+pub mod limits;
 mod mails;
 pub mod password;
 mod reset;
@@ -16,7 +16,7 @@ mod signup;
 pub mod tokens;
 
 pub use email::normalize as normalize_email;
-pub use extractor::{Access, Auth, Principal};
+pub use extractor::{consent_needs_session, Access, Auth, Principal};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(signup::signup)

@@ -10,15 +10,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    email, limits, mails, password,
+    access_tokens, email, limits, mails, password, sessions,
     signup::{
-        accepted, consume_email_token, issue_email_token, mail_allowed, Accepted, EmailRequest,
+        accepted, consume_email_token, issue_email_token, mail_allowed, mailbox_proven, Accepted,
+        EmailRequest,
     },
     tokens, Access, Auth,
 };
 use crate::{
     db::{
-        schema::auth::{email_tokens, sessions, users},
+        schema::auth::{email_tokens, users},
         Conn,
     },
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
@@ -42,10 +43,10 @@ pub async fn request_reset(
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = email::normalize("email", &body.email)?;
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("mail:ip:{ip}"),
+        format!("mail:ip:{}", ip.key()),
         state.config.rate_limits.mail_per_ip,
     )
     .await?;
@@ -63,7 +64,7 @@ pub async fn request_reset(
                 if let Some(id) = user {
                     if mail_allowed(conn, &st, &email).await? {
                         let token =
-                            issue_email_token(conn, id, "password_reset", Duration::hours(1))
+                            issue_email_token(conn, id, "password_reset", Duration::hours(1), None)
                                 .await?;
                         outbox::enqueue(
                             conn,
@@ -98,11 +99,12 @@ async fn set_password(conn: &mut Conn, user_id: Uuid, hash: &str) -> ApiResult<(
     Ok(())
 }
 
-/// Set a new password with the mailed token (single use, one hour). Every session ends.
+/// Set a new password with the mailed token (single use, one hour). Every session and every
+/// personal access token ends, and other mailed links stop working.
 #[utoipa::path(
     tag = "auth",
     responses(
-        (status = 204, description = "Password changed; all sessions ended"),
+        (status = 204, description = "Password changed; all sessions and access tokens ended"),
         (status = 400, description = "Unknown, used or expired token (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
@@ -114,10 +116,10 @@ pub async fn confirm_reset(
     body: Json<ResetConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("token:ip:{ip}"),
+        format!("token:ip:{}", ip.key()),
         state.config.rate_limits.token_check,
     )
     .await?;
@@ -159,7 +161,7 @@ pub async fn confirm_reset(
         .db
         .tx(move |conn| {
             async move {
-                let user_id = consume_email_token(conn, &token, "password_reset").await?;
+                let (user_id, _) = consume_email_token(conn, &token, "password_reset").await?;
                 set_password(conn, user_id, &hash).await?;
                 // Whoever holds the mailbox owns the account: the address is verified too.
                 diesel::update(users::table.find(user_id))
@@ -167,37 +169,14 @@ pub async fn confirm_reset(
                     .set(users::email_verified_at.eq(now))
                     .execute(conn)
                     .await?;
-                revoke_sessions(conn, user_id, None, "password_reset").await?;
-                limits::clear_failures(conn, &email::key_hash(&email)).await?;
+                mailbox_proven(conn, user_id, "password_reset").await?;
+                limits::forget_failures(conn, &email).await?;
                 Ok(())
             }
             .scope_boxed()
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-async fn revoke_sessions(
-    conn: &mut Conn,
-    user_id: Uuid,
-    keep: Option<Uuid>,
-    reason: &str,
-) -> ApiResult<()> {
-    let mut query = diesel::update(sessions::table)
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .into_boxed();
-    if let Some(keep) = keep {
-        query = query.filter(sessions::id.ne(keep));
-    }
-    query
-        .set((
-            sessions::revoked_at.eq(now),
-            sessions::revoked_reason.eq(reason),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -207,21 +186,30 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     #[schema(example = "violet-Harbour-9921-kite")]
     pub new_password: String,
+    /// Also revoke every personal access token (default true): a script that should keep
+    /// working after the change needs a new token.
+    #[serde(default)]
+    #[schema(default = true, example = true)]
+    pub revoke_tokens: Option<bool>,
 }
 
-/// Change the password; every other session ends, this one stays.
+/// Change the password; every other session ends, this one stays. Wrong current passwords
+/// count toward the same lockout as sign-in.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Password changed"),
         (status = 403, description = "Access tokens cannot change the password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password, or a weak new one", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/password")]
 pub async fn change_password(
     state: State,
     auth: Auth,
+    req: HttpRequest,
     body: Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -238,10 +226,14 @@ pub async fn change_password(
             .scope_boxed()
         })
         .await?;
-    if !state
-        .hasher
-        .verify(SecretString::from(body.current_password), Some(stored))
-        .await?
+    let attempt = limits::Attempt::new(&email, &client_ip(&req, state.config.proxies));
+    if !limits::verify_password(
+        &state,
+        attempt,
+        SecretString::from(body.current_password),
+        stored,
+    )
+    .await?
     {
         return Err(ApiError::field(
             "current_password",
@@ -253,10 +245,15 @@ pub async fn change_password(
         .hasher
         .hash(SecretString::from(body.new_password))
         .await?;
+    let revoke_tokens = body.revoke_tokens.unwrap_or(true);
     auth.tx(&state.db, Access::Account, move |conn, me| {
         async move {
             set_password(conn, user_id, &hash).await?;
-            revoke_sessions(conn, user_id, me.session_id, "password_changed").await
+            sessions::revoke_all(conn, user_id, me.session_id, "password_changed").await?;
+            if revoke_tokens {
+                access_tokens::revoke_all(conn, user_id).await?;
+            }
+            Ok(())
         }
         .scope_boxed()
     })

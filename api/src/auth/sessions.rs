@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{Access, Auth};
 use crate::{
-    db::schema::auth::sessions,
+    db::{schema::auth::sessions, Conn},
     http::{
         pagination::{Cursor, Page, PageParams},
         ApiError, ApiResult,
@@ -164,4 +164,28 @@ pub async fn revoke_session(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every live session of a user but `keep` (the caller's own, when it stays).
+pub(super) async fn revoke_all(
+    conn: &mut Conn,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> ApiResult<()> {
+    let mut query = diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        query = query.filter(sessions::id.ne(keep));
+    }
+    query
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -145,25 +145,25 @@ pub async fn signin(
     body: Json<SigninRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("signin:ip:{ip}"),
+        format!("signin:ip:{}", ip.key()),
         state.config.rate_limits.signin,
     )
     .await?;
     // A malformed address cannot have an account: answer as for a wrong password.
     let email =
         email::normalize("email", &body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
-    let email_hash = email::key_hash(&email);
+    let attempt = limits::Attempt::new(&email, &ip);
 
     let lookup_email = email.clone();
-    let lookup_hash = email_hash.clone();
+    let lookup_attempt = attempt.clone();
     let user: Option<(Uuid, String, bool, bool)> = state
         .db
         .tx(move |conn| {
             async move {
-                limits::check_lockout(conn, &lookup_hash).await?;
+                limits::check_lockout(conn, &lookup_attempt).await?;
                 Ok(users::table
                     .filter(users::email.eq(&lookup_email))
                     .select((
@@ -185,7 +185,7 @@ pub async fn signin(
         .verify(SecretString::from(body.password), stored)
         .await?
     {
-        limits::record_failure(&state.db, email_hash, state.config.lockout.clone()).await?;
+        limits::record_failure(&state.db, attempt, state.config.lockout.clone()).await?;
         return Err(ApiError::new(
             ProblemKind::InvalidCredentials,
             "The email or password is wrong",
@@ -215,7 +215,7 @@ pub async fn signin(
         .db
         .tx(move |conn| {
             async move {
-                limits::clear_failures(conn, &email_hash).await?;
+                limits::clear_failures(conn, &attempt).await?;
                 let session_id = Uuid::now_v7();
                 diesel::insert_into(sessions::table)
                     .values((
@@ -223,7 +223,7 @@ pub async fn signin(
                         sessions::user_id.eq(user_id),
                         sessions::mode.eq(mode.as_str()),
                         sessions::user_agent.eq(agent),
-                        sessions::ip.eq(ip),
+                        sessions::ip.eq(ip.to_string()),
                         sessions::expires_at.eq(expires_at),
                     ))
                     .execute(conn)
@@ -283,19 +283,21 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
     } else {
         crate::http::json::parse(&body)?
     };
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("refresh:ip:{ip}"),
+        format!("refresh:ip:{}", ip.key()),
         state.config.rate_limits.refresh,
     )
     .await?;
     let (presented, cookie_mode) = match body.refresh_token {
         Some(token) => (token, false),
         None => {
-            let cookie = req.cookie(cookies::REFRESH).ok_or_else(|| {
-                ApiError::unauthorized("Send refresh_token, or the minime_refresh cookie")
-            })?;
+            let cookie = req
+                .cookie(cookies::name(&state.config, cookies::REFRESH))
+                .ok_or_else(|| {
+                    ApiError::unauthorized("Send refresh_token, or the minime_refresh cookie")
+                })?;
             (cookie.value().to_owned(), true)
         }
     };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{email, limits, mails, password, tokens};
+use super::{access_tokens, email, limits, mails, password, sessions, tokens};
 use crate::{
     account::profile,
     db::{
@@ -59,12 +59,14 @@ pub(super) fn accepted() -> HttpResponse {
 
 const VERIFY_TTL_HOURS: i64 = 24;
 
-/// Stores a fresh single-use token and returns it in clear, for the mail only.
+/// Stores a fresh single-use token and returns it in clear, for the mail only. A verification
+/// token carries the password hash of the sign-up it answers (see [`verify_email`]).
 pub(super) async fn issue_email_token(
     conn: &mut Conn,
     user_id: Uuid,
     purpose: &str,
     ttl: Duration,
+    password_hash: Option<&str>,
 ) -> ApiResult<String> {
     let token = tokens::random_token(32);
     diesel::insert_into(email_tokens::table)
@@ -73,21 +75,29 @@ pub(super) async fn issue_email_token(
             email_tokens::user_id.eq(user_id),
             email_tokens::purpose.eq(purpose),
             email_tokens::expires_at.eq(Utc::now() + ttl),
+            email_tokens::password_hash.eq(password_hash),
         ))
         .execute(conn)
         .await?;
     Ok(token)
 }
 
-/// Per-address mail budget, so nobody can flood an inbox through us. Over budget, the mail
-/// is silently skipped: an error would tell the caller something about the address.
+/// The mailbox was proven (a verification or reset link was followed): whatever was set up
+/// before by someone who only claimed the address ends here — other mailed links, every
+/// session and every personal access token.
+pub(super) async fn mailbox_proven(conn: &mut Conn, user_id: Uuid, reason: &str) -> ApiResult<()> {
+    diesel::update(email_tokens::table)
+        .filter(email_tokens::user_id.eq(user_id))
+        .filter(email_tokens::used_at.is_null())
+        .set(email_tokens::used_at.eq(now))
+        .execute(conn)
+        .await?;
+    sessions::revoke_all(conn, user_id, None, reason).await?;
+    access_tokens::revoke_all(conn, user_id).await
+}
+
 pub(super) async fn mail_allowed(conn: &mut Conn, state: &State, address: &str) -> ApiResult<bool> {
-    let key = format!("mail:addr:{}", hex::encode(email::key_hash(address)));
-    Ok(
-        limits::hit(conn, &key, state.config.rate_limits.mail_per_address)
-            .await?
-            .is_ok(),
-    )
+    limits::mail_allowed(conn, state.config.rate_limits.mail_per_address, address).await
 }
 
 /// Create an account. The answer is the same whether or not the address is registered;
@@ -120,10 +130,10 @@ pub async fn signup(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("signup:ip:{ip}"),
+        format!("signup:ip:{}", ip.key()),
         state.config.rate_limits.signup,
     )
     .await?;
@@ -161,16 +171,24 @@ pub async fn signup(
                             user_id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),
+                            Some(&hash),
                         )
                         .await?;
                         mails::verify_email(&st.config.app_url, user_id, &email, &token)
                     }
                     Some((id, false)) => {
+                        // Nobody has proven this mailbox yet: the newest sign-up's password is
+                        // the one a resent link will set, and its own link sets it too.
+                        diesel::update(users::table.find(id))
+                            .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
+                            .execute(conn)
+                            .await?;
                         let token = issue_email_token(
                             conn,
                             id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),
+                            Some(&hash),
                         )
                         .await?;
                         mails::verify_email(&st.config.app_url, id, &email, &token)
@@ -203,19 +221,20 @@ pub struct Status {
     pub status: &'static str,
 }
 
-/// Marks a mailed token used and returns its user, or fails if it is unknown, used or expired.
+/// Marks a mailed token used and returns its user and the password hash it carries, or fails if
+/// it is unknown, used or expired.
 pub(super) async fn consume_email_token(
     conn: &mut Conn,
     token: &str,
     purpose: &str,
-) -> ApiResult<Uuid> {
+) -> ApiResult<(Uuid, Option<String>)> {
     diesel::update(email_tokens::table)
         .filter(email_tokens::token_hash.eq(tokens::hash(token)))
         .filter(email_tokens::purpose.eq(purpose))
         .filter(email_tokens::used_at.is_null())
         .filter(email_tokens::expires_at.gt(now))
         .set(email_tokens::used_at.eq(now))
-        .returning(email_tokens::user_id)
+        .returning((email_tokens::user_id, email_tokens::password_hash))
         .get_result(conn)
         .await
         .optional()?
@@ -227,7 +246,9 @@ pub(super) async fn consume_email_token(
         })
 }
 
-/// Confirm the address with the token from the verification mail.
+/// Confirm the address with the token from the verification mail. The link also sets the
+/// password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
+/// an account someone else registered first with this address keeps nothing of theirs.
 #[utoipa::path(
     tag = "auth",
     responses(
@@ -242,10 +263,10 @@ pub async fn verify_email(
     req: HttpRequest,
     body: Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("token:ip:{ip}"),
+        format!("token:ip:{}", ip.key()),
         state.config.rate_limits.token_check,
     )
     .await?;
@@ -254,12 +275,31 @@ pub async fn verify_email(
         .db
         .tx(move |conn| {
             async move {
-                let user_id = consume_email_token(conn, &token, "verify_email").await?;
-                diesel::update(users::table.find(user_id))
-                    .filter(users::email_verified_at.is_null())
-                    .set(users::email_verified_at.eq(now))
-                    .execute(conn)
-                    .await?;
+                let (user_id, password_hash) =
+                    consume_email_token(conn, &token, "verify_email").await?;
+                let verified = match password_hash {
+                    Some(hash) => {
+                        diesel::update(users::table.find(user_id))
+                            .filter(users::email_verified_at.is_null())
+                            .set((
+                                users::email_verified_at.eq(now),
+                                users::password_hash.eq(hash),
+                                users::updated_at.eq(now),
+                            ))
+                            .execute(conn)
+                            .await?
+                    }
+                    None => {
+                        diesel::update(users::table.find(user_id))
+                            .filter(users::email_verified_at.is_null())
+                            .set(users::email_verified_at.eq(now))
+                            .execute(conn)
+                            .await?
+                    }
+                };
+                if verified > 0 {
+                    mailbox_proven(conn, user_id, "email_verified").await?;
+                }
                 Ok(())
             }
             .scope_boxed()
@@ -290,10 +330,10 @@ pub async fn resend_verification(
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = email::normalize("email", &body.email)?;
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
-        format!("mail:ip:{ip}"),
+        format!("mail:ip:{}", ip.key()),
         state.config.rate_limits.mail_per_ip,
     )
     .await?;
@@ -302,20 +342,21 @@ pub async fn resend_verification(
         .db
         .tx(move |conn| {
             async move {
-                let unverified: Option<Uuid> = users::table
+                let unverified: Option<(Uuid, String)> = users::table
                     .filter(users::email.eq(&email))
                     .filter(users::email_verified_at.is_null())
-                    .select(users::id)
+                    .select((users::id, users::password_hash))
                     .first(conn)
                     .await
                     .optional()?;
-                if let Some(id) = unverified {
+                if let Some((id, hash)) = unverified {
                     if mail_allowed(conn, &st, &email).await? {
                         let token = issue_email_token(
                             conn,
                             id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),
+                            Some(&hash),
                         )
                         .await?;
                         outbox::enqueue(

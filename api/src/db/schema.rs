@@ -58,6 +58,7 @@ pub mod auth {
             created_at -> Timestamptz,
             expires_at -> Timestamptz,
             used_at -> Nullable<Timestamptz>,
+            password_hash -> Nullable<Text>,
         }
     }
 
@@ -81,6 +82,7 @@ pub mod auth {
             failures -> Int4,
             locked_until -> Nullable<Timestamptz>,
             updated_at -> Timestamptz,
+            address_hash -> Bytea,
         }
     }
 

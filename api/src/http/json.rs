@@ -38,7 +38,79 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Whether the JSON text holds a `\u0000` escape (raw control characters are not valid JSON,
+/// so this is the only way a NUL can arrive). A backslash run of odd length escapes the `u`.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut backslashes = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if b == b'u' && backslashes % 2 == 1 && bytes.get(i + 1..i + 5) == Some(b"0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
+}
+
+/// The path of the first string (or key) holding a NUL, as `a.b[2]`.
+fn nul_path(value: &serde_json::Value, path: &mut String) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = nul_path(v, path);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&k.replace('\0', "\\u0000"));
+            let found = k.contains('\0') || nul_path(v, path);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        _ => false,
+    }
+}
+
+/// Text with a NUL can be stored nowhere (PostgreSQL refuses it in `text`), so it is refused
+/// here, once for every body, naming the field.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    if !has_nul_escape(bytes) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        // Malformed anyway: the parser below says how.
+        return Ok(());
+    };
+    let mut path = String::new();
+    if nul_path(&value, &mut path) {
+        let field = if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        return Err(ApiError::field(
+            &field,
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(())
+}
+
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_nul(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -177,5 +249,26 @@ mod tests {
             parse::<Body>(br#"{"email": "a"} x"#).unwrap_err().kind,
             ProblemKind::MalformedJson
         );
+    }
+    #[test]
+    fn a_nul_anywhere_is_refused_with_its_field() {
+        let err = parse::<serde_json::Value>(br#"{"notes":"a\u0000b"}"#).unwrap_err();
+        assert_eq!(err.errors[0].field, "notes");
+        let err = parse::<serde_json::Value>(br#"{"a":{"b":["x","\u0000"]}}"#).unwrap_err();
+        assert_eq!(err.errors[0].field, "a.b[1]");
+        let err = parse::<serde_json::Value>(br#"{"\u0000k":1}"#).unwrap_err();
+        assert_eq!(err.errors[0].field, "\\u0000k");
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_u0000_is_just_text() {
+        let v: serde_json::Value = parse(br#"{"notes":"C:\\u0000"}"#).unwrap();
+        assert_eq!(v["notes"], "C:\\u0000");
+    }
+
+    #[test]
+    fn lone_surrogates_are_malformed_json() {
+        let err = parse::<serde_json::Value>(br#"{"t":"\ud800"}"#).unwrap_err();
+        assert_eq!(err.kind, ProblemKind::MalformedJson);
     }
 }

@@ -10,12 +10,50 @@ use tracing_actix_web::RequestId;
 
 use super::problem::ApiError;
 
+/// A query parameter carrying `%00` names the parameter: such text can be stored nowhere, and
+/// checking here covers every endpoint at once.
+fn nul_in_query(query: &str) -> Option<String> {
+    if !query
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    {
+        return None;
+    }
+    let pair = query.split('&').find(|p| {
+        p.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    })?;
+    let name = pair.split('=').next().unwrap_or("");
+    let name = if name
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+        || name.is_empty()
+    {
+        "query".to_owned()
+    } else {
+        url::form_urlencoded::parse(name.as_bytes())
+            .next()
+            .map_or_else(|| name.to_owned(), |(k, _)| k.into_owned())
+    };
+    Some(name)
+}
+
 pub async fn problem_details(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let res = next.call(req).await?;
+    let res = match nul_in_query(req.query_string()) {
+        Some(field) => {
+            let error = ApiError::field(&field, "must not contain the NUL character (U+0000)");
+            req.into_response(error.render(request_id.clone()))
+                .map_into_boxed_body()
+        }
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
     let mut res = if let Some(api_error) = res
         .response()
         .error()

@@ -350,6 +350,18 @@ impl From<diesel::result::Error> for ApiError {
             {
                 Self::unavailable(anyhow::anyhow!("{}", info.message()))
             }
+            // The body parser refuses NUL in JSON; this catches any other way text reaches a
+            // statement (a query parameter, a header), so a client never sees a 500 for it.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info
+                    .message()
+                    .starts_with("invalid byte sequence for encoding") =>
+            {
+                Self::new(
+                    ProblemKind::Validation,
+                    "Text must not contain the NUL character (U+0000)",
+                )
+            }
             other => Self::internal(other),
         }
     }

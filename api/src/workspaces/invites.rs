@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::shared::{load, load_owned};
 use crate::{
-    auth::{tokens, Access, Auth},
+    auth::{limits as auth_limits, tokens, Access, Auth},
     db::schema::{
         app::{workspace_invites as i, workspace_members as m},
         auth::users,
@@ -56,9 +56,13 @@ pub struct CreatedInvite {
     /// Shown once; give it to the invitee (it is also mailed when bound to an address).
     #[schema(example = "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY")]
     pub token: String,
+    /// Whether a mail went to the bound address: false without one, and when that address
+    /// already received its hourly share of mail from this server (then pass the token on).
+    pub mailed: bool,
 }
 
-/// Invite someone to a shared workspace (owner only).
+/// Invite someone to a shared workspace (owner only). Each owner may create a limited number of
+/// invitations a day (revoked ones count), and an address receives only so much mail an hour.
 #[utoipa::path(
     tag = "workspaces",
     params(("id" = Uuid, Path)),
@@ -67,6 +71,7 @@ pub struct CreatedInvite {
         (status = 201, description = "Created; the token is in this response only", body = CreatedInvite),
         (status = 403, description = "Only the owner may invite, on a plan with room for another member", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such workspace, or you are not a member", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations created today", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/workspaces/{id}/invites")]
@@ -93,7 +98,7 @@ pub async fn create_invite(
     let hash = tokens::hash(&token);
     let st = state.clone();
     let link_token = token.clone();
-    let invite = auth
+    let (invite, mailed) = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let ws = load_owned(conn, id, me.user_id, "invite people").await?;
@@ -116,6 +121,10 @@ pub async fn create_invite(
                 if members + pending >= limits.max_members {
                     return Err(plans::limit_reached("members per workspace (pending invitations count)", limits.max_members));
                 }
+                let budget = st.config.rate_limits.invites_per_user;
+                if let Err(retry) = auth_limits::hit(conn, &format!("invite:user:{}", me.user_id), budget).await? {
+                    return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
+                }
                 let invite: Invite = diesel::insert_into(i::table)
                     .values((
                         i::id.eq(Uuid::now_v7()),
@@ -128,7 +137,12 @@ pub async fn create_invite(
                     .returning((i::id, i::workspace_id, i::email, i::expires_at, i::created_at))
                     .get_result(conn)
                     .await?;
-                if let Some(to) = &email {
+                let mut mailed = false;
+                if let Some(to) = email.as_deref() {
+                    if !auth_limits::mail_allowed(conn, st.config.rate_limits.mail_per_address, to).await? {
+                        return Ok((invite, false));
+                    }
+                    mailed = true;
                     let inviter: Option<String> = users::table.find(me.user_id).select(users::display_name).first(conn).await?;
                     let mut link = st.config.app_url.clone();
                     link.set_path("/invites/accept");
@@ -138,7 +152,7 @@ pub async fn create_invite(
                         Mail {
                             user_id: Some(me.user_id),
                             kind: "workspace_invite",
-                            to: to.clone(),
+                            to: to.to_owned(),
                             subject: format!("You are invited to the minime workspace \"{}\"", ws.name),
                             body: format!(
                                 "{} invited you to the shared workspace \"{}\" on minime.\n\nAccept within {days} days:\n\n{link}\n",
@@ -149,7 +163,7 @@ pub async fn create_invite(
                     )
                     .await?;
                 }
-                Ok(invite)
+                Ok((invite, mailed))
             }
             .scope_boxed()
         })
@@ -157,7 +171,11 @@ pub async fn create_invite(
     state.outbox.wake();
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(CreatedInvite { invite, token }))
+        .json(CreatedInvite {
+            invite,
+            token,
+            mailed,
+        }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -77,10 +77,11 @@ export function createClient(options: ClientOptions) {
 
   function readCsrfCookie(): string | undefined {
     const doc = (globalThis as { document?: { cookie?: string } }).document;
-    return doc?.cookie
+    // Served over https the cookie carries the __Host- prefix.
+    const cookie = doc?.cookie
       ?.split("; ")
-      .find((c) => c.startsWith("minime_csrf="))
-      ?.slice("minime_csrf=".length);
+      .find((c) => c.startsWith("minime_csrf=") || c.startsWith("__Host-minime_csrf="));
+    return cookie?.slice(cookie.indexOf("=") + 1);
   }
 
   /** One refresh at a time: concurrent 401s wait for the same one. */

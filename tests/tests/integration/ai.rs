@@ -582,7 +582,8 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
         )
         .await;
     let body = problem(res, 502, "/problems/ai-provider").await;
-    assert!(body["detail"].as_str().unwrap().contains("403"));
+    // What the provider said about our key stays in the operator's log.
+    assert!(!body.to_string().contains("API key not valid"), "{body}");
     assert!(!body.to_string().contains("not-the-key"));
     assert_eq!(state.lock().unwrap().requests.len(), n + 1);
 }

@@ -17,5 +17,6 @@ mod plans;
 mod resources;
 mod resources_more;
 mod rls;
+mod security;
 mod smart_add;
 mod workspaces;
