@@ -26,5 +26,6 @@ WORKDIR /var/lib/minime
 ENV MINIME_LISTEN=0.0.0.0:8080 \
     MINIME_MAIL_DIR=/var/lib/minime/mail
 EXPOSE 8080
-# Migrations first (they create the role the server logs in as), then the server as PID 1.
-ENTRYPOINT ["sh", "-c", "minime migrate && exec minime serve"]
+# Given the superuser DATABASE_URL, migrations run first (they create the role the server logs in
+# as); given only MINIME_APP_DATABASE_URL, the server starts as it is. The server is PID 1.
+ENTRYPOINT ["sh", "-c", "if [ -n \"$DATABASE_URL\" ]; then minime migrate || exit 1; fi; exec minime serve"]

@@ -142,7 +142,7 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
     out.push(Section {
         name: "mail",
         // Bodies are left out: a mail still waiting may carry a live single-use link.
-        sql: format!("SELECT (to_jsonb(o) - 'body_text')::text AS row FROM ops.outbox o WHERE o.user_id = {me} ORDER BY o.created_at, o.id"),
+        sql: "SELECT m::text AS row FROM ops.my_mail() m".into(),
     });
     out
 });

@@ -7,6 +7,7 @@ pub mod email;
 mod extractor;
 pub mod jwt;
 pub mod limits;
+mod mailed_tokens;
 mod mails;
 pub mod password;
 mod reset;

@@ -10,19 +10,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    access_tokens, email, limits, mails, password, sessions,
-    signup::{
-        accepted, consume_email_token, issue_email_token, mail_allowed, mailbox_proven, Accepted,
-        EmailRequest,
-    },
-    tokens, Access, Auth,
+    access_tokens, email, limits, mailed_tokens, mails, password, sessions,
+    signup::{accepted, mail_allowed, mailbox_proven, Accepted, EmailRequest},
+    Access, Auth,
 };
 use crate::{
-    db::{
-        schema::auth::{email_tokens, users},
-        Conn,
-    },
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    db::{schema::auth::users, Conn},
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
     outbox,
     state::State,
 };
@@ -63,9 +57,14 @@ pub async fn request_reset(
                     .optional()?;
                 if let Some(id) = user {
                     if mail_allowed(conn, &st, &email).await? {
-                        let token =
-                            issue_email_token(conn, id, "password_reset", Duration::hours(1), None)
-                                .await?;
+                        let token = mailed_tokens::issue(
+                            conn,
+                            id,
+                            "password_reset",
+                            Duration::hours(1),
+                            None,
+                        )
+                        .await?;
                         outbox::enqueue(
                             conn,
                             mails::password_reset(&st.config.app_url, id, &email, &token),
@@ -123,30 +122,18 @@ pub async fn confirm_reset(
         state.config.rate_limits.token_check,
     )
     .await?;
-    let token_hash = tokens::hash(&body.token);
-
     // Read the account first (without using the token) to judge the password against it.
-    let lookup = token_hash.clone();
+    let lookup = body.token.clone();
     let email: String = state
         .db
         .tx(move |conn| {
             async move {
-                email_tokens::table
-                    .inner_join(users::table)
-                    .filter(email_tokens::token_hash.eq(&lookup))
-                    .filter(email_tokens::purpose.eq("password_reset"))
-                    .filter(email_tokens::used_at.is_null())
-                    .filter(email_tokens::expires_at.gt(now))
+                let user_id = mailed_tokens::owner(conn, &lookup, "password_reset").await?;
+                Ok(users::table
+                    .find(user_id)
                     .select(users::email)
                     .first(conn)
-                    .await
-                    .optional()?
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            ProblemKind::InvalidToken,
-                            "This link is invalid, was already used, or has expired",
-                        )
-                    })
+                    .await?)
             }
             .scope_boxed()
         })
@@ -161,7 +148,7 @@ pub async fn confirm_reset(
         .db
         .tx(move |conn| {
             async move {
-                let (user_id, _) = consume_email_token(conn, &token, "password_reset").await?;
+                let (user_id, _) = mailed_tokens::consume(conn, &token, "password_reset").await?;
                 set_password(conn, user_id, &hash).await?;
                 // Whoever holds the mailbox owns the account: the address is verified too.
                 diesel::update(users::table.find(user_id))

@@ -2,7 +2,11 @@
 
 use actix_web::{post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
-use diesel::{dsl::now, prelude::*};
+use diesel::{
+    dsl::now,
+    prelude::*,
+    sql_types::{Bool, Bytea, Uuid as SqlUuid},
+};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -12,7 +16,7 @@ use uuid::Uuid;
 use super::{cookies, email, limits, tokens, Access, Auth};
 use crate::{
     db::{
-        schema::auth::{refresh_tokens, sessions, users},
+        schema::auth::{sessions, users},
         Conn,
     },
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
@@ -108,16 +112,24 @@ fn respond(state: &State, mut builder: HttpResponseBuilder, issued: Issued) -> H
     }
 }
 
+/// Refresh tokens live in a table the server role cannot read; these calls go through the
+/// database functions that guard it (`auth.*_refresh_token`).
 async fn new_refresh_token(conn: &mut Conn, session_id: Uuid) -> ApiResult<String> {
     let token = tokens::random_token(32);
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::token_hash.eq(tokens::hash(&token)),
-            refresh_tokens::session_id.eq(session_id),
-        ))
+    diesel::sql_query("SELECT auth.issue_refresh_token($1, $2)")
+        .bind::<Bytea, _>(tokens::hash(&token))
+        .bind::<SqlUuid, _>(session_id)
         .execute(conn)
         .await?;
     Ok(token)
+}
+
+#[derive(QueryableByName)]
+struct FoundRefresh {
+    #[diesel(sql_type = SqlUuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = Bool)]
+    used: bool,
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -249,15 +261,6 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Queryable)]
-struct RefreshRow {
-    session_id: Uuid,
-    used_at: Option<chrono::DateTime<Utc>>,
-    user_id: Uuid,
-    mode: String,
-    live: bool,
-}
-
 enum RefreshOutcome {
     Rotated(Issued),
     Reused,
@@ -313,12 +316,19 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
         .db
         .tx(move |conn| {
             async move {
-                let found: Option<RefreshRow> = refresh_tokens::table
-                    .inner_join(sessions::table)
-                    .filter(refresh_tokens::token_hash.eq(&hash))
+                let token: Option<FoundRefresh> =
+                    diesel::sql_query("SELECT session_id, used FROM auth.find_refresh_token($1)")
+                        .bind::<Bytea, _>(&hash)
+                        .load(conn)
+                        .await?
+                        .into_iter()
+                        .next();
+                let Some(FoundRefresh { session_id, used }) = token else {
+                    return Ok(RefreshOutcome::Ended);
+                };
+                let Some((user_id, mode, live)) = sessions::table
+                    .find(session_id)
                     .select((
-                        sessions::id,
-                        refresh_tokens::used_at,
                         sessions::user_id,
                         sessions::mode,
                         sessions::revoked_at
@@ -326,16 +336,9 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
                             .and(sessions::expires_at.gt(now)),
                     ))
                     .for_update()
-                    .first(conn)
+                    .first::<(Uuid, String, bool)>(conn)
                     .await
-                    .optional()?;
-                let Some(RefreshRow {
-                    session_id,
-                    used_at,
-                    user_id,
-                    mode,
-                    live,
-                }) = found
+                    .optional()?
                 else {
                     return Ok(RefreshOutcome::Ended);
                 };
@@ -348,7 +351,7 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
                 if !live {
                     return Ok(RefreshOutcome::Ended);
                 }
-                if used_at.is_some() {
+                if used {
                     diesel::update(sessions::table.find(session_id))
                         .set((
                             sessions::revoked_at.eq(now),
@@ -358,8 +361,8 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
                         .await?;
                     return Ok(RefreshOutcome::Reused);
                 }
-                diesel::update(refresh_tokens::table.find(&hash))
-                    .set(refresh_tokens::used_at.eq(now))
+                diesel::sql_query("SELECT auth.use_refresh_token($1)")
+                    .bind::<Bytea, _>(&hash)
                     .execute(conn)
                     .await?;
                 diesel::update(sessions::table.find(session_id))

@@ -2,7 +2,7 @@
 //! Answers never depend on whether the address already has an account.
 
 use actix_web::{post, HttpRequest, HttpResponse};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel::{dsl::now, prelude::*};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use secrecy::SecretString;
@@ -10,14 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{access_tokens, email, limits, mails, password, sessions, tokens};
+use super::{access_tokens, email, limits, mailed_tokens, mails, password, sessions};
 use crate::{
     account::profile,
-    db::{
-        schema::auth::{email_tokens, users},
-        Conn,
-    },
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    db::{schema::auth::users, Conn},
+    http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
     outbox,
     state::State,
     workspaces,
@@ -59,39 +56,11 @@ pub(super) fn accepted() -> HttpResponse {
 
 const VERIFY_TTL_HOURS: i64 = 24;
 
-/// Stores a fresh single-use token and returns it in clear, for the mail only. A verification
-/// token carries the password hash of the sign-up it answers (see [`verify_email`]).
-pub(super) async fn issue_email_token(
-    conn: &mut Conn,
-    user_id: Uuid,
-    purpose: &str,
-    ttl: Duration,
-    password_hash: Option<&str>,
-) -> ApiResult<String> {
-    let token = tokens::random_token(32);
-    diesel::insert_into(email_tokens::table)
-        .values((
-            email_tokens::token_hash.eq(tokens::hash(&token)),
-            email_tokens::user_id.eq(user_id),
-            email_tokens::purpose.eq(purpose),
-            email_tokens::expires_at.eq(Utc::now() + ttl),
-            email_tokens::password_hash.eq(password_hash),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(token)
-}
-
 /// The mailbox was proven (a verification or reset link was followed): whatever was set up
 /// before by someone who only claimed the address ends here — other mailed links, every
 /// session and every personal access token.
 pub(super) async fn mailbox_proven(conn: &mut Conn, user_id: Uuid, reason: &str) -> ApiResult<()> {
-    diesel::update(email_tokens::table)
-        .filter(email_tokens::user_id.eq(user_id))
-        .filter(email_tokens::used_at.is_null())
-        .set(email_tokens::used_at.eq(now))
-        .execute(conn)
-        .await?;
+    mailed_tokens::end_all(conn, user_id).await?;
     sessions::revoke_all(conn, user_id, None, reason).await?;
     access_tokens::revoke_all(conn, user_id).await
 }
@@ -166,7 +135,7 @@ pub async fn signup(
                             .execute(conn)
                             .await?;
                         workspaces::create_personal(conn, user_id).await?;
-                        let token = issue_email_token(
+                        let token = mailed_tokens::issue(
                             conn,
                             user_id,
                             "verify_email",
@@ -183,7 +152,7 @@ pub async fn signup(
                             .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
                             .execute(conn)
                             .await?;
-                        let token = issue_email_token(
+                        let token = mailed_tokens::issue(
                             conn,
                             id,
                             "verify_email",
@@ -221,31 +190,6 @@ pub struct Status {
     pub status: &'static str,
 }
 
-/// Marks a mailed token used and returns its user and the password hash it carries, or fails if
-/// it is unknown, used or expired.
-pub(super) async fn consume_email_token(
-    conn: &mut Conn,
-    token: &str,
-    purpose: &str,
-) -> ApiResult<(Uuid, Option<String>)> {
-    diesel::update(email_tokens::table)
-        .filter(email_tokens::token_hash.eq(tokens::hash(token)))
-        .filter(email_tokens::purpose.eq(purpose))
-        .filter(email_tokens::used_at.is_null())
-        .filter(email_tokens::expires_at.gt(now))
-        .set(email_tokens::used_at.eq(now))
-        .returning((email_tokens::user_id, email_tokens::password_hash))
-        .get_result(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| {
-            ApiError::new(
-                ProblemKind::InvalidToken,
-                "This link is invalid, was already used, or has expired",
-            )
-        })
-}
-
 /// Confirm the address with the token from the verification mail. The link also sets the
 /// password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
 /// an account someone else registered first with this address keeps nothing of theirs.
@@ -276,7 +220,7 @@ pub async fn verify_email(
         .tx(move |conn| {
             async move {
                 let (user_id, password_hash) =
-                    consume_email_token(conn, &token, "verify_email").await?;
+                    mailed_tokens::consume(conn, &token, "verify_email").await?;
                 let verified = match password_hash {
                     Some(hash) => {
                         diesel::update(users::table.find(user_id))
@@ -351,7 +295,7 @@ pub async fn resend_verification(
                     .optional()?;
                 if let Some((id, hash)) = unverified {
                     if mail_allowed(conn, &st, &email).await? {
-                        let token = issue_email_token(
+                        let token = mailed_tokens::issue(
                             conn,
                             id,
                             "verify_email",

@@ -2,12 +2,15 @@
 //! 24 hours; the same key with another body is refused.
 
 use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
-use diesel::prelude::*;
+use diesel::{
+    data_types::PgInterval,
+    sql_types::{Bool, Bytea, Interval, SmallInt, Text},
+    QueryableByName,
+};
 use diesel_async::RunQueryDsl;
-use uuid::Uuid;
 
 use super::{ApiError, ApiResult, ProblemKind};
-use crate::db::{schema::ops::idempotency_keys as keys, Conn};
+use crate::db::Conn;
 
 pub const HEADER: &str = "idempotency-key";
 pub const TTL_HOURS: i64 = 24;
@@ -28,7 +31,6 @@ pub fn key(req: &HttpRequest) -> ApiResult<Option<String>> {
 }
 
 pub struct Request<'a> {
-    pub user_id: Uuid,
     pub key: &'a str,
     pub path: &'a str,
     pub body_hash: &'a [u8; 32],
@@ -49,19 +51,50 @@ impl Stored {
     }
 }
 
-/// The stored answer to an earlier request with this key, or `None` for a first request.
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    path: String,
+    #[diesel(sql_type = Bytea)]
+    request_hash: Vec<u8>,
+    #[diesel(sql_type = SmallInt)]
+    status: i16,
+    #[diesel(sql_type = Bytea)]
+    body: Vec<u8>,
+}
+
+#[derive(QueryableByName)]
+struct Remembered {
+    #[diesel(sql_type = Bool)]
+    stored: bool,
+}
+
+fn ttl() -> PgInterval {
+    PgInterval::from_microseconds(TTL_HOURS * 3_600_000_000)
+}
+
+/// The stored answer to an earlier request with this key, or `None` for a first request. Keys
+/// belong to the transaction's user: the database function reads `app.user_id` itself.
 pub async fn replay(conn: &mut Conn, req: &Request<'_>) -> ApiResult<Option<Stored>> {
-    let stored: Option<(String, Vec<u8>, i16, Vec<u8>)> = keys::table
-        .find((req.user_id, req.key))
-        .filter(keys::created_at.gt(chrono::Utc::now() - chrono::Duration::hours(TTL_HOURS)))
-        .select((keys::path, keys::request_hash, keys::status, keys::body))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((path, hash, status, body)) = stored else {
+    let stored: Option<Row> = diesel::sql_query(
+        "SELECT path, request_hash, status, body FROM ops.idempotency_replay($1, $2)",
+    )
+    .bind::<Text, _>(req.key)
+    .bind::<Interval, _>(ttl())
+    .load(conn)
+    .await?
+    .into_iter()
+    .next();
+    let Some(Row {
+        path,
+        request_hash,
+        status,
+        body,
+    }) = stored
+    else {
         return Ok(None);
     };
-    if path != req.path || hash.as_slice() != req.body_hash {
+    if path != req.path || request_hash.as_slice() != req.body_hash {
         return Err(ApiError::new(
             ProblemKind::IdempotencyKeyReused,
             "This Idempotency-Key was used for a different request; use a new key",
@@ -79,24 +112,17 @@ pub async fn remember(
     status: StatusCode,
     body: &[u8],
 ) -> ApiResult<()> {
-    diesel::delete(keys::table.find((req.user_id, req.key)))
-        .filter(keys::created_at.le(chrono::Utc::now() - chrono::Duration::hours(TTL_HOURS)))
-        .execute(conn)
-        .await?;
-    let inserted = diesel::insert_into(keys::table)
-        .values((
-            keys::user_id.eq(req.user_id),
-            keys::key.eq(req.key),
-            keys::method.eq("POST"),
-            keys::path.eq(req.path),
-            keys::request_hash.eq(req.body_hash.as_slice()),
-            keys::status.eq(status.as_u16() as i16),
-            keys::body.eq(body),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    if inserted == 0 {
+    let row: Remembered =
+        diesel::sql_query("SELECT ops.idempotency_remember($1, $2, $3, $4, $5, $6) AS stored")
+            .bind::<Text, _>(req.key)
+            .bind::<Text, _>(req.path)
+            .bind::<Bytea, _>(req.body_hash.as_slice())
+            .bind::<SmallInt, _>(status.as_u16() as i16)
+            .bind::<Bytea, _>(body)
+            .bind::<Interval, _>(ttl())
+            .get_result(conn)
+            .await?;
+    if !row.stored {
         return Err(ApiError::new(
             ProblemKind::Conflict,
             "A request with this Idempotency-Key is already being processed",

@@ -6,17 +6,14 @@ mod sender;
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use sender::spawn;
 
-use crate::{
-    db::{schema::ops::outbox, Conn},
-    http::ApiResult,
-};
+use crate::{db::Conn, http::ApiResult};
 
 pub struct Mail {
     pub user_id: Option<Uuid>,
@@ -26,16 +23,17 @@ pub struct Mail {
     pub body: String,
 }
 
+/// Queues a mail in the caller's transaction. Mail bodies may hold live links, so the table is
+/// out of the server role's reach: queueing, claiming and settling go through the database
+/// functions that guard it (`ops.outbox_*`).
 pub async fn enqueue(conn: &mut Conn, mail: Mail) -> ApiResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(Uuid::now_v7()),
-            outbox::user_id.eq(mail.user_id),
-            outbox::kind.eq(mail.kind),
-            outbox::to_address.eq(mail.to),
-            outbox::subject.eq(mail.subject),
-            outbox::body_text.eq(mail.body),
-        ))
+    diesel::sql_query("SELECT ops.outbox_enqueue($1, $2, $3, $4, $5, $6)")
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<Nullable<SqlUuid>, _>(mail.user_id)
+        .bind::<Text, _>(mail.kind)
+        .bind::<Text, _>(mail.to)
+        .bind::<Text, _>(mail.subject)
+        .bind::<Text, _>(mail.body)
         .execute(conn)
         .await?;
     Ok(())

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    prelude::*,
-    sql_types::{Nullable, Text, Uuid as SqlUuid},
+    sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    QueryableByName,
 };
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use uuid::Uuid;
@@ -15,12 +15,9 @@ use super::{
     provider::{Outgoing, Provider, SendError},
     Notifier,
 };
-use crate::{
-    config::Config,
-    db::{schema::ops::outbox, Db},
-};
+use crate::{config::Config, db::Db};
 
-const BATCH: i64 = 20;
+const BATCH: i32 = 20;
 const POLL: Duration = Duration::from_secs(5);
 const MAX_ATTEMPTS: i32 = 8;
 
@@ -48,7 +45,7 @@ pub fn spawn(
     Ok(tokio::spawn(async move {
         loop {
             match deliver_batch(&db, &provider, &from).await {
-                Ok(n) if n as i64 == BATCH => continue,
+                Ok(n) if n == BATCH as usize => continue,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "outbox: delivery round failed"),
             }
@@ -65,14 +62,10 @@ async fn deliver_batch(db: &Db, provider: &Provider, from: &str) -> anyhow::Resu
         .tx(|conn| {
             async move {
                 Ok(diesel::sql_query(
-                    "UPDATE ops.outbox SET locked_until = now() + interval '60 seconds', attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM ops.outbox \
-                       WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
-                         AND (locked_until IS NULL OR locked_until < now()) \
-                       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
-                     RETURNING id, to_address, subject, body_text, attempts",
+                    "SELECT id, to_address, subject, body_text, attempts \
+                     FROM ops.outbox_claim($1, interval '60 seconds')",
                 )
-                .bind::<diesel::sql_types::BigInt, _>(BATCH)
+                .bind::<diesel::sql_types::Integer, _>(BATCH)
                 .load(conn)
                 .await?)
             }
@@ -94,39 +87,28 @@ async fn deliver_batch(db: &Db, provider: &Provider, from: &str) -> anyhow::Resu
         let attempts = mail.attempts;
         db.tx(move |conn| {
             async move {
-                let row = outbox::table.find(id);
-                match outcome {
-                    Ok(()) => {
-                        // The body may hold a single-use token: keep it no longer than needed.
-                        diesel::update(row)
-                            .set((outbox::sent_at.eq(diesel::dsl::now), outbox::body_text.eq(None::<String>), outbox::locked_until.eq(None::<DateTime<Utc>>)))
-                            .execute(conn)
-                            .await?;
-                    }
-                    Err(SendError::Retry(error)) if attempts < MAX_ATTEMPTS => {
-                        tracing::warn!(%id, attempts, error = %format!("{error:#}"), "outbox: will retry");
-                        let backoff = chrono::Duration::seconds(10 * (1i64 << attempts.min(12)));
-                        diesel::update(row)
-                            .set((
-                                outbox::next_attempt_at.eq(Utc::now() + backoff),
-                                outbox::last_error.eq(format!("{error:#}")),
-                                outbox::locked_until.eq(None::<DateTime<Utc>>),
-                            ))
-                            .execute(conn)
-                            .await?;
-                    }
-                    Err(SendError::Retry(error) | SendError::Permanent(error)) => {
-                        tracing::error!(%id, attempts, error = %format!("{error:#}"), "outbox: giving up");
-                        diesel::update(row)
-                            .set((
-                                outbox::failed_at.eq(diesel::dsl::now),
-                                outbox::body_text.eq(None::<String>),
-                                outbox::last_error.eq(format!("{error:#}")),
-                            ))
-                            .execute(conn)
-                            .await?;
-                    }
-                }
+                let (outcome, error, next): (&str, Option<String>, Option<DateTime<Utc>>) =
+                    match outcome {
+                        // The body may hold a single-use link: it goes as soon as it is sent.
+                        Ok(()) => ("sent", None, None),
+                        Err(SendError::Retry(error)) if attempts < MAX_ATTEMPTS => {
+                            tracing::warn!(%id, attempts, error = %format!("{error:#}"), "outbox: will retry");
+                            let backoff =
+                                chrono::Duration::seconds(10 * (1i64 << attempts.min(12)));
+                            ("retry", Some(format!("{error:#}")), Some(Utc::now() + backoff))
+                        }
+                        Err(SendError::Retry(error) | SendError::Permanent(error)) => {
+                            tracing::error!(%id, attempts, error = %format!("{error:#}"), "outbox: giving up");
+                            ("failed", Some(format!("{error:#}")), None)
+                        }
+                    };
+                diesel::sql_query("SELECT ops.outbox_settle($1, $2, $3, $4)")
+                    .bind::<SqlUuid, _>(id)
+                    .bind::<Text, _>(outcome)
+                    .bind::<Nullable<Text>, _>(error)
+                    .bind::<Nullable<Timestamptz>, _>(next)
+                    .execute(conn)
+                    .await?;
                 Ok(())
             }
             .scope_boxed()

@@ -197,7 +197,6 @@ pub async fn create<R: Resource>(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let request = key.as_deref().map(|key| idempotency::Request {
-                    user_id: me.user_id,
                     key,
                     path: &path,
                     body_hash: &hash,

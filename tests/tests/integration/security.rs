@@ -651,3 +651,105 @@ async fn secure_cookies_carry_host_prefixes() {
         .unwrap();
     problem(res, 401, "/problems/unauthorized").await;
 }
+
+/// Tables of the auth server and of operations that the server role still reads and writes
+/// directly, each for a reason: everything else in `auth` and `ops` is reachable only through
+/// the SECURITY DEFINER functions that guard it.
+const DIRECT: &[(&str, &str)] = &[
+    (
+        "auth.users",
+        "profiles; sign-in looks addresses up before anyone is known",
+    ),
+    (
+        "auth.sessions",
+        "checked on every request, by an id signed into the access token",
+    ),
+    (
+        "auth.personal_access_tokens",
+        "hashed; listed and revoked by their owner",
+    ),
+    ("auth.signin_failures", "counters keyed by hashes"),
+    ("auth.admins", "read only: who may use the admin API"),
+    ("ops.rate_limits", "counters keyed by hashes and networks"),
+];
+
+#[tokio::test]
+async fn the_server_role_cannot_read_mailed_links_refresh_tokens_stored_responses_or_mail() {
+    let app = TestApp::spawn().await;
+    // Something in every guarded table first: a mail, a link, a refresh token, a stored answer.
+    let t = app.user("ada@example.com").await;
+    let res = app
+        .client
+        .post(app.url("/v1/tasks"))
+        .bearer_auth(&t.access)
+        .header("idempotency-key", "k-1")
+        .json(&json!({"title": "Guarded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin = app.admin().await;
+    let granted: Vec<String> = admin
+        .query(
+            "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname IN ('auth', 'ops') AND c.relkind IN ('r', 'p', 'v', 'm') \
+               AND (has_table_privilege('minime_app', c.oid, 'SELECT') OR has_table_privilege('minime_app', c.oid, 'INSERT') \
+                 OR has_table_privilege('minime_app', c.oid, 'UPDATE') OR has_table_privilege('minime_app', c.oid, 'DELETE') \
+                 OR has_table_privilege('minime_app', c.oid, 'TRUNCATE') OR has_table_privilege('minime_app', c.oid, 'REFERENCES') \
+                 OR has_table_privilege('minime_app', c.oid, 'TRIGGER')) \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let allowed: Vec<&str> = DIRECT.iter().map(|(t, _)| *t).collect();
+    for table in &granted {
+        assert!(
+            allowed.contains(&table.as_str()),
+            "minime_app has a grant on {table}: reach it through a SECURITY DEFINER function, or list it with its reason"
+        );
+    }
+    let app_db = crate::helpers::connect(&app.app_db_url).await;
+    for table in [
+        "auth.email_tokens",
+        "auth.refresh_tokens",
+        "ops.idempotency_keys",
+        "ops.outbox",
+    ] {
+        let count: i64 = admin
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(count > 0, "{table} holds rows for this test to guard");
+        let err = app_db
+            .query(&format!("SELECT * FROM {table}"), &[])
+            .await
+            .expect_err(table);
+        assert!(
+            err.to_string().contains("permission denied")
+                || format!("{err:?}").contains("permission denied"),
+            "{table}: {err:?}"
+        );
+    }
+    // Every function reaching them runs with a pinned search path.
+    let loose: Vec<String> = admin
+        .query(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname IN ('auth', 'ops', 'app') AND p.prosecdef \
+               AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        loose.is_empty(),
+        "SECURITY DEFINER without search_path = pg_catalog, pg_temp: {loose:?}"
+    );
+}
