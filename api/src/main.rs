@@ -1,6 +1,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use minime_api::{config::Config, db, openapi, server, telemetry};
+use secrecy::ExposeSecret;
 
 #[derive(Parser)]
 #[command(name = "minime", version, about = "The minime API server")]
@@ -49,12 +50,29 @@ async fn main() -> anyhow::Result<()> {
             running.server.await?;
         }
         Command::Migrate => {
+            // The key the server is configured with (its development default included); read
+            // before logging starts, as configuring a server warns about settings migrating
+            // does not need.
+            let admin_id_key = std::env::var("MINIME_ADMIN_ID_KEY")
+                .ok()
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .or_else(|| {
+                    Config::from_env()
+                        .ok()
+                        .map(|c| c.admin_id_key.expose_secret().to_owned())
+                })
+                .filter(|k| !k.is_empty())
+                .map(secrecy::SecretString::from);
             telemetry::init(minime_api::config::Env::Development);
+            if admin_id_key.is_none() {
+                tracing::warn!("MINIME_ADMIN_ID_KEY is not set: the admin id key in the database, if any, stays as it was");
+            }
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
             let password = std::env::var("MINIME_DB_APP_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty());
-            let applied = db::migrate::run(&url, password).await?;
+            let applied = db::migrate::run(&url, password, admin_id_key).await?;
             println!("{} migration(s) applied", applied.len());
         }
         Command::Admin {

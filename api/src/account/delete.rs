@@ -1,7 +1,7 @@
-//! `DELETE /v1/account`: re-authenticated with the password, removes every row tied to the
-//! caller in one transaction (`app.delete_account` in SQL: owned workspaces, every row that
-//! references the user, found through the catalogue's foreign keys, then the user) and answers
-//! a receipt of what went.
+//! `DELETE /v1/account`: re-authenticated with the password, removes the caller's rows in one
+//! transaction (`app.delete_account` in SQL: the workspaces they own, their rows everywhere else,
+//! found through the catalogue's foreign keys, then the user) and answers a receipt of what went
+//! and of what changed in rows of other people that stay.
 
 use std::collections::BTreeMap;
 
@@ -42,14 +42,27 @@ pub struct DeleteAccount {
     pub workspaces: BTreeMap<Uuid, WorkspaceChoice>,
 }
 
-/// What was removed.
+/// What was removed, and what changed in rows of other people that stay.
 #[derive(Serialize, ToSchema)]
 pub struct DeletionReceipt {
     pub user_id: Uuid,
     pub deleted_at: DateTime<Utc>,
-    /// Rows removed per table (`schema.table`), counted just before they went.
+    /// Rows removed per table (`schema.table`), each counted by the statement that removed it:
+    /// yours everywhere, every row of the workspaces deleted with you, invitations and mail
+    /// addressed to you, and blocks of other people's day plans that pointed at your tasks or
+    /// routines. Tables without removed rows are left out.
     #[schema(example = json!({"app.tasks": 120, "auth.sessions": 2, "auth.users": 1}))]
     pub removed: BTreeMap<String, i64>,
+    /// Rows of other people that stay but no longer point at yours, per table: a subtask under
+    /// your task becomes a top-level task, a task in your project leaves it, an invitation you
+    /// accepted no longer names you.
+    #[schema(example = json!({"app.tasks": 1, "app.workspace_invites": 1}))]
+    pub detached: BTreeMap<String, i64>,
+    /// Rows of yours kept because rows of other people cannot stand without them (a goal with
+    /// someone else's milestone, a routine with someone else's completion), and rows naming you
+    /// as creator of a workspace that stays: each now belongs to the workspace's owner.
+    #[schema(example = json!({"app.goals": 1}))]
+    pub handed_over: BTreeMap<String, i64>,
     pub workspaces_deleted: Vec<Uuid>,
     pub workspaces_transferred: Vec<Uuid>,
 }
@@ -60,6 +73,10 @@ struct Outcome {
     pending: Vec<Pending>,
     #[serde(default)]
     removed: BTreeMap<String, i64>,
+    #[serde(default)]
+    detached: BTreeMap<String, i64>,
+    #[serde(default)]
+    handed_over: BTreeMap<String, i64>,
     #[serde(default)]
     workspaces_deleted: Vec<Uuid>,
     #[serde(default)]
@@ -81,10 +98,12 @@ struct Transferred {
 
 diesel::define_sql_function!(#[sql_name = "app.delete_account"] fn delete_account(decisions: Jsonb) -> Nullable<Jsonb>);
 
-/// Delete my account: every row tied to you in every table — the workspaces you own with all
-/// their data, every row you wrote in shared ones, sessions, tokens, settings, mail — then the
-/// account itself. Shared workspaces you own that have other members need a choice each
-/// (`transfer` or `delete`); without one nothing is deleted and the answer lists them.
+/// Delete my account: the workspaces you own with all their data, every row you wrote in shared
+/// ones, sessions, tokens, settings, mail, invitations addressed to you — then the account
+/// itself. Nothing of other people's goes: their rows under yours are detached, or keep the row
+/// of yours they need, handed to the workspace's owner. Shared workspaces you own that have other
+/// members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
+/// answer lists them.
 #[utoipa::path(
     tag = "account",
     request_body = DeleteAccount,
@@ -169,6 +188,8 @@ pub async fn delete_account_route(
         user_id,
         deleted_at: Utc::now(),
         removed: outcome.removed,
+        detached: outcome.detached,
+        handed_over: outcome.handed_over,
         workspaces_deleted: outcome.workspaces_deleted,
         workspaces_transferred: outcome
             .workspaces_transferred

@@ -81,6 +81,7 @@ pub struct AreaFilter {
 pub struct Areas;
 
 impl Resource for Areas {
+    const TABLE: &'static str = "app.life_areas";
     type Row = Row;
     type Out = Area;
     type Input = AreaInput;

@@ -130,6 +130,7 @@ fn title_from(text: &str, max: usize) -> String {
 pub struct Captures;
 
 impl Resource for Captures {
+    const TABLE: &'static str = "app.capture_items";
     type Row = Row;
     type Out = Capture;
     type Input = CaptureInput;

@@ -1,9 +1,10 @@
 //! `minime migrate`: embedded diesel migrations, run without libpq under an advisory lock.
 
 use anyhow::{anyhow, Context};
-use diesel::{Connection, RunQueryDsl};
+use diesel::{sql_types::Bytea, Connection, RunQueryDsl};
 use diesel_async::{async_connection_wrapper::AsyncConnectionWrapper, AsyncPgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use secrecy::{ExposeSecret, SecretString};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 const LOCK_KEY: i64 = 0x6d696e696d65; // "minime"
@@ -19,8 +20,20 @@ pub fn embedded_versions() -> Vec<String> {
         .collect()
 }
 
-/// Applies pending migrations; `app_password`, when given, becomes `minime_app`'s password.
-pub async fn run(database_url: &str, app_password: Option<String>) -> anyhow::Result<Vec<String>> {
+/// Nobody may create temporary objects: one could shadow the catalogue inside a SECURITY
+/// DEFINER function. A database's ACL does not come along with CREATE DATABASE ... TEMPLATE nor
+/// with a restore into a new database, hence on every run, not only in a migration.
+pub const REVOKE_TEMPORARY: &str =
+    "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$";
+
+/// Applies pending migrations; `app_password`, when given, becomes `minime_app`'s password, and
+/// `admin_id_key` the key of the hashed user ids of the admin API (kept in the database, where
+/// only the schema owner reads it).
+pub async fn run(
+    database_url: &str,
+    app_password: Option<String>,
+    admin_id_key: Option<SecretString>,
+) -> anyhow::Result<Vec<String>> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
@@ -30,6 +43,14 @@ pub async fn run(database_url: &str, app_password: Option<String>) -> anyhow::Re
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
             .map_err(|e| anyhow!("migration failed: {e}"));
+        if result.is_ok() {
+            diesel::sql_query(REVOKE_TEMPORARY).execute(&mut conn)?;
+            if let Some(key) = admin_id_key {
+                diesel::sql_query("SELECT ops.set_admin_key($1)")
+                    .bind::<Bytea, _>(key.expose_secret().as_bytes())
+                    .execute(&mut conn)?;
+            }
+        }
         if let (Ok(_), Some(password)) = (&result, app_password) {
             // A bind cannot be used in ALTER ROLE; quote it as a literal instead.
             let literal = password.replace('\'', "''");

@@ -94,6 +94,7 @@ pub struct DecisionFilter {
 pub struct Decisions;
 
 impl Resource for Decisions {
+    const TABLE: &'static str = "app.decisions";
     type Row = Row;
     type Out = Decision;
     type Input = DecisionInput;

@@ -16,7 +16,7 @@ use crate::{
     keyset, resource_routes,
     workspaces::{
         fields,
-        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
+        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
     },
 };
 
@@ -131,6 +131,7 @@ fn points(field: &str, raw: Option<Vec<String>>, errors: &mut Vec<FieldError>) -
 pub struct DecisionOptions;
 
 impl Resource for DecisionOptions {
+    const TABLE: &'static str = "app.decision_options";
     type Row = Row;
     type Out = DecisionOption;
     type Input = DecisionOptionInput;
@@ -254,18 +255,29 @@ impl Resource for DecisionOptions {
 
     /// A decision never reads `decided` with nothing chosen: losing its chosen option
     /// opens it again.
-    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
-        diesel::update(decisions::table.filter(decisions::chosen_option_id.eq(id)))
-            .set((
-                decisions::status.eq("open"),
-                decisions::chosen_option_id.eq(None::<Uuid>),
-                decisions::decided_at.eq(None::<DateTime<Utc>>),
-                decisions::version.eq(decisions::version + 1),
-                decisions::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
+    async fn delete(conn: &mut Conn, workspace_id: Uuid, id: Uuid) -> ApiResult<usize> {
+        diesel::update(
+            decisions::table
+                .filter(decisions::workspace_id.eq(workspace_id))
+                .filter(decisions::chosen_option_id.eq(id)),
+        )
+        .set((
+            decisions::status.eq("open"),
+            decisions::chosen_option_id.eq(None::<Uuid>),
+            decisions::decided_at.eq(None::<DateTime<Utc>>),
+            decisions::version.eq(decisions::version + 1),
+            decisions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
+        Ok(diesel::delete(
+            t::table
+                .filter(t::workspace_id.eq(workspace_id))
+                .filter(t::id.eq(id)),
+        )
+        .execute(conn)
+        .await?)
     }
 
     async fn list(conn: &mut Conn, q: ListQuery<DecisionOptionFilter>) -> ApiResult<Vec<Row>> {

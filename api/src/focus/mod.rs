@@ -17,7 +17,7 @@ use crate::{
     state::State,
     workspaces::{
         fields,
-        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
+        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
     },
 };
 
@@ -142,6 +142,7 @@ fn already_stopped() -> ApiError {
 pub struct FocusSessions;
 
 impl Resource for FocusSessions {
+    const TABLE: &'static str = "app.focus_sessions";
     type Row = Row;
     type Out = FocusSession;
     type Input = FocusSessionInput;
@@ -275,8 +276,15 @@ impl Resource for FocusSessions {
             .map_err(one_running)
     }
 
-    async fn delete(conn: &mut Conn, id: Uuid) -> ApiResult<usize> {
-        Ok(diesel::delete(t::table.find(id)).execute(conn).await?)
+    async fn delete(conn: &mut Conn, workspace_id: Uuid, id: Uuid) -> ApiResult<usize> {
+        detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
+        Ok(diesel::delete(
+            t::table
+                .filter(t::workspace_id.eq(workspace_id))
+                .filter(t::id.eq(id)),
+        )
+        .execute(conn)
+        .await?)
     }
 
     async fn list(conn: &mut Conn, q: ListQuery<FocusFilter>) -> ApiResult<Vec<Row>> {

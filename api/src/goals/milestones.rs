@@ -85,6 +85,7 @@ pub struct MilestoneFilter {
 pub struct Milestones;
 
 impl Resource for Milestones {
+    const TABLE: &'static str = "app.milestones";
     type Row = Row;
     type Out = Milestone;
     type Input = MilestoneInput;

@@ -118,6 +118,7 @@ async fn one(conn: &mut Conn, goal: GoalRow) -> ApiResult<Row> {
 }
 
 impl Resource for Goals {
+    const TABLE: &'static str = "app.goals";
     type Row = Row;
     type Out = Goal;
     type Input = GoalInput;

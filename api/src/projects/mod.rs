@@ -97,6 +97,7 @@ pub struct ProjectFilter {
 pub struct Projects;
 
 impl Resource for Projects {
+    const TABLE: &'static str = "app.projects";
     type Row = Row;
     type Out = Project;
     type Input = ProjectInput;

@@ -218,6 +218,7 @@ async fn stats(
 pub struct Reviews;
 
 impl Resource for Reviews {
+    const TABLE: &'static str = "app.reviews";
     type Row = Row;
     type Out = Review;
     type Input = ReviewInput;

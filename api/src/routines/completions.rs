@@ -243,7 +243,7 @@ pub async fn record(
                         c::outcome.eq(outcome),
                         c::steps_done.eq(&steps_json),
                     ))
-                    .on_conflict((c::routine_id, c::occurrence_date))
+                    .on_conflict((c::workspace_id, c::routine_id, c::occurrence_date))
                     .do_update()
                     .set((
                         c::outcome.eq(outcome),

@@ -212,6 +212,7 @@ async fn one(conn: &mut Conn, routine: RoutineRow) -> ApiResult<Row> {
 }
 
 impl Resource for Routines {
+    const TABLE: &'static str = "app.routines";
     type Row = Row;
     type Out = Routine;
     type Input = RoutineInput;

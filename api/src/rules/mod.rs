@@ -399,6 +399,7 @@ fn to_json<T: Serialize>(value: &T) -> ApiResult<Value> {
 pub struct Rules;
 
 impl Resource for Rules {
+    const TABLE: &'static str = "app.automation_rules";
     type Row = Row;
     type Out = Rule;
     type Input = RuleInput;

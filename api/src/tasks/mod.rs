@@ -262,6 +262,7 @@ async fn check_parent(
 }
 
 impl Resource for Tasks {
+    const TABLE: &'static str = "app.tasks";
     type Row = Row;
     type Out = Task;
     type Input = TaskInput;

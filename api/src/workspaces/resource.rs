@@ -56,6 +56,8 @@ pub struct ListQuery<F> {
 }
 
 pub trait Resource: Send + Sync + 'static {
+    /// The table, schema-qualified (`app.tasks`).
+    const TABLE: &'static str;
     type Row: Send + 'static;
     type Out: Serialize + Send + 'static;
     /// The writable fields: a create body, and the shape a merge patch is applied to.
@@ -89,8 +91,10 @@ pub trait Resource: Send + Sync + 'static {
         id: Uuid,
         values: Self::Values,
     ) -> impl Future<Output = ApiResult<Self::Row>> + Send + 'a;
+    /// Deletes the row after detaching the rows that link to it ([`detach_links`]).
     fn delete<'a>(
         conn: &'a mut Conn,
+        workspace_id: Uuid,
         id: Uuid,
     ) -> impl Future<Output = ApiResult<usize>> + Send + 'a;
     fn list<'a>(
@@ -133,6 +137,29 @@ pub enum Link {
     Project,
     Task,
     Decision,
+}
+
+/// Links to the rows `ids` of `table` (and to the owned rows that go with them by cascade) that
+/// would refuse their deletion are set to NULL, as the caller (row-level security applies).
+/// Called in the transaction of the delete, just before it; answers how many rows changed.
+pub async fn detach_links(
+    conn: &mut Conn,
+    table: &str,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+) -> ApiResult<i64> {
+    #[derive(QueryableByName)]
+    struct Detached {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let row: Detached = diesel::sql_query("SELECT app.detach_links($1::regclass, $2, $3) AS n")
+        .bind::<diesel::sql_types::Text, _>(table)
+        .bind::<diesel::sql_types::Uuid, _>(workspace_id)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
 }
 
 /// A link must name a row the caller can see in the same workspace; otherwise a field error.
@@ -352,8 +379,9 @@ pub async fn delete<R: Resource>(
     auth.tx(&state.db, Access::Write, move |conn, _| {
         async move {
             let current = R::find(conn, id).await?.ok_or_else(ApiError::not_found)?;
-            etag::check(expected, R::meta(&current).version)?;
-            R::delete(conn, id).await?;
+            let meta = R::meta(&current);
+            etag::check(expected, meta.version)?;
+            R::delete(conn, meta.workspace_id, id).await?;
             Ok(())
         }
         .scope_boxed()
@@ -421,9 +449,18 @@ macro_rules! row_queries {
 
         async fn delete(
             conn: &mut $crate::db::Conn,
+            workspace_id: uuid::Uuid,
             id: uuid::Uuid,
         ) -> $crate::http::ApiResult<usize> {
-            Ok(diesel::delete($t::table.find(id)).execute(conn).await?)
+            $crate::workspaces::resource::detach_links(conn, Self::TABLE, workspace_id, &[id])
+                .await?;
+            Ok(diesel::delete(
+                $t::table
+                    .filter($t::workspace_id.eq(workspace_id))
+                    .filter($t::id.eq(id)),
+            )
+            .execute(conn)
+            .await?)
         }
     };
     ($t:ident, $row:ty, $values:ty) => {
@@ -474,9 +511,18 @@ macro_rules! row_queries {
 
         async fn delete(
             conn: &mut $crate::db::Conn,
+            workspace_id: uuid::Uuid,
             id: uuid::Uuid,
         ) -> $crate::http::ApiResult<usize> {
-            Ok(diesel::delete($t::table.find(id)).execute(conn).await?)
+            $crate::workspaces::resource::detach_links(conn, Self::TABLE, workspace_id, &[id])
+                .await?;
+            Ok(diesel::delete(
+                $t::table
+                    .filter($t::workspace_id.eq(workspace_id))
+                    .filter($t::id.eq(id)),
+            )
+            .execute(conn)
+            .await?)
         }
     };
 }

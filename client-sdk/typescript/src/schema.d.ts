@@ -67,7 +67,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the address with the token from the verification mail. */
+        /**
+         * Confirm the address with the token from the verification mail. The link also sets the
+         *     password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
+         *     an account someone else registered first with this address keeps nothing of theirs.
+         */
         post: operations["verify_email"];
         delete?: never;
         options?: never;
@@ -175,7 +179,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password with the mailed token (single use, one hour). Every session ends. */
+        /**
+         * Set a new password with the mailed token (single use, one hour). Every session and every
+         *     personal access token ends, and other mailed links stop working.
+         */
         post: operations["confirm_reset"];
         delete?: never;
         options?: never;
@@ -192,7 +199,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the password; every other session ends, this one stays. */
+        /**
+         * Change the password; every other session ends, this one stays. Wrong current passwords
+         *     count toward the same lockout as sign-in.
+         */
         post: operations["change_password"];
         delete?: never;
         options?: never;
@@ -321,10 +331,12 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete my account: every row tied to you in every table — the workspaces you own with all
-         *     their data, every row you wrote in shared ones, sessions, tokens, settings, mail — then the
-         *     account itself. Shared workspaces you own that have other members need a choice each
-         *     (`transfer` or `delete`); without one nothing is deleted and the answer lists them.
+         * Delete my account: the workspaces you own with all their data, every row you wrote in shared
+         *     ones, sessions, tokens, settings, mail, invitations addressed to you — then the account
+         *     itself. Nothing of other people's goes: their rows under yours are detached, or keep the row
+         *     of yours they need, handed to the workspace's owner. Shared workspaces you own that have other
+         *     members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
+         *     answer lists them.
          */
         delete: operations["delete_account_route"];
         options?: never;
@@ -485,7 +497,10 @@ export interface paths {
         /** Pending invitations of a workspace (owner only). */
         get: operations["workspaces_list"];
         put?: never;
-        /** Invite someone to a shared workspace (owner only). */
+        /**
+         * Invite someone to a shared workspace (owner only). Each owner may create a limited number of
+         *     invitations a day (revoked ones count), and an address receives only so much mail an hour.
+         */
         post: operations["create_invite"];
         delete?: never;
         options?: never;
@@ -1840,6 +1855,13 @@ export interface components {
             current_password: string;
             /** @example violet-Harbour-9921-kite */
             new_password: string;
+            /**
+             * @description Also revoke every personal access token (default true): a script that should keep
+             *     working after the change needs a new token.
+             * @default true
+             * @example true
+             */
+            revoke_tokens: boolean | null;
         };
         Completion: {
             /** Format: uuid */
@@ -1970,6 +1992,11 @@ export interface components {
              * @example Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY
              */
             token: string;
+            /**
+             * @description Whether a mail went to the bound address: false without one, and when that address
+             *     already received its hourly share of mail from this server (then pass the token on).
+             */
+            mailed: boolean;
         };
         CreatedToken: components["schemas"]["AccessToken"] & {
             /**
@@ -2185,14 +2212,17 @@ export interface components {
                 [key: string]: components["schemas"]["WorkspaceChoice"];
             };
         };
-        /** @description What was removed. */
+        /** @description What was removed, and what changed in rows of other people that stay. */
         DeletionReceipt: {
             /** Format: uuid */
             user_id: string;
             /** Format: date-time */
             deleted_at: string;
             /**
-             * @description Rows removed per table (`schema.table`), counted just before they went.
+             * @description Rows removed per table (`schema.table`), each counted by the statement that removed it:
+             *     yours everywhere, every row of the workspaces deleted with you, invitations and mail
+             *     addressed to you, and blocks of other people's day plans that pointed at your tasks or
+             *     routines. Tables without removed rows are left out.
              * @example {
              *       "app.tasks": 120,
              *       "auth.sessions": 2,
@@ -2200,6 +2230,29 @@ export interface components {
              *     }
              */
             removed: {
+                [key: string]: number;
+            };
+            /**
+             * @description Rows of other people that stay but no longer point at yours, per table: a subtask under
+             *     your task becomes a top-level task, a task in your project leaves it, an invitation you
+             *     accepted no longer names you.
+             * @example {
+             *       "app.tasks": 1,
+             *       "app.workspace_invites": 1
+             *     }
+             */
+            detached: {
+                [key: string]: number;
+            };
+            /**
+             * @description Rows of yours kept because rows of other people cannot stand without them (a goal with
+             *     someone else's milestone, a routine with someone else's completion), and rows naming you
+             *     as creator of a workspace that stays: each now belongs to the workspace's owner.
+             * @example {
+             *       "app.goals": 1
+             *     }
+             */
+            handed_over: {
                 [key: string]: number;
             };
             workspaces_deleted: string[];
@@ -2492,7 +2545,10 @@ export interface components {
              * @example 7
              */
             week_start?: number | null;
-            /** @description Turn the AI features on or off (see `GET /v1/ai/disclosure` for what each one sends where). */
+            /**
+             * @description Turn the AI features on or off (see `GET /v1/ai/disclosure` for what each one sends where).
+             *     Consent is an account decision: only a signed-in session may change it, never a token.
+             */
             ai_enabled?: boolean | null;
         };
         Member: {
@@ -5266,7 +5322,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Password changed; all sessions ended */
+            /** @description Password changed; all sessions and access tokens ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5490,27 +5546,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            /** @description Wrong current password, or a weak new one */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "email: is not an email address",
-                     *       "errors": [
-                     *         {
-                     *           "field": "email",
-                     *           "message": "is not an email address"
-                     *         }
-                     *       ],
-                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
-                     *       "status": 422,
-                     *       "title": "The request has invalid fields",
-                     *       "type": "/problems/validation"
-                     *     }
-                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Locked after failed attempts (`/problems/account-locked`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6498,6 +6548,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description An export of this account is already running (`Retry-After` says when to ask again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
             500: {
                 headers: {
@@ -6516,21 +6575,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            /** @description The server is busy with other exports (`Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "The database is not reachable right now",
-                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
-                     *       "status": 503,
-                     *       "title": "The service is temporarily unavailable",
-                     *       "type": "/problems/unavailable"
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6650,6 +6700,15 @@ export interface operations {
             };
             /** @description Wrong password */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Locked after failed attempts (`/problems/account-locked`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8831,6 +8890,15 @@ export interface operations {
                      *       "type": "/problems/validation"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many invitations created today */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -113,7 +113,16 @@ async fn template() -> String {
                     .execute(&format!("CREATE DATABASE \"{building}\""), &[])
                     .await
                     .unwrap();
-                minime_api::db::migrate::run(&with_db(&admin_url(), &building), None)
+                // The admin id key test servers are configured with; `migrate` stores it.
+                let vars: HashMap<String, String> = [
+                    ("DATABASE_URL".to_owned(), admin_url()),
+                    ("MINIME_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
+                ]
+                .into();
+                let key = minime_api::config::Config::from_vars(&vars)
+                    .unwrap()
+                    .admin_id_key;
+                minime_api::db::migrate::run(&with_db(&admin_url(), &building), None, Some(key))
                     .await
                     .unwrap();
                 admin
@@ -182,6 +191,12 @@ impl TestApp {
             }
         }
         let admin_url = with_db(&admin_url(), &db);
+        // A database ACL is not copied from its template.
+        connect(&admin_url)
+            .await
+            .batch_execute(minime_api::db::migrate::REVOKE_TEMPORARY)
+            .await
+            .unwrap();
         let mail_dir = tempfile::tempdir().unwrap();
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", admin_url.as_str()),

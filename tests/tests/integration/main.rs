@@ -9,6 +9,7 @@ mod cors;
 mod data_rights;
 mod faults;
 mod helpers;
+mod integrity;
 mod isolation;
 mod limits;
 mod mail_http;
