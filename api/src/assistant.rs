@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{
         schema::app::{focus_sessions as f, reviews as rv, routine_completions as rc, tasks as t},
         Conn,
@@ -23,7 +23,6 @@ use crate::{
     http::ApiResult,
     planner::Item,
     recurrence::place,
-    state::State,
     today::{self, Context},
 };
 

@@ -246,7 +246,7 @@ impl Config {
             Some(secret) => SecretString::from(secret),
             None if env == Env::Development => {
                 tracing::warn!("MINIME_JWT_SECRET is not set: using a random one, so access tokens end with this process");
-                SecretString::from(crate::auth::tokens::random_token(DEV_JWT_SECRET_LEN))
+                SecretString::from(crate::tokens::random_token(DEV_JWT_SECRET_LEN))
             }
             None => SecretString::from(String::new()),
         };

@@ -5,9 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
+    common::state::State,
     db::migrate::embedded_versions,
     http::{ApiError, ApiResult, ProblemKind},
-    state::State,
 };
 
 #[derive(Serialize, ToSchema)]

@@ -99,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin {
             command: Admin::HashPassword { password },
         } => {
-            let hasher = minime_api::auth::password::Hasher::new(1);
+            let hasher = minime_api::common::password::Hasher::new(1);
             println!(
                 "{}",
                 hasher

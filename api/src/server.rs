@@ -13,12 +13,11 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
 use crate::{
-    auth,
+    common::{outbox, state::AppState},
     config::Config,
     db::Db,
     http::{self, RouteTable},
-    openapi, outbox,
-    state::AppState,
+    openapi,
 };
 
 pub struct Running {
@@ -108,11 +107,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     drop(doc);
 
     let state = AppState {
-        hasher: auth::password::Hasher::new(config.password_hash_concurrency),
-        jwt: auth::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
-        csrf: auth::csrf::CsrfKey::derive(&config.jwt_secret),
+        hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
+        jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
+        csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
         outbox: outbox::Notifier::default(),
-        ai: crate::ai::Provider::from_config(&config),
+        ai: crate::common::ai_provider::Provider::from_config(&config),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
         db: db.clone(),
         config: config.clone(),

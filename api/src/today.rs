@@ -13,15 +13,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::zone::user_zone,
+    common::{resource::resolve_workspace, state::State, Access, Auth},
     db::{schema::app::tasks as t, Conn},
     http::ApiResult,
     planner::Item,
     plans::{self, DayPlan, WorkspaceParam},
     recurrence::place,
-    routines::user_zone,
-    state::State,
-    workspaces::resource::resolve_workspace,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -66,11 +66,11 @@ def text_fields(op, json_type):
     """The body's documented example, and the names of its free-text properties."""
     schema = resolve(op["requestBody"]["content"][json_type].get("schema"))
     props = schema.get("properties", {})
-    base = dict(schema.get("example") or {}) if isinstance(schema.get("example"), dict) else {}
+    example = dict(schema["example"]) if isinstance(schema.get("example"), dict) else {}
     for name, prop in props.items():
-        if "example" in prop and name not in base:
-            base[name] = prop["example"]
-    return base, [name for name, prop in props.items() if is_text(prop)]
+        if "example" in prop and name not in example:
+            example[name] = prop["example"]
+    return example, [name for name, prop in props.items() if is_text(prop)]
 
 
 for path, item in doc["paths"].items():
@@ -88,10 +88,10 @@ for path, item in doc["paths"].items():
             status, ct, body = send(method, concrete, b'{"sweep": "\\ud800"}', json_type)
             check(f"{method.upper()} {path} lone surrogate", status, ct, body)
             # Each free-text field of a realistic body in turn.
-            base, fields = text_fields(op, json_type)
+            example, fields = text_fields(op, json_type)
             for field in fields:
                 sent += 1
-                doc_body = dict(base, **{field: "a\u0000b"})
+                doc_body = dict(example, **{field: "a\u0000b"})
                 status, ct, body = send(method, concrete, json.dumps(doc_body).encode(), json_type)
                 check(f"{method.upper()} {path} NUL in {field}", status, ct, body, want_field=field)
         for param in op.get("parameters", []):

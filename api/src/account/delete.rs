@@ -15,10 +15,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{cookies, limits, Access, Auth},
+    common::{cookies, limits, state::State, Access, Auth},
     db::schema::auth::users,
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult, FieldError, ProblemKind},
-    state::State,
 };
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]

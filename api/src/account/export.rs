@@ -21,15 +21,17 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::Conn,
     http::{ApiError, ApiResult, ProblemKind},
-    state::State,
 };
 
 pub const FORMAT_VERSION: u32 = 1;
 /// Rows per round trip to the database.
 const BATCH: usize = 1_000;
+/// Bytes handed to the client at a time; with the channel's two slots, what an export holds in
+/// memory stays near a megabyte whatever its rows hold.
+const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Workspace tables: every row of a workspace the caller owns, and every row they wrote in
 /// shared ones.
@@ -286,11 +288,14 @@ async fn stream(
                 }
                 first = false;
                 chunk.extend(line.row.as_bytes());
+                // Bounded by bytes, not rows: a batch of long notes must not sit in memory whole.
+                if chunk.len() >= CHUNK_BYTES {
+                    send(&out, std::mem::take(&mut chunk)).await?;
+                }
             }
             if rows.len() < BATCH {
                 break;
             }
-            send(&out, std::mem::take(&mut chunk)).await?;
         }
         conn.batch_execute("CLOSE export_rows").await?;
         chunk.push(b']');
@@ -329,7 +334,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
                 "The server is busy with other exports; try again shortly",
             )
         })?;
-    let (tx, rx) = mpsc::channel(8);
+    let (tx, rx) = mpsc::channel(2);
     let out = Chunks {
         tx,
         idle: state.config.exports.idle_timeout,

@@ -10,10 +10,9 @@ use uuid::Uuid;
 
 use super::profile;
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{schema::auth::users, Conn},
     http::{etag, json::Json, ApiError, ApiResult, FieldError},
-    state::State,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -225,7 +224,7 @@ pub async fn patch_me(
                         .await?;
                 }
                 if let Some(enabled) = ai_enabled {
-                    crate::auth::consent_needs_session(&me)?;
+                    crate::common::consent_needs_session(&me)?;
                     super::preferences::set_ai_enabled(conn, me.user_id, enabled).await?;
                     // The profile's representation changed, so its ETag must too.
                     diesel::update(users::table.find(me.user_id))

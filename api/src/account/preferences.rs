@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{fields, state::State, Access, Auth},
     db::{
         schema::app::{onboarding_answers as o, rule_settings as s},
         Conn,
@@ -21,8 +21,6 @@ use crate::{
         json::{self, Json},
         ApiError, ApiResult, FieldError,
     },
-    state::State,
-    workspaces::fields,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -69,7 +67,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            day_starts_at: t(3, 0),
+            day_starts_at: crate::common::zone::default_day_start(),
             work_start: t(9, 0),
             work_end: t(17, 0),
             max_block_minutes: 90,
@@ -302,7 +300,7 @@ pub async fn patch_settings(
                 let next: Settings = merge(&current, &patch)?;
                 next.check()?;
                 if next.ai_enabled != current.ai_enabled {
-                    crate::auth::consent_needs_session(&me)?;
+                    crate::common::consent_needs_session(&me)?;
                 }
                 let version: i32 = diesel::insert_into(s::table)
                     .values((s::user_id.eq(me.user_id), next.clone()))
@@ -332,7 +330,7 @@ pub async fn reset_settings(state: State, auth: Auth) -> ApiResult<HttpResponse>
         async move {
             let (current, _) = load_settings(conn, me.user_id).await?;
             if current.ai_enabled {
-                crate::auth::consent_needs_session(&me)?;
+                crate::common::consent_needs_session(&me)?;
             }
             diesel::delete(s::table.find(me.user_id))
                 .execute(conn)

@@ -23,10 +23,9 @@ use utoipa::{IntoParams, ToSchema};
 pub use cli::{grant, set_plan};
 
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{schema::auth::admins, Conn},
     http::{json::Json, ApiError, ApiResult},
-    state::State,
     subscriptions::PLANS,
 };
 

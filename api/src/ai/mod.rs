@@ -3,10 +3,8 @@
 //! `PATCH /v1/me`); `GET /v1/ai/disclosure` says which fields each feature sends to which
 //! provider, and every preview records exactly what was sent.
 
-pub mod gemini;
 pub mod heuristics;
 pub mod previews;
-pub mod smart_add;
 pub mod transcriptions;
 
 use actix_web::{get, HttpResponse};
@@ -17,56 +15,15 @@ use uuid::Uuid;
 
 use crate::{
     account::preferences,
-    auth::{Access, Auth},
-    config::{AiProvider, Config},
+    common::{state::State, Access, Auth},
     db::Conn,
     http::{ApiError, ApiResult, ProblemKind},
-    state::State,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(disclosure);
     previews::configure(cfg);
     transcriptions::configure(cfg);
-}
-
-/// The provider the server is configured with.
-#[derive(Clone)]
-pub enum Provider {
-    Local,
-    Gemini(gemini::Gemini),
-}
-
-impl Provider {
-    pub fn from_config(config: &Config) -> Self {
-        match &config.ai {
-            AiProvider::Local => Provider::Local,
-            AiProvider::Gemini {
-                base_url,
-                api_key,
-                model,
-            } => Provider::Gemini(gemini::Gemini::new(
-                base_url.clone(),
-                api_key.clone(),
-                model.clone(),
-                config.ai_timeout,
-            )),
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Provider::Local => "local",
-            Provider::Gemini(_) => "gemini",
-        }
-    }
-
-    pub fn destination(&self) -> String {
-        match self {
-            Provider::Local => "the built-in offline provider: nothing leaves this server".into(),
-            Provider::Gemini(g) => format!("Google Gemini ({}, model {})", g.host(), g.model),
-        }
-    }
 }
 
 /// A feature and the fields it sends: the disclosure and the record of each request both come

@@ -12,15 +12,14 @@ use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    feature,
-    gemini::Part,
-    heuristics, require_consent,
-    smart_add::{self, Draft},
-    Provider,
-};
+use super::{feature, heuristics, require_consent};
 use crate::{
-    auth::{Access, Auth},
+    common::{
+        ai_provider::{gemini::Part, Provider},
+        resource::{resolve_workspace, Ctx, Resource},
+        state::State,
+        Access, Auth,
+    },
     db::{
         schema::app::{ai_previews as p, projects, tasks},
         Conn,
@@ -30,9 +29,8 @@ use crate::{
         ApiError, ApiResult, FieldError, ProblemKind,
     },
     projects::{ProjectInput, Projects},
-    state::State,
+    smart_add::{self, Draft},
     tasks::{TaskInput, Tasks},
-    workspaces::resource::{resolve_workspace, Ctx, Resource},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -6,12 +6,11 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::{gemini::Part, require_consent, Provider};
+use super::require_consent;
+use crate::common::ai_provider::{gemini::Part, Provider};
 use crate::{
-    auth::{Access, Auth},
+    common::{resource::resolve_workspace, state::State, Access, Auth},
     http::{ApiError, ApiResult, ProblemKind},
-    state::State,
-    workspaces::resource::resolve_workspace,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    common::resource::{Ctx, ListQuery, Meta, Resource},
     db::{schema::app::life_areas as t, Conn},
     http::{ApiError, ApiResult, FieldError},
     keyset, resource_routes,
-    workspaces::resource::{Ctx, ListQuery, Meta, Resource},
 };
 
 #[derive(Queryable, Selectable)]
@@ -128,7 +128,7 @@ impl Resource for Areas {
 
     async fn validate(_: &mut Conn, _: Ctx, input: AreaInput) -> ApiResult<Values> {
         let mut errors = Vec::new();
-        let name = crate::workspaces::fields::title("name", &input.name, 100, &mut errors);
+        let name = crate::common::fields::title("name", &input.name, 100, &mut errors);
         let color = input
             .color
             .unwrap_or_else(|| "#6366f1".into())

@@ -8,15 +8,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{tokens, Access, Auth};
 use crate::{
+    common::state::State,
     db::{schema::auth::personal_access_tokens as pat, Conn},
     http::{
         json::Json,
         pagination::{Cursor, Page, PageParams},
         ApiError, ApiResult, FieldError,
     },
-    state::State,
+};
+use crate::{
+    common::{Access, Auth},
+    tokens,
 };
 
 const MAX_TOKENS: i64 = 50;

@@ -9,10 +9,10 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::tokens;
 use crate::{
     db::Conn,
     http::{ApiError, ApiResult, ProblemKind},
+    tokens,
 };
 
 /// Stores a fresh token and returns it in clear, for the mail only. A verification token

@@ -1,23 +1,12 @@
 //! Accounts, credentials and sessions: everything under `/v1/auth`.
 
 mod access_tokens;
-pub mod cookies;
-pub mod csrf;
-pub mod email;
-mod extractor;
-pub mod jwt;
-pub mod limits;
 mod mailed_tokens;
 mod mails;
-pub mod password;
 mod reset;
 mod sessions;
 mod signin;
 mod signup;
-pub mod tokens;
-
-pub use email::normalize as normalize_email;
-pub use extractor::{consent_needs_session, Access, Auth, Principal};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(signup::signup)

@@ -10,15 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    access_tokens, email, limits, mailed_tokens, mails, password, sessions,
+    access_tokens, mailed_tokens, mails, sessions,
     signup::{accepted, mail_allowed, mailbox_proven, Accepted, EmailRequest},
-    Access, Auth,
 };
+use crate::common::{email, limits, password, Access, Auth};
 use crate::{
+    common::{outbox, state::State},
     db::{schema::auth::users, Conn},
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
-    outbox,
-    state::State,
 };
 
 /// Ask for a reset link. The answer is the same whether or not the address has an account.

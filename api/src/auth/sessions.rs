@@ -8,14 +8,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Auth};
+use crate::common::{Access, Auth};
 use crate::{
+    common::state::State,
     db::{schema::auth::sessions, Conn},
     http::{
         pagination::{Cursor, Page, PageParams},
         ApiError, ApiResult,
     },
-    state::State,
 };
 
 #[derive(Serialize, ToSchema)]

@@ -13,14 +13,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{cookies, email, limits, tokens, Access, Auth};
 use crate::{
+    common::state::State,
     db::{
         schema::auth::{sessions, users},
         Conn,
     },
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
-    state::State,
+};
+use crate::{
+    common::{cookies, email, limits, Access, Auth},
+    tokens,
 };
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -307,7 +310,7 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
     let hash = tokens::hash(&presented);
     let csrf = req
         .headers()
-        .get(super::csrf::HEADER)
+        .get(crate::common::csrf::HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();

@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{access_tokens, email, limits, mailed_tokens, mails, password, sessions};
+use super::{access_tokens, mailed_tokens, mails, sessions};
+use crate::common::{email, limits, password};
 use crate::{
     account::profile,
+    common::{outbox, state::State},
     db::{schema::auth::users, Conn},
     http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
-    outbox,
-    state::State,
     workspaces,
 };
 

@@ -10,18 +10,18 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{
+        fields,
+        resource::{Ctx, ListQuery, Meta, Resource},
+        state::State,
+        Access, Auth,
+    },
     db::{
         schema::app::{capture_items as t, projects, tasks},
         Conn,
     },
     http::{etag, json::Json, ApiError, ApiResult, FieldError, ProblemKind},
     keyset, resource_routes,
-    state::State,
-    workspaces::{
-        fields,
-        resource::{Ctx, ListQuery, Meta, Resource},
-    },
 };
 
 const SOURCES: &[&str] = &["manual", "voice", "email", "share", "api"];

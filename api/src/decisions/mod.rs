@@ -12,18 +12,18 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{
+        fields,
+        resource::{Ctx, ListQuery, Meta, Resource},
+        state::State,
+        Access, Auth,
+    },
     db::{
         schema::app::{decision_options, decisions as t},
         Conn,
     },
     http::{etag, json::Json, ApiError, ApiResult},
     keyset, resource_routes,
-    state::State,
-    workspaces::{
-        fields,
-        resource::{Ctx, ListQuery, Meta, Resource},
-    },
 };
 
 #[derive(Queryable, Selectable)]

@@ -8,16 +8,16 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    common::{
+        fields,
+        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
+    },
     db::{
         schema::app::{decision_options as t, decisions},
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
     keyset, resource_routes,
-    workspaces::{
-        fields,
-        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
-    },
 };
 
 const POINTS_MAX: usize = 20;

@@ -10,15 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{
+        fields,
+        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
+        state::State,
+        Access, Auth,
+    },
     db::{schema::app::focus_sessions as t, Conn},
     http::{etag, ApiError, ApiResult, FieldError, ProblemKind},
     keyset, resource_routes,
-    state::State,
-    workspaces::{
-        fields,
-        resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
-    },
 };
 
 /// Clocks disagree a little; more than this ahead of ours is a mistake.

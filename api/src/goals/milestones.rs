@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    db::{schema::app::milestones as t, Conn},
-    http::{ApiError, ApiResult},
-    keyset, resource_routes,
-    workspaces::{
+    common::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
+    db::{schema::app::milestones as t, Conn},
+    http::{ApiError, ApiResult},
+    keyset, resource_routes,
 };
 
 #[derive(Queryable, Selectable)]

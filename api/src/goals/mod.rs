@@ -13,13 +13,13 @@ use uuid::Uuid;
 pub use progress::Progress;
 
 use crate::{
-    db::{schema::app::goals as t, Conn},
-    http::{ApiError, ApiResult},
-    keyset, resource_routes,
-    workspaces::{
+    common::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
+    db::{schema::app::goals as t, Conn},
+    http::{ApiError, ApiResult},
+    keyset, resource_routes,
 };
 
 pub const STATUSES: &[&str] = &["active", "paused", "achieved", "abandoned"];

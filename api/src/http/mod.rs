@@ -2,7 +2,6 @@
 
 pub mod client_ip;
 pub mod etag;
-pub mod idempotency;
 pub mod json;
 pub mod middleware;
 pub mod pagination;

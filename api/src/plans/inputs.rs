@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use crate::{
     account::preferences::{self, Settings},
+    common::zone::user_zone,
     db::{schema::app::tasks as t, Conn},
     http::ApiResult,
     planner::{Energy, Item, PlanInput, RoutineIn, TaskIn},
     recurrence::place,
-    routines::user_zone,
 };
 
 /// Open tasks considered for one plan; beyond this the lowest-ranked are not read.

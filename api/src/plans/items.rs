@@ -12,13 +12,12 @@ use uuid::Uuid;
 
 use super::{stored, DayPlan};
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{
         schema::app::{day_plan_items as i, day_plans as p, tasks as t},
         Conn,
     },
     http::{json::OptionalJson, ApiError, ApiResult},
-    state::State,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -17,15 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{resource::resolve_workspace, state::State, Access, Auth},
     db::{
         schema::app::{day_plan_items as i, day_plans as p, routines, tasks},
         Conn,
     },
     http::{json::Json, ApiError, ApiResult, FieldError},
     planner::{self, Item, Plan},
-    state::State,
-    workspaces::resource::resolve_workspace,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -523,8 +521,8 @@ pub async fn compute(state: State, auth: Auth, body: Json<ComputePlan>) -> ApiRe
             async move {
                 let at = Utc::now();
                 let workspace_id = resolve_workspace(conn, me.user_id, body.workspace_id).await?;
-                let zone = crate::routines::user_zone(conn, me.user_id).await?;
-                let today = crate::routines::today(conn, me.user_id, zone).await?;
+                let zone = crate::common::zone::user_zone(conn, me.user_id).await?;
+                let today = crate::common::zone::today(conn, me.user_id, zone).await?;
                 let date = body.date.unwrap_or(today);
                 if date < today {
                     return Err(ApiError::field(

@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    db::{schema::app::projects as t, Conn},
-    http::{ApiError, ApiResult},
-    keyset, resource_routes,
-    workspaces::{
+    common::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
+    db::{schema::app::projects as t, Conn},
+    http::{ApiError, ApiResult},
+    keyset, resource_routes,
 };
 
 pub const STATUSES: &[&str] = &["planned", "active", "on_hold", "completed", "archived"];

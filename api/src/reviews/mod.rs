@@ -11,16 +11,16 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    common::{
+        fields,
+        resource::{Ctx, ListQuery, Meta, Resource},
+    },
     db::{
         schema::app::{capture_items, focus_sessions, reviews as t, routine_completions, tasks},
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
     keyset, resource_routes,
-    workspaces::{
-        fields,
-        resource::{Ctx, ListQuery, Meta, Resource},
-    },
 };
 
 const KINDS: &[&str] = &["daily", "weekly"];

@@ -9,17 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{series, today, user_zone, Routine, RoutineRow, Routines};
+use super::{series, Routine, RoutineRow, Routines};
+use crate::common::zone::{today, user_zone};
 use crate::{
-    auth::{Access, Auth},
+    common::{resource::Resource, state::State, Access, Auth},
     db::{
         schema::app::{routine_completions as c, routines as t},
         Conn,
     },
     http::{json::Json, ApiError, ApiResult, FieldError},
     recurrence,
-    state::State,
-    workspaces::resource::Resource,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

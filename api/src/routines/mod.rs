@@ -15,19 +15,17 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    common::zone::{today, user_zone},
+    common::{
+        fields,
+        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
+    },
     db::{
-        schema::{
-            app::{routine_completions as c, routines as t},
-            auth::users,
-        },
+        schema::app::{routine_completions as c, routines as t},
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
     keyset, recurrence, resource_routes,
-    workspaces::{
-        fields,
-        resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
-    },
 };
 use streak::{Outcome, Streak};
 
@@ -133,25 +131,6 @@ pub struct RoutineFilter {
 }
 
 pub struct Routines;
-
-pub async fn user_zone(conn: &mut Conn, user_id: Uuid) -> ApiResult<chrono_tz::Tz> {
-    let zone: String = users::table
-        .find(user_id)
-        .select(users::time_zone)
-        .first(conn)
-        .await?;
-    Ok(zone.parse().unwrap_or(chrono_tz::UTC))
-}
-
-/// The user's today in `zone`, after their day boundary (`day_starts_at`).
-pub async fn today(conn: &mut Conn, user_id: Uuid, zone: chrono_tz::Tz) -> ApiResult<NaiveDate> {
-    let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
-    Ok(crate::planner::local_date(
-        Utc::now(),
-        zone,
-        settings.day_starts_at,
-    ))
-}
 
 fn series(r: &RoutineRow, zone: chrono_tz::Tz) -> recurrence::Series<'_> {
     recurrence::Series {

@@ -11,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    db::{schema::app::automation_rules as t, Conn},
-    http::{ApiError, ApiResult, FieldError},
-    keyset, resource_routes,
-    workspaces::{
+    common::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
+    db::{schema::app::automation_rules as t, Conn},
+    http::{ApiError, ApiResult, FieldError},
+    keyset, resource_routes,
 };
 
 const CONDITIONS_MAX: usize = 10;

@@ -12,13 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    db::{schema::app::tasks as t, Conn},
-    http::{ApiError, ApiResult, FieldError},
-    keyset, recurrence, resource_routes,
-    workspaces::{
+    common::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
+    db::{schema::app::tasks as t, Conn},
+    http::{ApiError, ApiResult, FieldError},
+    keyset, recurrence, resource_routes,
 };
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done", "cancelled"];
@@ -195,7 +195,7 @@ pub struct Tasks;
 pub async fn due_context(
     conn: &mut Conn,
     user_id: Uuid,
-) -> ApiResult<(crate::ai::smart_add::Context, String)> {
+) -> ApiResult<(crate::smart_add::Context, String)> {
     use crate::db::schema::auth::users;
     let (zone, locale): (String, String) = users::table
         .find(user_id)
@@ -203,11 +203,8 @@ pub async fn due_context(
         .first(conn)
         .await?;
     let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    let today = crate::routines::today(conn, user_id, zone).await?;
-    Ok((
-        crate::ai::smart_add::Context::new(today, zone, &locale),
-        locale,
-    ))
+    let today = crate::common::zone::today(conn, user_id, zone).await?;
+    Ok((crate::smart_add::Context::new(today, zone, &locale), locale))
 }
 
 /// What a write keeps from the stored row: completion time and the series' rule, due date, start.
@@ -343,7 +340,7 @@ impl Resource for Tasks {
     async fn validate(conn: &mut Conn, ctx: Ctx, mut i: TaskInput) -> ApiResult<Values> {
         let mut errors = Vec::new();
         if let Some(text) = i.due.take() {
-            match crate::ai::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?.0) {
+            match crate::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?.0) {
                 Some((date, time)) => {
                     i.due_date = Some(date);
                     i.due_time = time;

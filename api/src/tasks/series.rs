@@ -11,13 +11,11 @@ use uuid::Uuid;
 
 use super::{Row, Task, Tasks};
 use crate::{
-    auth::{Access, Auth},
+    common::zone::user_zone,
+    common::{resource::Resource, state::State, Access, Auth},
     db::{schema::app::tasks as t, Conn},
     http::{etag, ApiError, ApiResult, ProblemKind},
     recurrence::{self, Series},
-    routines::user_zone,
-    state::State,
-    workspaces::resource::Resource,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

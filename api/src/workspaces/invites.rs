@@ -11,15 +11,19 @@ use uuid::Uuid;
 
 use super::shared::{load, load_owned};
 use crate::{
-    auth::{limits as auth_limits, tokens, Access, Auth},
+    common::{
+        limits as auth_limits,
+        outbox::{self, Mail},
+        state::State,
+        Access, Auth,
+    },
     db::schema::{
         app::{workspace_invites as i, workspace_members as m},
         auth::users,
     },
     http::{json::Json, ApiError, ApiResult, ProblemKind},
-    outbox::{self, Mail},
-    state::State,
     subscriptions::{self as plans, Plan},
+    tokens,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -84,7 +88,7 @@ pub async fn create_invite(
     let id = id.into_inner();
     let input = body.0;
     let email = match input.email {
-        Some(e) => Some(crate::auth::normalize_email("email", &e)?),
+        Some(e) => Some(crate::common::email::normalize("email", &e)?),
         None => None,
     };
     let days = input.expires_in_days.unwrap_or(7);

@@ -1,8 +1,6 @@
 //! Workspaces: every user has a personal one from sign-up; shared ones come with Pro and Max.
 
-pub mod fields;
 mod invites;
-pub mod resource;
 mod shared;
 
 use actix_web::{get, web, HttpResponse};
@@ -14,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{
         act_as,
         schema::app::{workspace_members as members, workspaces},
@@ -24,7 +22,6 @@ use crate::{
         pagination::{Cursor, Page, PageParams},
         ApiResult,
     },
-    state::State,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{fields, Workspace};
+use super::Workspace;
+use crate::common::fields;
 use crate::{
-    auth::{Access, Auth},
+    common::{state::State, Access, Auth},
     db::{
         schema::{
             app::{workspace_members as m, workspaces as w},
@@ -21,7 +22,6 @@ use crate::{
         Conn,
     },
     http::{json::Json, ApiError, ApiResult, ProblemKind},
-    state::State,
     subscriptions::{self as plans, Plan},
 };
 

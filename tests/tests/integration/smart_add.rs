@@ -3,7 +3,7 @@
 //! be read wrongly, so that the number means something).
 
 use chrono::{NaiveDate, NaiveTime};
-use minime_api::ai::smart_add::{parse, Context};
+use minime_api::smart_add::{parse, Context};
 
 #[test]
 fn labelled_phrases() {

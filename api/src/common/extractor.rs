@@ -13,14 +13,15 @@ use diesel_async::{
 };
 use uuid::Uuid;
 
-use super::{cookies, csrf, tokens};
+use super::{cookies, csrf};
+use crate::tokens;
 use crate::{
+    common::state::State,
     db::{
         schema::auth::{personal_access_tokens as pat, sessions},
         set_config, text, Conn, Db,
     },
     http::{ApiError, ApiResult, ProblemKind},
-    state::State,
 };
 
 enum Credential {

@@ -13,15 +13,14 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Access, Auth},
+    common::{idempotency, state::State, Access, Auth},
     db::{schema::app, Conn},
     http::{
-        etag, idempotency,
+        etag,
         json::{self, Json},
         pagination::{Cursor, Page, PageParams},
         ApiError, ApiResult, FieldError,
     },
-    state::State,
 };
 
 /// What every row has, whatever its resource.
@@ -414,7 +413,7 @@ macro_rules! row_queries {
 
         async fn insert(
             conn: &mut $crate::db::Conn,
-            ctx: $crate::workspaces::resource::Ctx,
+            ctx: $crate::common::resource::Ctx,
             values: $values,
         ) -> $crate::http::ApiResult<$out> {
             let row = diesel::insert_into($t::table)
@@ -452,8 +451,7 @@ macro_rules! row_queries {
             workspace_id: uuid::Uuid,
             id: uuid::Uuid,
         ) -> $crate::http::ApiResult<usize> {
-            $crate::workspaces::resource::detach_links(conn, Self::TABLE, workspace_id, &[id])
-                .await?;
+            $crate::common::resource::detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
             Ok(diesel::delete(
                 $t::table
                     .filter($t::workspace_id.eq(workspace_id))
@@ -478,7 +476,7 @@ macro_rules! row_queries {
 
         async fn insert(
             conn: &mut $crate::db::Conn,
-            ctx: $crate::workspaces::resource::Ctx,
+            ctx: $crate::common::resource::Ctx,
             values: $values,
         ) -> $crate::http::ApiResult<$row> {
             Ok(diesel::insert_into($t::table)
@@ -514,8 +512,7 @@ macro_rules! row_queries {
             workspace_id: uuid::Uuid,
             id: uuid::Uuid,
         ) -> $crate::http::ApiResult<usize> {
-            $crate::workspaces::resource::detach_links(conn, Self::TABLE, workspace_id, &[id])
-                .await?;
+            $crate::common::resource::detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
             Ok(diesel::delete(
                 $t::table
                     .filter($t::workspace_id.eq(workspace_id))
@@ -566,19 +563,19 @@ macro_rules! resource_routes {
 
         #[utoipa::path(
             tag = $tag, summary = $list_s,
-            params($crate::http::pagination::PageParams, $crate::workspaces::resource::WorkspaceFilter, $filter),
+            params($crate::http::pagination::PageParams, $crate::common::resource::WorkspaceFilter, $filter),
             security(("bearer" = []), ("cookie" = [])),
             responses((status = 200, description = "A page, newest first", body = Page<$out>)),
         )]
         #[get($path)]
         pub async fn $list(
-            state: $crate::state::State,
-            auth: $crate::auth::Auth,
+            state: $crate::common::state::State,
+            auth: $crate::common::Auth,
             page: actix_web::web::Query<$crate::http::pagination::PageParams>,
-            workspace: actix_web::web::Query<$crate::workspaces::resource::WorkspaceFilter>,
+            workspace: actix_web::web::Query<$crate::common::resource::WorkspaceFilter>,
             filter: actix_web::web::Query<$filter>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
-            $crate::workspaces::resource::list::<$res>(&state, &auth, page.into_inner(), workspace.into_inner(), filter.into_inner()).await
+            $crate::common::resource::list::<$res>(&state, &auth, page.into_inner(), workspace.into_inner(), filter.into_inner()).await
         }
 
         #[utoipa::path(
@@ -593,12 +590,12 @@ macro_rules! resource_routes {
         )]
         #[post($path)]
         pub async fn $create(
-            state: $crate::state::State,
-            auth: $crate::auth::Auth,
+            state: $crate::common::state::State,
+            auth: $crate::common::Auth,
             req: actix_web::HttpRequest,
             body: $crate::http::json::Json<$input>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
-            $crate::workspaces::resource::create::<$res>(&state, &auth, &req, body).await
+            $crate::common::resource::create::<$res>(&state, &auth, &req, body).await
         }
 
         #[utoipa::path(
@@ -612,11 +609,11 @@ macro_rules! resource_routes {
         )]
         #[get($item)]
         pub async fn $get(
-            state: $crate::state::State,
-            auth: $crate::auth::Auth,
+            state: $crate::common::state::State,
+            auth: $crate::common::Auth,
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
-            $crate::workspaces::resource::get::<$res>(&state, &auth, id.into_inner()).await
+            $crate::common::resource::get::<$res>(&state, &auth, id.into_inner()).await
         }
 
         #[utoipa::path(
@@ -632,13 +629,13 @@ macro_rules! resource_routes {
         )]
         #[patch($item)]
         pub async fn $patch(
-            state: $crate::state::State,
-            auth: $crate::auth::Auth,
+            state: $crate::common::state::State,
+            auth: $crate::common::Auth,
             req: actix_web::HttpRequest,
             id: actix_web::web::Path<uuid::Uuid>,
             body: $crate::http::json::Json<serde_json::Value>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
-            $crate::workspaces::resource::patch::<$res>(&state, &auth, &req, id.into_inner(), body).await
+            $crate::common::resource::patch::<$res>(&state, &auth, &req, id.into_inner(), body).await
         }
 
         #[utoipa::path(
@@ -653,12 +650,12 @@ macro_rules! resource_routes {
         )]
         #[delete($item)]
         pub async fn $delete(
-            state: $crate::state::State,
-            auth: $crate::auth::Auth,
+            state: $crate::common::state::State,
+            auth: $crate::common::Auth,
             req: actix_web::HttpRequest,
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
-            $crate::workspaces::resource::delete::<$res>(&state, &auth, &req, id.into_inner()).await
+            $crate::common::resource::delete::<$res>(&state, &auth, &req, id.into_inner()).await
         }
 
         pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

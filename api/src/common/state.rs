@@ -1,17 +1,18 @@
 use std::sync::Arc;
 
-use crate::{ai, auth, config::Config, db::Db, outbox};
+use super::{ai_provider, csrf, jwt, outbox, password};
+use crate::{config::Config, db::Db};
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
-    pub hasher: auth::password::Hasher,
-    pub jwt: auth::jwt::Keys,
-    pub csrf: auth::csrf::CsrfKey,
+    pub hasher: password::Hasher,
+    pub jwt: jwt::Keys,
+    pub csrf: csrf::CsrfKey,
     pub outbox: outbox::Notifier,
-    pub ai: ai::Provider,
+    pub ai: ai_provider::Provider,
     /// Exports running on this instance: each holds a pooled connection while it streams.
     pub exports: Arc<tokio::sync::Semaphore>,
 }

@@ -30,7 +30,7 @@ pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
 
 /// The key of per-address counters: a hash, so that counters hold no addresses.
 pub fn key_hash(email: &str) -> Vec<u8> {
-    super::tokens::hash(&format!("email:{email}"))
+    crate::tokens::hash(&format!("email:{email}"))
 }
 
 #[cfg(test)]

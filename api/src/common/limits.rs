@@ -14,7 +14,7 @@ use crate::{
     http::{client_ip::ClientIp, ApiError, ApiResult, ProblemKind},
 };
 
-use super::tokens;
+use crate::tokens;
 
 #[derive(QueryableByName)]
 struct Hits {
@@ -172,7 +172,7 @@ pub async fn forget_failures(conn: &mut Conn, email: &str) -> ApiResult<()> {
 /// A password check outside sign-in (deleting the account, changing the password) counts
 /// toward the same lockout, so a stolen session cannot be used to guess the password.
 pub async fn verify_password(
-    state: &crate::state::State,
+    state: &crate::common::state::State,
     attempt: Attempt,
     password: secrecy::SecretString,
     stored: String,
