@@ -7,6 +7,7 @@ pub mod areas;
 pub mod assistant;
 pub mod auth;
 pub mod captures;
+pub mod clock;
 pub mod common;
 pub mod config;
 pub mod db;

@@ -114,6 +114,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         ai: crate::common::ai_provider::Provider::from_config(&config),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
         db: db.clone(),
+        clock: crate::clock::Clock::system(),
         config: config.clone(),
     };
     outbox::spawn(&config, db, state.outbox.clone())?;

@@ -39,6 +39,7 @@ pub async fn request_reset(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("mail:ip:{}", ip.key()),
         state.config.rate_limits.mail_per_ip,
     )
@@ -117,6 +118,7 @@ pub async fn confirm_reset(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("token:ip:{}", ip.key()),
         state.config.rate_limits.token_check,
     )

@@ -163,6 +163,7 @@ pub async fn signin(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("signin:ip:{}", ip.key()),
         state.config.rate_limits.signin,
     )
@@ -174,11 +175,12 @@ pub async fn signin(
 
     let lookup_email = email.clone();
     let lookup_attempt = attempt.clone();
+    let at = state.clock.now();
     let user: Option<(Uuid, String, bool, bool)> = state
         .db
         .tx(move |conn| {
             async move {
-                limits::check_lockout(conn, &lookup_attempt).await?;
+                limits::check_lockout(conn, at, &lookup_attempt).await?;
                 Ok(users::table
                     .filter(users::email.eq(&lookup_email))
                     .select((
@@ -200,7 +202,13 @@ pub async fn signin(
         .verify(SecretString::from(body.password), stored)
         .await?
     {
-        limits::record_failure(&state.db, attempt, state.config.lockout.clone()).await?;
+        limits::record_failure(
+            &state.db,
+            state.clock.now(),
+            attempt,
+            state.config.lockout.clone(),
+        )
+        .await?;
         return Err(ApiError::new(
             ProblemKind::InvalidCredentials,
             "The email or password is wrong",
@@ -292,6 +300,7 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("refresh:ip:{}", ip.key()),
         state.config.rate_limits.refresh,
     )

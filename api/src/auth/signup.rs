@@ -66,7 +66,13 @@ pub(super) async fn mailbox_proven(conn: &mut Conn, user_id: Uuid, reason: &str)
 }
 
 pub(super) async fn mail_allowed(conn: &mut Conn, state: &State, address: &str) -> ApiResult<bool> {
-    limits::mail_allowed(conn, state.config.rate_limits.mail_per_address, address).await
+    limits::mail_allowed(
+        conn,
+        state.clock.now(),
+        state.config.rate_limits.mail_per_address,
+        address,
+    )
+    .await
 }
 
 /// Create an account. The answer is the same whether or not the address is registered;
@@ -102,6 +108,7 @@ pub async fn signup(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("signup:ip:{}", ip.key()),
         state.config.rate_limits.signup,
     )
@@ -210,6 +217,7 @@ pub async fn verify_email(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("token:ip:{}", ip.key()),
         state.config.rate_limits.token_check,
     )
@@ -277,6 +285,7 @@ pub async fn resend_verification(
     let ip = client_ip(&req, state.config.proxies);
     limits::enforce(
         &state.db,
+        state.clock.now(),
         format!("mail:ip:{}", ip.key()),
         state.config.rate_limits.mail_per_ip,
     )

@@ -41,6 +41,8 @@ struct PatRow {
 pub struct Auth {
     credential: Credential,
     write_limit: crate::config::Limit,
+    /// The request's time, from the server's clock.
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What an operation needs from the credential.
@@ -68,6 +70,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
         .app_data::<State>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no state")))?;
     let write_limit = state.config.rate_limits.writes_per_user;
+    let at = state.clock.now();
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or("");
         let token = value
@@ -81,6 +84,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                     hash: tokens::hash(token),
                 },
                 write_limit,
+                at,
             });
         }
         let claims = state
@@ -93,6 +97,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                 session_id: claims.sid,
             },
             write_limit,
+            at,
         });
     }
     if let Some(cookie) = req.cookie(cookies::name(&state.config, cookies::ACCESS)) {
@@ -119,6 +124,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
                 session_id: claims.sid,
             },
             write_limit,
+            at,
         });
     }
     Err(ApiError::unauthorized(
@@ -163,7 +169,9 @@ impl Auth {
                 if access != Access::Read {
                     // Counted in the request's transaction: a write that fails is not counted.
                     let key = format!("writes:user:{}", principal.user_id);
-                    if let Err(retry) = super::limits::hit(conn, &key, self.write_limit).await? {
+                    if let Err(retry) =
+                        super::limits::hit(conn, self.at, &key, self.write_limit).await?
+                    {
                         return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
                     }
                 }

@@ -25,9 +25,13 @@ struct Hits {
 }
 
 /// Counts one hit; `Err(retry_after_secs)` once the window's budget is spent.
-pub async fn hit(conn: &mut Conn, key: &str, limit: Limit) -> ApiResult<Result<(), u64>> {
+pub async fn hit(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    key: &str,
+    limit: Limit,
+) -> ApiResult<Result<(), u64>> {
     let window = limit.window.as_secs().max(1) as i64;
-    let now = Utc::now();
     let start = Utc
         .timestamp_opt(now.timestamp() - now.timestamp().rem_euclid(window), 0)
         .unwrap();
@@ -52,15 +56,20 @@ pub async fn hit(conn: &mut Conn, key: &str, limit: Limit) -> ApiResult<Result<(
 
 /// Per-address mail budget, so nobody can flood an inbox through us, whoever asks. Over budget
 /// the mail is skipped: for account mails an error would tell the caller about the address.
-pub async fn mail_allowed(conn: &mut Conn, limit: Limit, address: &str) -> ApiResult<bool> {
+pub async fn mail_allowed(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: Limit,
+    address: &str,
+) -> ApiResult<bool> {
     let key = format!("mail:addr:{}", hex::encode(super::email::key_hash(address)));
-    Ok(hit(conn, &key, limit).await?.is_ok())
+    Ok(hit(conn, now, &key, limit).await?.is_ok())
 }
 
 /// A limit on its own transaction: the hit counts even when the request then fails.
-pub async fn enforce(db: &Db, key: String, limit: Limit) -> ApiResult<()> {
+pub async fn enforce(db: &Db, now: DateTime<Utc>, key: String, limit: Limit) -> ApiResult<()> {
     let outcome = db
-        .tx(move |conn| async move { hit(conn, &key, limit).await }.scope_boxed())
+        .tx(move |conn| async move { hit(conn, now, &key, limit).await }.scope_boxed())
         .await?;
     outcome.map_err(|retry| ApiError::too_many(ProblemKind::RateLimited, retry))
 }
@@ -84,16 +93,20 @@ impl Attempt {
     }
 }
 
-pub async fn check_lockout(conn: &mut Conn, attempt: &Attempt) -> ApiResult<()> {
+pub async fn check_lockout(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    attempt: &Attempt,
+) -> ApiResult<()> {
     let locks: Vec<Option<DateTime<Utc>>> = failures::table
         .filter(failures::email_hash.eq_any([&attempt.pair, &attempt.address]))
         .select(failures::locked_until)
         .load(conn)
         .await?;
     match locks.into_iter().flatten().max() {
-        Some(until) if until > Utc::now() => {
+        Some(until) if until > now => {
             // Rounded up: a client that waits Retry-After seconds must find the lock gone.
-            let millis = (until - Utc::now()).num_milliseconds();
+            let millis = (until - now).num_milliseconds();
             Err(ApiError::too_many(
                 ProblemKind::AccountLocked,
                 ((millis + 999) / 1000) as u64,
@@ -104,7 +117,12 @@ pub async fn check_lockout(conn: &mut Conn, attempt: &Attempt) -> ApiResult<()> 
 }
 
 /// Counts one failed password; from its threshold on, each counter locks for twice as long.
-pub async fn record_failure(db: &Db, attempt: Attempt, lockout: Lockout) -> ApiResult<()> {
+pub async fn record_failure(
+    db: &Db,
+    now: DateTime<Utc>,
+    attempt: Attempt,
+    lockout: Lockout,
+) -> ApiResult<()> {
     db.tx(move |conn| {
         async move {
             let ceiling = Lockout {
@@ -128,8 +146,8 @@ pub async fn record_failure(db: &Db, attempt: Attempt, lockout: Lockout) -> ApiR
                     .get_result(conn)
                     .await?;
                 if let Some(lock) = lock_duration(failures as u32, rule) {
-                    let until = Utc::now()
-                        + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::days(1));
+                    let until =
+                        now + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::days(1));
                     diesel::update(failures::table.find(key))
                         .set(failures::locked_until.eq(until))
                         .execute(conn)
@@ -181,13 +199,20 @@ pub async fn verify_password(
         .db
         .tx({
             let attempt = attempt.clone();
-            move |conn| async move { check_lockout(conn, &attempt).await }.scope_boxed()
+            let now = state.clock.now();
+            move |conn| async move { check_lockout(conn, now, &attempt).await }.scope_boxed()
         })
         .await?;
     if state.hasher.verify(password, Some(stored)).await? {
         Ok(true)
     } else {
-        record_failure(&state.db, attempt, state.config.lockout.clone()).await?;
+        record_failure(
+            &state.db,
+            state.clock.now(),
+            attempt,
+            state.config.lockout.clone(),
+        )
+        .await?;
         Ok(false)
     }
 }

@@ -1,13 +1,14 @@
 use std::sync::Arc;
 
 use super::{ai_provider, csrf, jwt, outbox, password};
-use crate::{config::Config, db::Db};
+use crate::{clock::Clock, config::Config, db::Db};
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    pub clock: Clock,
     pub hasher: password::Hasher,
     pub jwt: jwt::Keys,
     pub csrf: csrf::CsrfKey,

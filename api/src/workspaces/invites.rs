@@ -126,7 +126,7 @@ pub async fn create_invite(
                     return Err(plans::limit_reached("members per workspace (pending invitations count)", limits.max_members));
                 }
                 let budget = st.config.rate_limits.invites_per_user;
-                if let Err(retry) = auth_limits::hit(conn, &format!("invite:user:{}", me.user_id), budget).await? {
+                if let Err(retry) = auth_limits::hit(conn, st.clock.now(), &format!("invite:user:{}", me.user_id), budget).await? {
                     return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
                 }
                 let invite: Invite = diesel::insert_into(i::table)
@@ -143,7 +143,7 @@ pub async fn create_invite(
                     .await?;
                 let mut mailed = false;
                 if let Some(to) = email.as_deref() {
-                    if !auth_limits::mail_allowed(conn, st.config.rate_limits.mail_per_address, to).await? {
+                    if !auth_limits::mail_allowed(conn, st.clock.now(), st.config.rate_limits.mail_per_address, to).await? {
                         return Ok((invite, false));
                     }
                     mailed = true;

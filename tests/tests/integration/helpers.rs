@@ -149,6 +149,8 @@ pub struct TestApp {
     pub admin_url: String,
     pub app_db_url: String,
     pub mail_dir: tempfile::TempDir,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: minime_api::clock::Clock,
 }
 
 pub struct Tokens {
@@ -216,6 +218,7 @@ impl TestApp {
         let config = minime_api::config::Config::from_vars(&vars).unwrap();
         let running = minime_api::server::start(config).await.unwrap();
         let base = format!("http://{}", running.addr);
+        let clock = running.state.clock.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -227,6 +230,7 @@ impl TestApp {
             app_db_url: as_app(&admin_url),
             admin_url,
             mail_dir,
+            clock,
         }
     }
 

@@ -19,10 +19,11 @@ async fn signin_rate_limit_trips_and_recovers() {
     let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_SIGNIN", "3/4")]).await;
     // Windows are fixed (aligned to multiples of their length): start right after a boundary so
     // that all four attempts fall into one window.
-    let now = chrono::Utc::now();
+    let now = app.clock.now();
     let into_window =
         (now.timestamp() % 4) as u64 * 1000 + u64::from(now.timestamp_subsec_millis());
-    tokio::time::sleep(Duration::from_millis(4000 - into_window + 50)).await;
+    app.clock
+        .advance(Duration::from_millis(4000 - into_window + 50));
     app.user("ada@example.com").await; // one sign-in spent
     for _ in 0..2 {
         let res = app
@@ -42,7 +43,8 @@ async fn signin_rate_limit_trips_and_recovers() {
     let wait = retry_after(&res);
     assert!((1..=4).contains(&wait), "Retry-After {wait}");
     problem(res, 429, "/problems/rate-limited").await;
-    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(200)).await;
+    app.clock
+        .advance(Duration::from_secs(wait) + Duration::from_millis(200));
     app.signin("ada@example.com", PASSWORD).await;
 }
 
@@ -72,7 +74,7 @@ async fn failed_signins_lock_the_address_with_growing_waits() {
     let res = attempt(PASSWORD).await;
     assert_eq!(retry_after(&res), 1);
     problem(res, 429, "/problems/account-locked").await;
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    app.clock.advance(Duration::from_millis(1300));
 
     // One more failure doubles the lock.
     problem(
@@ -84,7 +86,7 @@ async fn failed_signins_lock_the_address_with_growing_waits() {
     let res = attempt(PASSWORD).await;
     assert_eq!(retry_after(&res), 2);
     problem(res, 429, "/problems/account-locked").await;
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    app.clock.advance(Duration::from_millis(2300));
 
     app.signin("ada@example.com", PASSWORD).await;
     // Success clears the count.
