@@ -1,5 +1,7 @@
 //! Life areas (`/v1/areas`): the parts of life that goals, projects, tasks and routines belong to.
 
+mod routes;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -11,7 +13,7 @@ use crate::{
     common::resource::{Ctx, ListQuery, Meta, Resource},
     db::{schema::app::life_areas as t, Conn},
     http::{ApiError, ApiResult, FieldError},
-    keyset, resource_routes,
+    keyset,
 };
 
 #[derive(Queryable, Selectable)]
@@ -164,13 +166,6 @@ impl Resource for Areas {
     }
 }
 
-resource_routes! {
-    resource: Areas, tag: "areas", path: "/areas", item: "/areas/{id}",
-    input: AreaInput, out: Area, filter: AreaFilter,
-    names: [list_areas, create_area, get_area, patch_area, delete_area],
-    summaries: ["List life areas", "Create a life area", "Get a life area", "Change a life area", "Delete a life area (links to it are cleared)"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_areas(cfg);
 }

@@ -1,6 +1,8 @@
 //! The inbox (`/v1/captures`): quick notes taken on the go, later turned into a task or a
 //! project in one step.
 
+mod routes;
+
 use actix_web::{http::StatusCode, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::{dsl::now, prelude::*};
@@ -21,7 +23,7 @@ use crate::{
         Conn,
     },
     http::{etag, json::Json, ApiError, ApiResult, FieldError, ProblemKind},
-    keyset, resource_routes,
+    keyset,
 };
 
 const SOURCES: &[&str] = &["manual", "voice", "email", "share", "api"];
@@ -225,15 +227,8 @@ impl Resource for Captures {
     }
 }
 
-resource_routes! {
-    resource: Captures, tag: "captures", path: "/captures", item: "/captures/{id}",
-    input: CaptureInput, out: Capture, filter: CaptureFilter,
-    names: [list_captures, create_capture, get_capture, patch_capture, delete_capture],
-    summaries: ["List captures", "Capture something", "Get a capture", "Change a capture", "Delete a capture"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_captures(cfg);
     cfg.service(convert_capture);
 }
 

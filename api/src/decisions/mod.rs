@@ -2,6 +2,7 @@
 //! pros, cons and a score, then record which one was chosen (and reopen if it was wrong).
 
 pub mod options;
+mod routes;
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -23,7 +24,7 @@ use crate::{
         Conn,
     },
     http::{etag, json::Json, ApiError, ApiResult},
-    keyset, resource_routes,
+    keyset,
 };
 
 #[derive(Queryable, Selectable)]
@@ -159,17 +160,10 @@ impl Resource for Decisions {
     }
 }
 
-resource_routes! {
-    resource: Decisions, tag: "decisions", path: "/decisions", item: "/decisions/{id}",
-    input: DecisionInput, out: Decision, filter: DecisionFilter,
-    names: [list_decisions, create_decision, get_decision, patch_decision, delete_decision],
-    summaries: ["List decisions", "Open a decision", "Get a decision", "Change a decision's title or context", "Delete a decision and its options"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_decisions(cfg);
     cfg.service(decide).service(reopen);
-    options::routes::register(cfg);
+    routes::register_decision_options(cfg);
 }
 
 #[derive(Deserialize, ToSchema)]

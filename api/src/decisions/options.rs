@@ -17,7 +17,7 @@ use crate::{
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
-    keyset, resource_routes,
+    keyset,
 };
 
 const POINTS_MAX: usize = 20;
@@ -287,13 +287,6 @@ impl Resource for DecisionOptions {
         }
         Ok(keyset!(query, t, q).load(conn).await?)
     }
-}
-
-resource_routes! {
-    resource: DecisionOptions, tag: "decisions", path: "/decision-options", item: "/decision-options/{id}",
-    input: DecisionOptionInput, out: DecisionOption, filter: DecisionOptionFilter,
-    names: [list_decision_options, create_decision_option, get_decision_option, patch_decision_option, delete_decision_option],
-    summaries: ["List decision options", "Add an option to a decision", "Get a decision option", "Change a decision option", "Delete a decision option; a decision that had chosen it is open again"],
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Focus sessions (`/v1/focus-sessions`): timed stretches of work, optionally on a task. Each
 //! user has at most one running session, across all workspaces.
 
+mod routes;
+
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::{dsl::now, prelude::*, result::DatabaseErrorKind};
@@ -18,7 +20,7 @@ use crate::{
     },
     db::{schema::app::focus_sessions as t, Conn},
     http::{etag, ApiError, ApiResult, FieldError, ProblemKind},
-    keyset, resource_routes,
+    keyset,
 };
 
 /// Clocks disagree a little; more than this ahead of ours is a mistake.
@@ -301,15 +303,8 @@ impl Resource for FocusSessions {
     }
 }
 
-resource_routes! {
-    resource: FocusSessions, tag: "focus", path: "/focus-sessions", item: "/focus-sessions/{id}",
-    input: FocusSessionInput, out: FocusSession, filter: FocusFilter,
-    names: [list_focus_sessions, create_focus_session, get_focus_session, patch_focus_session, delete_focus_session],
-    summaries: ["List focus sessions", "Start a focus session, or record a past one", "Get a focus session", "Change a focus session", "Delete a focus session"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_focus_sessions(cfg);
     cfg.service(stop_focus_session);
 }
 

@@ -14,7 +14,7 @@ use crate::{
     },
     db::{schema::app::milestones as t, Conn},
     http::{ApiError, ApiResult},
-    keyset, resource_routes,
+    keyset,
 };
 
 #[derive(Queryable, Selectable)]
@@ -181,15 +181,4 @@ impl Resource for Milestones {
         }
         Ok(keyset!(query, t, q).load(conn).await?)
     }
-}
-
-resource_routes! {
-    resource: Milestones, tag: "goals", path: "/milestones", item: "/milestones/{id}",
-    input: MilestoneInput, out: Milestone, filter: MilestoneFilter,
-    names: [list_milestones, create_milestone, get_milestone, patch_milestone, delete_milestone],
-    summaries: ["List milestones", "Create a milestone", "Get a milestone", "Change a milestone", "Delete a milestone"],
-}
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
 }

@@ -2,6 +2,7 @@
 
 mod milestones;
 mod progress;
+mod routes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -19,7 +20,7 @@ use crate::{
     },
     db::{schema::app::goals as t, Conn},
     http::{ApiError, ApiResult},
-    keyset, resource_routes,
+    keyset,
 };
 
 pub const STATUSES: &[&str] = &["active", "paused", "achieved", "abandoned"];
@@ -210,14 +211,7 @@ impl Resource for Goals {
     }
 }
 
-resource_routes! {
-    resource: Goals, tag: "goals", path: "/goals", item: "/goals/{id}",
-    input: GoalInput, out: Goal, filter: GoalFilter,
-    names: [list_goals, create_goal, get_goal, patch_goal, delete_goal],
-    summaries: ["List goals with their progress", "Create a goal", "Get a goal", "Change a goal", "Delete a goal and its milestones"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
-    milestones::configure(cfg);
+    routes::register_goals(cfg);
+    routes::register_milestones(cfg);
 }

@@ -1,5 +1,7 @@
 //! Projects (`/v1/projects`): outcomes that take several tasks, in an area and towards a goal.
 
+mod routes;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -14,7 +16,7 @@ use crate::{
     },
     db::{schema::app::projects as t, Conn},
     http::{ApiError, ApiResult},
-    keyset, resource_routes,
+    keyset,
 };
 
 pub const STATUSES: &[&str] = &["planned", "active", "on_hold", "completed", "archived"];
@@ -208,13 +210,6 @@ impl Resource for Projects {
     }
 }
 
-resource_routes! {
-    resource: Projects, tag: "projects", path: "/projects", item: "/projects/{id}",
-    input: ProjectInput, out: Project, filter: ProjectFilter,
-    names: [list_projects, create_project, get_project, patch_project, delete_project],
-    summaries: ["List projects", "Create a project", "Get a project", "Change a project", "Delete a project (its tasks stay, unlinked)"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_projects(cfg);
 }

@@ -1,6 +1,8 @@
 //! Reviews (`/v1/reviews`): a daily or weekly look back, with the user's answers and figures
 //! the server computes from the workspace's data for the period.
 
+mod routes;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
@@ -20,7 +22,7 @@ use crate::{
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
-    keyset, resource_routes,
+    keyset,
 };
 
 const KINDS: &[&str] = &["daily", "weekly"];
@@ -322,15 +324,8 @@ impl Resource for Reviews {
     }
 }
 
-resource_routes! {
-    resource: Reviews, tag: "reviews", path: "/reviews", item: "/reviews/{id}",
-    input: ReviewInput, out: Review, filter: ReviewFilter,
-    names: [list_reviews, create_review, get_review, patch_review, delete_review],
-    summaries: ["List reviews", "Write a review (its stats are computed now)", "Get a review", "Change a review (its stats are computed again)", "Delete a review"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_reviews(cfg);
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod completions;
 pub mod due;
+mod routes;
 pub mod streak;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use crate::{
         Conn,
     },
     http::{ApiError, ApiResult, FieldError},
-    keyset, recurrence, resource_routes,
+    keyset, recurrence,
 };
 use streak::{Outcome, Streak};
 
@@ -328,14 +329,7 @@ impl Resource for Routines {
     }
 }
 
-resource_routes! {
-    resource: Routines, tag: "routines", path: "/routines", item: "/routines/{id}",
-    input: RoutineInput, out: Routine, filter: RoutineFilter,
-    names: [list_routines, create_routine, get_routine, patch_routine, delete_routine],
-    summaries: ["List routines with their streaks", "Create a routine", "Get a routine", "Change a routine", "Delete a routine and its history"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_routines(cfg);
     completions::configure(cfg);
 }

@@ -2,6 +2,8 @@
 //! actions. A rule is checked completely when it is saved, so running it never meets a rule it
 //! cannot understand; every problem names its place, such as `conditions.0.value`.
 
+mod routes;
+
 use chrono::{DateTime, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -17,7 +19,7 @@ use crate::{
     },
     db::{schema::app::automation_rules as t, Conn},
     http::{ApiError, ApiResult, FieldError},
-    keyset, resource_routes,
+    keyset,
 };
 
 const CONDITIONS_MAX: usize = 10;
@@ -491,15 +493,8 @@ impl Resource for Rules {
     }
 }
 
-resource_routes! {
-    resource: Rules, tag: "rules", path: "/rules", item: "/rules/{id}",
-    input: RuleInput, out: Rule, filter: RuleFilter,
-    names: [list_rules, create_rule, get_rule, patch_rule, delete_rule],
-    summaries: ["List automation rules", "Create an automation rule", "Get an automation rule", "Change an automation rule", "Delete an automation rule"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_rules(cfg);
 }
 
 #[cfg(test)]

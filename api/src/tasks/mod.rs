@@ -2,6 +2,7 @@
 //! goal, a due date with an optional time that floats with the user or is fixed to a zone, and
 //! optional recurrence.
 
+mod routes;
 mod series;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -18,7 +19,7 @@ use crate::{
     },
     db::{schema::app::tasks as t, Conn},
     http::{ApiError, ApiResult, FieldError},
-    keyset, recurrence, resource_routes,
+    keyset, recurrence,
 };
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done", "cancelled"];
@@ -514,14 +515,7 @@ impl Resource for Tasks {
     }
 }
 
-resource_routes! {
-    resource: Tasks, tag: "tasks", path: "/tasks", item: "/tasks/{id}",
-    input: TaskInput, out: Task, filter: TaskFilter,
-    names: [list_tasks, create_task, get_task, patch_task, delete_task],
-    summaries: ["List tasks", "Create a task", "Get a task", "Change a task", "Delete a task and its steps"],
-}
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    routes::register(cfg);
+    routes::register_tasks(cfg);
     series::configure(cfg);
 }
