@@ -10,6 +10,7 @@ pub mod captures;
 pub mod config;
 pub mod db;
 pub mod decisions;
+pub mod docs;
 pub mod focus;
 pub mod goals;
 pub mod health;
