@@ -12,6 +12,7 @@ pub mod common;
 pub mod config;
 pub mod db;
 pub mod decisions;
+pub mod docs;
 pub mod focus;
 pub mod goals;
 pub mod health;

@@ -16,6 +16,7 @@ use crate::{
     common::{outbox, state::AppState},
     config::Config,
     db::Db,
+    docs,
     http::{self, RouteTable},
     openapi,
 };
@@ -153,7 +154,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .configure(openapi::routes)
             .into_app()
             .route("/openapi.json", web::get().to(openapi_json))
-            .route("/docs", web::get().to(docs))
+            .configure(docs::configure)
             .default_service(web::to(http::fallback))
     })
     .workers(config.workers)
@@ -176,19 +177,4 @@ async fn openapi_json(doc: web::Data<web::Bytes>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(doc.get_ref().clone())
-}
-
-/// The API reference (Scalar), reading `/openapi.json`: no copy of the document per worker.
-async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
-        r#"<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>minime API reference</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<noscript>The minime API reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-<script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-</body>
-</html>"#,
-    )
 }

@@ -1,10 +1,13 @@
 // Drives the reference app in Debian's Chromium: sign up, confirm the address from the mail
-// outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, sign out. Screenshots go to test-results/.
+// outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, sign out.
+// Then opens the server's API reference (/docs) with every other origin blocked and finds an
+// operation in it. Screenshots go to test-results/.
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const web = process.env.MINIME_WEB_URL ?? "http://127.0.0.1:5173";
+const api = process.env.MINIME_API_URL ?? "http://127.0.0.1:8080";
 const mailDir = process.env.MINIME_MAIL_DIR ?? "../../../.data/mail";
 const out = "test-results";
 mkdirSync(out, { recursive: true });
@@ -75,6 +78,40 @@ try {
   await page.waitForSelector("#signed-out:not([hidden])");
   await shot("5-signed-out");
   console.log(`browser: sign-up, sign-in, add, Smart Add, complete and sign-out passed; screenshots in ${out}/`);
+
+  // The API reference must render from the server alone: offline, or behind a policy that
+  // lets nothing else through, a request to any other origin would leave the page blank.
+  const context = await browser.newContext();
+  const apiOrigin = new URL(api).origin;
+  const foreign = [];
+  await context.route("**/*", (route) => {
+    if (new URL(route.request().url()).origin === apiOrigin) return route.continue();
+    foreign.push(route.request().url());
+    return route.abort("blockedbyclient");
+  });
+  const docs = await context.newPage();
+  const refused = [];
+  docs.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) refused.push(m.text());
+  });
+  docs.on("pageerror", (e) => refused.push(String(e)));
+  const contract = JSON.parse(readFileSync(new URL("../../../../openapi/openapi.json", import.meta.url), "utf8"));
+  const summary = contract.paths["/v1/tasks"].post.summary;
+  await docs.goto(`${api}/docs`);
+  await docs.waitForSelector(".opblock");
+  const operation = docs
+    .locator(".opblock-post")
+    .filter({ has: docs.locator('.opblock-summary-path[data-path="/v1/tasks"]') })
+    .filter({ has: docs.getByText(summary, { exact: true }) });
+  // Swagger UI renders only the operations near the viewport, so scroll as a reader would.
+  for (let i = 0; i < 200 && (await operation.count()) === 0; i++) await docs.mouse.wheel(0, 600);
+  await operation.locator(".opblock-summary-control").click();
+  await operation.locator(".opblock-body").waitFor();
+  await docs.screenshot({ path: join(out, "6-api-reference.png") });
+  if (foreign.length) throw new Error(`the API reference asked other origins for ${foreign.join(", ")}`);
+  if (refused.length) throw new Error(`the API reference broke its Content-Security-Policy or threw: ${refused.join(" | ")}`);
+  await context.close();
+  console.log(`browser: the API reference at ${api}/docs shows "${summary}" with every other origin blocked`);
 } finally {
   await browser.close();
 }
