@@ -154,6 +154,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .into_app()
             .route("/openapi.json", web::get().to(openapi_json))
             .route("/docs", web::get().to(docs))
+            .configure(auth::pages::configure)
             .default_service(web::to(http::fallback))
     })
     .workers(config.workers)

@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod limits;
 mod mailed_tokens;
 mod mails;
+pub mod pages;
 pub mod password;
 mod reset;
 mod sessions;
