@@ -155,6 +155,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .into_app()
             .route("/openapi.json", web::get().to(openapi_json))
             .configure(docs::configure)
+            .configure(crate::auth::pages::configure)
             .default_service(web::to(http::fallback))
     })
     .workers(config.workers)

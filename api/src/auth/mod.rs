@@ -3,6 +3,7 @@
 mod access_tokens;
 mod mailed_tokens;
 mod mails;
+pub mod pages;
 mod reset;
 mod sessions;
 mod signin;

@@ -115,7 +115,19 @@ pub async fn confirm_reset(
     body: Json<ResetConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let ip = client_ip(&req, state.config.proxies);
+    use_reset_token(&state, &req, body.token, body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What following a reset link does, for the JSON endpoint and the page's form alike. A weak
+/// password is refused before the token is used, so the link still works for a second try.
+pub(super) async fn use_reset_token(
+    state: &State,
+    req: &HttpRequest,
+    token: String,
+    new_password: String,
+) -> ApiResult<()> {
+    let ip = client_ip(req, state.config.proxies);
     limits::enforce(
         &state.db,
         state.clock.now(),
@@ -124,7 +136,7 @@ pub async fn confirm_reset(
     )
     .await?;
     // Read the account first (without using the token) to judge the password against it.
-    let lookup = body.token.clone();
+    let lookup = token.clone();
     let email: String = state
         .db
         .tx(move |conn| {
@@ -139,12 +151,8 @@ pub async fn confirm_reset(
             .scope_boxed()
         })
         .await?;
-    password::check_strength("new_password", &body.new_password, &[&email])?;
-    let hash = state
-        .hasher
-        .hash(SecretString::from(body.new_password))
-        .await?;
-    let token = body.token;
+    password::check_strength("new_password", &new_password, &[&email])?;
+    let hash = state.hasher.hash(SecretString::from(new_password)).await?;
     state
         .db
         .tx(move |conn| {
@@ -163,8 +171,7 @@ pub async fn confirm_reset(
             }
             .scope_boxed()
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }
 
 #[derive(Deserialize, ToSchema)]

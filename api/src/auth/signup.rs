@@ -214,7 +214,17 @@ pub async fn verify_email(
     req: HttpRequest,
     body: Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
-    let ip = client_ip(&req, state.config.proxies);
+    use_verification_token(&state, &req, body.0.token).await?;
+    Ok(HttpResponse::Ok().json(Status { status: "verified" }))
+}
+
+/// What following a verification link does, for the JSON endpoint and the page's form alike.
+pub(super) async fn use_verification_token(
+    state: &State,
+    req: &HttpRequest,
+    token: String,
+) -> ApiResult<()> {
+    let ip = client_ip(req, state.config.proxies);
     limits::enforce(
         &state.db,
         state.clock.now(),
@@ -222,7 +232,6 @@ pub async fn verify_email(
         state.config.rate_limits.token_check,
     )
     .await?;
-    let token = body.0.token;
     state
         .db
         .tx(move |conn| {
@@ -256,8 +265,7 @@ pub async fn verify_email(
             }
             .scope_boxed()
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(Status { status: "verified" }))
+        .await
 }
 
 #[derive(Deserialize, ToSchema)]

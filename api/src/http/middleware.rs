@@ -1,4 +1,5 @@
-//! Every response gets `X-Request-Id`; every error response becomes problem+json carrying it.
+//! Every response gets `X-Request-Id`; every error response becomes problem+json carrying it,
+//! except the HTML pages of mailed links, which answer people.
 
 use actix_web::{
     body::{BoxBody, MessageBody},
@@ -67,7 +68,11 @@ pub async fn problem_details(
         let rendered = api_error.render(request_id.clone());
         res.into_response(rendered)
     } else if is_bare_error(&res) {
-        let rendered = ApiError::from_status(res.status()).render(request_id.clone());
+        let allow = res.headers().get(header::ALLOW).cloned();
+        let mut rendered = ApiError::from_status(res.status()).render(request_id.clone());
+        if let Some(allow) = allow {
+            rendered.headers_mut().insert(header::ALLOW, allow);
+        }
         res.into_response(rendered)
     } else {
         res.map_into_boxed_body()
@@ -79,11 +84,13 @@ pub async fn problem_details(
     Ok(res)
 }
 
+/// An error answer with no body meant for its reader. The HTML pages behind mailed links
+/// answer their errors for people on purpose, so those stay as they are.
 fn is_bare_error<B>(res: &ServiceResponse<B>) -> bool {
     let status = res.status();
-    let problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    (status.is_client_error() || status.is_server_error()) && !problem
+    let deliberate = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json") || v.starts_with(b"text/html")
+    });
+    (status.is_client_error() || status.is_server_error()) && !deliberate
 }

@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod mail_http;
 mod openapi;
+mod pages;
 mod plans;
 mod resources;
 mod resources_more;
