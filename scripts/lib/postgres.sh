@@ -5,7 +5,8 @@
 #
 # Variables:
 #   DATABASE_URL        use this server as it is (only checked for reachability)
-#   MINIME_PG_PORT      port of the private cluster (default 55432); each port is a cluster of its own
+#   MINIME_PG_PORT      port of the private cluster (default: this checkout's running cluster, else
+#                       the first free port from 55432); each port is a cluster of its own
 #   MINIME_PG_DATABASE  database to create and use (default minime)
 #   MINIME_PG_FAST=1    fsync off, for throwaway test data (scripts/test sets it)
 #
@@ -272,6 +273,49 @@ _minime_pg_up() {
     fi
 }
 
+# Whether something answers on 127.0.0.1:PORT.
+_minime_pg_port_taken() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# The folder of this checkout's cluster for PORT, if one was ever made (no folder is created).
+_minime_pg_known_area() { # root port
+    local home hash area
+    for area in "$1/.data/postgres/$2" ""; do
+        if [[ -z $area ]]; then
+            home=$(getent passwd postgres 2>/dev/null | cut -d: -f6)
+            hash=$(printf '%s' "$1" | sha256sum | cut -c1-12)
+            area=${home:-/var/lib/postgresql}/minime-$hash/$2
+        fi
+        if [[ -s $area/data/PG_VERSION ]]; then
+            printf '%s\n' "$area"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Without MINIME_PG_PORT: this checkout's cluster where it already runs or can start, else the
+# first free port from 55432 on, so that a second checkout (or another program on 55432) does
+# not stop this one.
+_minime_pg_pick_port() { # root
+    local candidate area
+    for candidate in $(seq 55432 55451); do
+        if area=$(_minime_pg_known_area "$1" "$candidate") &&
+            { _minime_pg_running "$area/data" "$area/socket" "$candidate" || ! _minime_pg_port_taken "$candidate"; }; then
+            printf '%s\n' "$candidate"
+            return 0
+        fi
+    done
+    for candidate in $(seq 55432 55451); do
+        if ! _minime_pg_port_taken "$candidate"; then
+            printf '%s\n' "$candidate"
+            return 0
+        fi
+    done
+    printf '%s\n' 55432
+}
+
 minime_database() {
     local root port db bindir area version pg_ctl_version rc=0 shown
     if [[ -n ${DATABASE_URL:-} ]]; then
@@ -288,7 +332,7 @@ minime_database() {
     fi
 
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P) || return 1
-    port=${MINIME_PG_PORT:-55432}
+    port=${MINIME_PG_PORT:-$(_minime_pg_pick_port "$root")}
     db=${MINIME_PG_DATABASE:-minime}
     if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1024 || port > 65535)); then
         _minime_pg_say "MINIME_PG_PORT must be a port number from 1024 to 65535, not '$port'"
