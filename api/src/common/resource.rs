@@ -389,12 +389,18 @@ pub async fn delete<R: Resource>(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A row read as it is stored, for [`row_queries!`] on resources without derived data.
+pub async fn as_stored<Row>(_conn: &mut Conn, row: Row) -> ApiResult<Row> {
+    Ok(row)
+}
+
 /// `find`, `insert`, `update` (bumping `version`) and `delete` of a resource whose row struct maps
-/// its table one to one: written once here, used inside each `impl Resource`.
+/// its table one to one, used inside each `impl Resource`. A macro because each diesel table is a
+/// type of its own whose columns (`t::id`, `t::version`) a trait's default method cannot name.
 #[macro_export]
 macro_rules! row_queries {
     // Rows that carry derived data: `$wrap(conn, row)` turns the table's row into the resource's.
-    ($t:ident, $row:ty, $values:ty, wrap: $wrap:ident -> $out:ty) => {
+    ($t:ident, $row:ty, $values:ty, wrap: $wrap:path => $out:ty) => {
         async fn find(
             conn: &mut $crate::db::Conn,
             id: uuid::Uuid,
@@ -462,69 +468,12 @@ macro_rules! row_queries {
         }
     };
     ($t:ident, $row:ty, $values:ty) => {
-        async fn find(
-            conn: &mut $crate::db::Conn,
-            id: uuid::Uuid,
-        ) -> $crate::http::ApiResult<Option<$row>> {
-            Ok($t::table
-                .find(id)
-                .select(<$row>::as_select())
-                .first(conn)
-                .await
-                .optional()?)
-        }
-
-        async fn insert(
-            conn: &mut $crate::db::Conn,
-            ctx: $crate::common::resource::Ctx,
-            values: $values,
-        ) -> $crate::http::ApiResult<$row> {
-            Ok(diesel::insert_into($t::table)
-                .values((
-                    $t::id.eq(ctx.id),
-                    $t::workspace_id.eq(ctx.workspace_id),
-                    $t::created_by.eq(ctx.user_id),
-                    values,
-                ))
-                .returning(<$row>::as_returning())
-                .get_result(conn)
-                .await?)
-        }
-
-        async fn update(
-            conn: &mut $crate::db::Conn,
-            id: uuid::Uuid,
-            values: $values,
-        ) -> $crate::http::ApiResult<$row> {
-            Ok(diesel::update($t::table.find(id))
-                .set((
-                    values,
-                    $t::version.eq($t::version + 1),
-                    $t::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(<$row>::as_returning())
-                .get_result(conn)
-                .await?)
-        }
-
-        async fn delete(
-            conn: &mut $crate::db::Conn,
-            workspace_id: uuid::Uuid,
-            id: uuid::Uuid,
-        ) -> $crate::http::ApiResult<usize> {
-            $crate::common::resource::detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
-            Ok(diesel::delete(
-                $t::table
-                    .filter($t::workspace_id.eq(workspace_id))
-                    .filter($t::id.eq(id)),
-            )
-            .execute(conn)
-            .await?)
-        }
+        $crate::row_queries!($t, $row, $values, wrap: $crate::common::resource::as_stored => $row);
     };
 }
 
-/// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`.
+/// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`. A macro for the
+/// same reason as [`row_queries!`]: the columns belong to each table's own type.
 #[macro_export]
 macro_rules! keyset {
     ($query:expr, $t:path, $list:expr) => {{

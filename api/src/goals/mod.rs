@@ -196,7 +196,7 @@ impl Resource for Goals {
         })
     }
 
-    crate::row_queries!(t, GoalRow, Values, wrap: one -> Row);
+    crate::row_queries!(t, GoalRow, Values, wrap: one => Row);
 
     async fn list(conn: &mut Conn, q: ListQuery<GoalFilter>) -> ApiResult<Vec<Row>> {
         let mut query = t::table.select(GoalRow::as_select()).into_boxed();

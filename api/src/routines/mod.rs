@@ -312,7 +312,7 @@ impl Resource for Routines {
         })
     }
 
-    crate::row_queries!(t, RoutineRow, Values, wrap: one -> Row);
+    crate::row_queries!(t, RoutineRow, Values, wrap: one => Row);
 
     async fn list(conn: &mut Conn, q: ListQuery<RoutineFilter>) -> ApiResult<Vec<Row>> {
         let mut query = t::table.select(RoutineRow::as_select()).into_boxed();
