@@ -155,23 +155,37 @@ fn operations_mut(doc: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &m
 }
 
 /// Methods per path, for 405 answers.
-pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<actix_web::http::Method>)> {
+pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<crate::http::Operation>)> {
     use actix_web::http::Method;
+    use utoipa::openapi::path::{Operation, ParameterIn};
+    let query_names = |op: &Operation| -> Vec<String> {
+        op.parameters
+            .iter()
+            .flatten()
+            .filter(|p| matches!(p.parameter_in, ParameterIn::Query))
+            .map(|p| p.name.clone())
+            .collect()
+    };
     doc.paths
         .paths
         .iter()
         .map(|(path, item)| {
-            let methods = [
-                (item.get.is_some(), Method::GET),
-                (item.post.is_some(), Method::POST),
-                (item.put.is_some(), Method::PUT),
-                (item.patch.is_some(), Method::PATCH),
-                (item.delete.is_some(), Method::DELETE),
+            let operations = [
+                (&item.get, Method::GET),
+                (&item.post, Method::POST),
+                (&item.put, Method::PUT),
+                (&item.patch, Method::PATCH),
+                (&item.delete, Method::DELETE),
             ]
             .into_iter()
-            .filter_map(|(present, m)| present.then_some(m))
+            .filter_map(|(op, method)| {
+                op.as_ref().map(|op| crate::http::Operation {
+                    method,
+                    query: query_names(op),
+                })
+            })
             .collect();
-            (path.clone(), methods)
+            (path.clone(), operations)
         })
         .collect()
 }

@@ -47,13 +47,31 @@ pub async fn problem_details(
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let res = match nul_in_query(req.query_string()) {
-        Some(field) => {
-            let error = ApiError::field(&field, "must not contain the NUL character (U+0000)");
-            req.into_response(error.render(request_id.clone()))
-                .map_into_boxed_body()
+    let unknown = req
+        .app_data::<actix_web::web::Data<super::RouteTable>>()
+        .and_then(|routes| {
+            routes.unknown_query_param(req.path(), req.method(), req.query_string())
+        });
+    let res = if let Some((name, known)) = unknown {
+        let message = if known.is_empty() {
+            "is not a parameter of this operation, which takes none".to_owned()
+        } else {
+            format!(
+                "is not a parameter of this operation (it takes {})",
+                known.join(", ")
+            )
+        };
+        req.into_response(ApiError::field(&name, message).render(request_id.clone()))
+            .map_into_boxed_body()
+    } else {
+        match nul_in_query(req.query_string()) {
+            Some(field) => {
+                let error = ApiError::field(&field, "must not contain the NUL character (U+0000)");
+                req.into_response(error.render(request_id.clone()))
+                    .map_into_boxed_body()
+            }
+            None => next.call(req).await?.map_into_boxed_body(),
         }
-        None => next.call(req).await?.map_into_boxed_body(),
     };
     let mut res = if let Some(api_error) = res
         .response()

@@ -25,25 +25,50 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize)
         .app_data(PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
 }
 
-/// Every documented path with its methods, so an unknown method answers 405 with `Allow`
-/// rather than 404.
-pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
+/// A documented method of a path and the query parameters it takes.
+pub struct Operation {
+    pub method: Method,
+    pub query: Vec<String>,
+}
+
+/// Every documented path with its operations, so an unknown method answers 405 with `Allow`
+/// rather than 404, and an undocumented query parameter (`?limt=1`) is refused rather than
+/// silently ignored.
+pub struct RouteTable(Vec<(ResourceDef, Vec<Operation>)>);
 
 impl RouteTable {
-    pub fn new(paths: impl IntoIterator<Item = (String, Vec<Method>)>) -> Self {
+    pub fn new(paths: impl IntoIterator<Item = (String, Vec<Operation>)>) -> Self {
         Self(
             paths
                 .into_iter()
-                .map(|(path, methods)| (ResourceDef::new(path), methods))
+                .map(|(path, operations)| (ResourceDef::new(path), operations))
                 .collect(),
         )
     }
 
-    fn allowed(&self, path: &str) -> Option<&[Method]> {
+    fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         self.0
             .iter()
             .find(|(def, _)| def.is_match(path))
-            .map(|(_, methods)| methods.as_slice())
+            .map(|(_, ops)| ops.iter().map(|op| op.method.clone()).collect())
+    }
+
+    /// The first query parameter the documented operation does not take, with the ones it does.
+    pub fn unknown_query_param(
+        &self,
+        path: &str,
+        method: &Method,
+        query: &str,
+    ) -> Option<(String, Vec<String>)> {
+        if query.is_empty() {
+            return None;
+        }
+        let (_, ops) = self.0.iter().find(|(def, _)| def.is_match(path))?;
+        let op = ops.iter().find(|op| op.method == *method)?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .map(|(name, _)| name.into_owned())
+            .find(|name| !op.query.iter().any(|known| known == name))
+            .map(|name| (name, op.query.clone()))
     }
 }
 

@@ -275,3 +275,22 @@ async fn deep_json_and_huge_pages_are_refused_cleanly() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_misspelt_query_parameter_is_refused_not_ignored() {
+    let app = TestApp::spawn().await;
+    let t = app.user("ada@example.com").await;
+    let res = app.get_auth("/v1/tasks?limt=1", &t.access).await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "limt");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("limit"), "{message}");
+    // Documented parameters still work, and an operation without any refuses every one.
+    let res = app
+        .get_auth("/v1/tasks?limit=1&status=todo", &t.access)
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app.get_auth("/v1/me?verbose=1", &t.access).await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(body["errors"][0]["field"], "verbose");
+}
