@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::{
     access_tokens, mailed_tokens, mails, sessions,
-    signup::{accepted, mail_allowed, mailbox_proven, Accepted, EmailRequest},
+    signup::{accepted, mail_allowed, mailbox_proven, open_mail_request, Accepted, EmailRequest},
 };
-use crate::common::{email, limits, password, Access, Auth};
+use crate::common::{limits, password, Access, Auth};
 use crate::{
     common::{outbox, state::State},
     db::{schema::auth::users, Conn},
@@ -35,15 +35,7 @@ pub async fn request_reset(
     req: HttpRequest,
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    let email = email::normalize("email", &body.email)?;
-    let ip = client_ip(&req, state.config.proxies);
-    limits::enforce(
-        &state.db,
-        state.clock.now(),
-        format!("mail:ip:{}", ip.key()),
-        state.config.rate_limits.mail_per_ip,
-    )
-    .await?;
+    let email = open_mail_request(&state, &req, &body.email).await?;
     let st = state.clone();
     state
         .db

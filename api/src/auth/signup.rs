@@ -65,6 +65,25 @@ pub(super) async fn mailbox_proven(conn: &mut Conn, user_id: Uuid, reason: &str)
     access_tokens::revoke_all(conn, user_id).await
 }
 
+/// The opening of every request that mails an address it names (resend, password reset): the
+/// address normalised, and the client's per-IP mail budget spent whatever the outcome.
+pub(super) async fn open_mail_request(
+    state: &State,
+    req: &HttpRequest,
+    raw_email: &str,
+) -> ApiResult<String> {
+    let email = email::normalize("email", raw_email)?;
+    let ip = client_ip(req, state.config.proxies);
+    limits::enforce(
+        &state.db,
+        state.clock.now(),
+        format!("mail:ip:{}", ip.key()),
+        state.config.rate_limits.mail_per_ip,
+    )
+    .await?;
+    Ok(email)
+}
+
 pub(super) async fn mail_allowed(conn: &mut Conn, state: &State, address: &str) -> ApiResult<bool> {
     limits::mail_allowed(
         conn,
@@ -289,15 +308,7 @@ pub async fn resend_verification(
     req: HttpRequest,
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    let email = email::normalize("email", &body.email)?;
-    let ip = client_ip(&req, state.config.proxies);
-    limits::enforce(
-        &state.db,
-        state.clock.now(),
-        format!("mail:ip:{}", ip.key()),
-        state.config.rate_limits.mail_per_ip,
-    )
-    .await?;
+    let email = open_mail_request(&state, &req, &body.email).await?;
     let st = state.clone();
     state
         .db
