@@ -96,14 +96,33 @@ async fn a_request_dropped_mid_transaction_leaves_no_partial_write_or_open_trans
         format!("/v1/tasks/{id}"),
         json!({"title": "Half", "priority": 1}),
     );
-    let patch = ada.send(reqwest::Method::PATCH, &path, Some(&body), &[]);
-    let dropped = tokio::time::timeout(Duration::from_millis(500), patch).await;
-    assert!(
-        dropped.is_err(),
-        "the PATCH should still be waiting for the row"
+    let pending = tokio::spawn(
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(&a.access)
+            .json(&body)
+            .send(),
     );
+    // Proof that the PATCH is inside its transaction, waiting for the row: one of the server's
+    // backends waits on a lock. Then the client gives up.
+    let watcher = app.admin().await;
+    settles(
+        &watcher,
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'minime_app' \
+         AND datname = current_database() AND wait_event_type = 'Lock'",
+        |waiting| waiting > 0,
+    )
+    .await;
+    pending.abort();
     lock.rollback().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Whatever became of the dropped request, none of the server's backends is busy with it.
+    settles(
+        &watcher,
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'minime_app' \
+         AND datname = current_database() AND state <> 'idle'",
+        |busy| busy == 0,
+    )
+    .await;
 
     // Either all of it happened or none of it did.
     let row = admin
@@ -132,5 +151,22 @@ async fn a_request_dropped_mid_transaction_leaves_no_partial_write_or_open_trans
     assert_eq!(open, 0);
     for _ in 0..8 {
         assert_eq!(ada.get(&format!("/v1/tasks/{id}")).await["id"], id.as_str());
+    }
+}
+
+/// Polls `sql` (a count) until `done` holds, or fails after a deadline: proof by observation,
+/// never by a fixed wait.
+async fn settles(db: &tokio_postgres::Client, sql: &str, done: impl Fn(i64) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = db.query_one(sql, &[]).await.unwrap().get(0);
+        if done(n) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {n} after 20 s: {sql}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
