@@ -43,12 +43,15 @@ CREATE FUNCTION auth.issue_refresh_token(p_hash bytea, p_session uuid) RETURNS v
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS $$ INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES (p_hash, p_session) $$;
 
+-- With its session, in one round trip; both rows stay locked until the transaction ends.
 CREATE FUNCTION auth.find_refresh_token(p_hash bytea)
-  RETURNS TABLE (session_id uuid, used boolean)
+  RETURNS TABLE (session_id uuid, used boolean, user_id uuid, mode text, live boolean)
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
-  RETURN QUERY SELECT r.session_id, r.used_at IS NOT NULL FROM auth.refresh_tokens r
+  RETURN QUERY SELECT r.session_id, r.used_at IS NOT NULL, s.user_id, s.mode,
+                      s.revoked_at IS NULL AND s.expires_at > now()
+    FROM auth.refresh_tokens r JOIN auth.sessions s ON s.id = r.session_id
     WHERE r.token_hash = p_hash FOR UPDATE;
 END
 $$;

@@ -133,6 +133,12 @@ struct FoundRefresh {
     session_id: Uuid,
     #[diesel(sql_type = Bool)]
     used: bool,
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    mode: String,
+    #[diesel(sql_type = Bool)]
+    live: bool,
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -328,29 +334,21 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
         .db
         .tx(move |conn| {
             async move {
-                let token: Option<FoundRefresh> =
-                    diesel::sql_query("SELECT session_id, used FROM auth.find_refresh_token($1)")
-                        .bind::<Bytea, _>(&hash)
-                        .load(conn)
-                        .await?
-                        .into_iter()
-                        .next();
-                let Some(FoundRefresh { session_id, used }) = token else {
-                    return Ok(RefreshOutcome::Ended);
-                };
-                let Some((user_id, mode, live)) = sessions::table
-                    .find(session_id)
-                    .select((
-                        sessions::user_id,
-                        sessions::mode,
-                        sessions::revoked_at
-                            .is_null()
-                            .and(sessions::expires_at.gt(now)),
-                    ))
-                    .for_update()
-                    .first::<(Uuid, String, bool)>(conn)
-                    .await
-                    .optional()?
+                let token: Option<FoundRefresh> = diesel::sql_query(
+                    "SELECT session_id, used, user_id, mode, live FROM auth.find_refresh_token($1)",
+                )
+                .bind::<Bytea, _>(&hash)
+                .load(conn)
+                .await?
+                .into_iter()
+                .next();
+                let Some(FoundRefresh {
+                    session_id,
+                    used,
+                    user_id,
+                    mode,
+                    live,
+                }) = token
                 else {
                     return Ok(RefreshOutcome::Ended);
                 };

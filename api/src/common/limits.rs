@@ -12,9 +12,8 @@ use crate::{
     config::{Limit, Lockout},
     db::{schema::auth::signin_failures as failures, Conn, Db},
     http::{client_ip::ClientIp, ApiError, ApiResult, ProblemKind},
+    tokens,
 };
-
-use crate::tokens;
 
 #[derive(QueryableByName)]
 struct Hits {

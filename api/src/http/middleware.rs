@@ -11,48 +11,18 @@ use tracing_actix_web::RequestId;
 
 use super::problem::ApiError;
 
-/// A query parameter carrying `%00` names the parameter: such text can be stored nowhere, and
-/// checking here covers every endpoint at once.
-fn nul_in_query(query: &str) -> Option<String> {
-    if !query
-        .as_bytes()
-        .windows(3)
-        .any(|w| w.eq_ignore_ascii_case(b"%00"))
-    {
+/// What is wrong with the query string, checked here once for every endpoint: a parameter the
+/// operation does not document (it would be ignored silently), or text with a NUL (`%00`),
+/// which can be stored nowhere.
+fn query_problem(req: &ServiceRequest) -> Option<ApiError> {
+    let query = req.query_string();
+    if query.is_empty() {
         return None;
     }
-    let pair = query.split('&').find(|p| {
-        p.as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"%00"))
-    })?;
-    let name = pair.split('=').next().unwrap_or("");
-    let name = if name
-        .as_bytes()
-        .windows(3)
-        .any(|w| w.eq_ignore_ascii_case(b"%00"))
-        || name.is_empty()
-    {
-        "query".to_owned()
-    } else {
-        url::form_urlencoded::parse(name.as_bytes())
-            .next()
-            .map_or_else(|| name.to_owned(), |(k, _)| k.into_owned())
-    };
-    Some(name)
-}
-
-pub async fn problem_details(
-    req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let unknown = req
         .app_data::<actix_web::web::Data<super::RouteTable>>()
-        .and_then(|routes| {
-            routes.unknown_query_param(req.path(), req.method(), req.query_string())
-        });
-    let res = if let Some((name, known)) = unknown {
+        .and_then(|routes| routes.unknown_query_param(req.path(), req.method(), query));
+    if let Some((name, known)) = unknown {
         let message = if known.is_empty() {
             "is not a parameter of this operation, which takes none".to_owned()
         } else {
@@ -61,17 +31,31 @@ pub async fn problem_details(
                 known.join(", ")
             )
         };
-        req.into_response(ApiError::field(&name, message).render(request_id.clone()))
-            .map_into_boxed_body()
+        return Some(ApiError::field(&name, message));
+    }
+    let (name, _) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))?;
+    let field = if name.contains('\0') || name.is_empty() {
+        "query"
     } else {
-        match nul_in_query(req.query_string()) {
-            Some(field) => {
-                let error = ApiError::field(&field, "must not contain the NUL character (U+0000)");
-                req.into_response(error.render(request_id.clone()))
-                    .map_into_boxed_body()
-            }
-            None => next.call(req).await?.map_into_boxed_body(),
-        }
+        &name
+    };
+    Some(ApiError::field(
+        field,
+        "must not contain the NUL character (U+0000)",
+    ))
+}
+
+pub async fn problem_details(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let res = match query_problem(&req) {
+        Some(error) => req
+            .into_response(error.render(request_id.clone()))
+            .map_into_boxed_body(),
+        None => next.call(req).await?.map_into_boxed_body(),
     };
     let mut res = if let Some(api_error) = res
         .response()
