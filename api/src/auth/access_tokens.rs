@@ -13,7 +13,7 @@ use crate::{
     db::{schema::auth::personal_access_tokens as pat, Conn},
     http::{
         json::Json,
-        pagination::{Cursor, Page, PageParams},
+        pagination::{Cursor, Page, PageParams, Paging},
         ApiError, ApiResult, FieldError,
     },
 };
@@ -183,30 +183,15 @@ pub async fn create_token(
     responses((status = 200, description = "Active tokens", body = Page<AccessToken>)),
 )]
 #[get("/auth/tokens")]
-pub async fn list_tokens(
-    state: State,
-    auth: Auth,
-    page: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
+pub async fn list_tokens(state: State, auth: Auth, page: Paging) -> ApiResult<HttpResponse> {
     let page = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {
-                let mut query = pat::table
+                let query = pat::table
                     .filter(pat::user_id.eq(me.user_id))
                     .filter(pat::revoked_at.is_null())
-                    .order((pat::created_at.desc(), pat::id.desc()))
-                    .limit(limit + 1)
                     .into_boxed();
-                if let Some(c) = cursor {
-                    query = query.filter(
-                        pat::created_at
-                            .lt(c.created_at)
-                            .or(pat::created_at.eq(c.created_at).and(pat::id.lt(c.id))),
-                    );
-                }
-                let rows: Vec<Row> = query
+                let rows: Vec<Row> = crate::keyset!(query, pat, page.after, page.fetch())
                     .select((
                         pat::id,
                         pat::name,
@@ -218,7 +203,7 @@ pub async fn list_tokens(
                     .load(conn)
                     .await?;
                 let items = rows.into_iter().map(to_api).collect();
-                Ok(Page::from_rows(items, limit, |t: &AccessToken| Cursor {
+                Ok(Page::from_rows(items, &page, |t: &AccessToken| Cursor {
                     created_at: t.created_at,
                     id: t.id,
                 }))

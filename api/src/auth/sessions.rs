@@ -13,7 +13,7 @@ use crate::{
     common::state::State,
     db::{schema::auth::sessions, Conn},
     http::{
-        pagination::{Cursor, Page, PageParams},
+        pagination::{Cursor, Page, PageParams, Paging},
         ApiError, ApiResult,
     },
 };
@@ -53,44 +53,28 @@ struct SessionRow {
     responses((status = 200, description = "Active sessions", body = Page<Session>)),
 )]
 #[get("/auth/sessions")]
-pub async fn list_sessions(
-    state: State,
-    auth: Auth,
-    page: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
+pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<HttpResponse> {
     let page = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {
-                let mut query = sessions::table
+                let query = sessions::table
                     .filter(sessions::user_id.eq(me.user_id))
                     .filter(sessions::revoked_at.is_null())
                     .filter(sessions::expires_at.gt(now))
-                    .order((sessions::created_at.desc(), sessions::id.desc()))
-                    .limit(limit + 1)
                     .into_boxed();
-                if let Some(c) = cursor {
-                    query = query.filter(
-                        sessions::created_at
-                            .lt(c.created_at)
-                            .or(sessions::created_at
-                                .eq(c.created_at)
-                                .and(sessions::id.lt(c.id))),
-                    );
-                }
-                let rows: Vec<SessionRow> = query
-                    .select((
-                        sessions::id,
-                        sessions::mode,
-                        sessions::user_agent,
-                        sessions::ip,
-                        sessions::created_at,
-                        sessions::last_used_at,
-                        sessions::expires_at,
-                    ))
-                    .load(conn)
-                    .await?;
+                let rows: Vec<SessionRow> =
+                    crate::keyset!(query, sessions, page.after, page.fetch())
+                        .select((
+                            sessions::id,
+                            sessions::mode,
+                            sessions::user_agent,
+                            sessions::ip,
+                            sessions::created_at,
+                            sessions::last_used_at,
+                            sessions::expires_at,
+                        ))
+                        .load(conn)
+                        .await?;
                 let items = rows
                     .into_iter()
                     .map(
@@ -116,7 +100,7 @@ pub async fn list_sessions(
                         },
                     )
                     .collect();
-                Ok(Page::from_rows(items, limit, |s: &Session| Cursor {
+                Ok(Page::from_rows(items, &page, |s: &Session| Cursor {
                     created_at: s.created_at,
                     id: s.id,
                 }))

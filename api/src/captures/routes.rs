@@ -18,7 +18,7 @@ use crate::{
     },
     http::{
         json::Json,
-        pagination::{Page, PageParams},
+        pagination::{Page, PageParams, Paging},
         problem::Problem,
         ApiResult,
     },
@@ -35,14 +35,14 @@ use crate::{
 pub async fn list_captures(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<CaptureFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<Captures>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )

@@ -18,7 +18,7 @@ use crate::{
     http::{
         etag,
         json::{self, Json},
-        pagination::{Cursor, Page, PageParams},
+        pagination::{Cursor, Page, Paging},
         ApiError, ApiResult, FieldError,
     },
 };
@@ -29,6 +29,15 @@ pub struct Meta {
     pub workspace_id: Uuid,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+}
+
+impl Meta {
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
 }
 
 /// Who writes which row where.
@@ -49,7 +58,7 @@ pub struct WorkspaceFilter {
 pub struct ListQuery<F> {
     pub workspace_id: Option<Uuid>,
     pub filter: F,
-    pub cursor: Option<Cursor>,
+    pub after: Option<Cursor>,
     /// Rows to fetch: the page size plus one, to learn whether more follow.
     pub fetch: i64,
 }
@@ -274,43 +283,22 @@ pub async fn get<R: Resource>(state: &State, auth: &Auth, id: Uuid) -> ApiResult
 pub async fn list<R: Resource>(
     state: &State,
     auth: &Auth,
-    page: PageParams,
+    page: Paging,
     workspace: WorkspaceFilter,
     filter: R::Filter,
 ) -> ApiResult<HttpResponse> {
-    let limit = page.limit()?;
     let query = ListQuery {
         workspace_id: workspace.workspace_id,
         filter,
-        cursor: page.cursor()?,
-        fetch: limit + 1,
+        after: page.after,
+        fetch: page.fetch(),
     };
     let body = auth
         .tx(&state.db, Access::Read, move |conn, _| {
             async move {
                 let rows = R::list(conn, query).await?;
-                let keys: Vec<Cursor> = rows
-                    .iter()
-                    .map(|row| {
-                        let meta = R::meta(row);
-                        Cursor {
-                            created_at: meta.created_at,
-                            id: meta.id,
-                        }
-                    })
-                    .collect();
-                let more = rows.len() as i64 > limit;
-                let items: Vec<R::Out> = rows
-                    .into_iter()
-                    .take(limit as usize)
-                    .map(R::output)
-                    .collect();
-                let next_cursor = if more {
-                    keys.get(limit as usize - 1).map(Cursor::encode)
-                } else {
-                    None
-                };
-                serde_json::to_vec(&Page { items, next_cursor }).map_err(ApiError::internal)
+                let page = Page::from_rows(rows, &page, |row| R::meta(row).cursor()).map(R::output);
+                serde_json::to_vec(&page).map_err(ApiError::internal)
             }
             .scope_boxed()
         })
@@ -472,8 +460,10 @@ macro_rules! row_queries {
     };
 }
 
-/// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`. A macro for the
-/// same reason as [`row_queries!`]: the columns belong to each table's own type.
+/// Keyset page over `(created_at desc, id desc)` for a boxed query of table `$t`, after
+/// `$after` (an `Option<Cursor>`), fetching `$fetch` rows; with a [`ListQuery`] it also keeps to
+/// the asked-for workspace. A macro because the columns belong to each table's own type, which a
+/// generic function could only name through a wall of diesel bounds.
 #[macro_export]
 macro_rules! keyset {
     ($query:expr, $t:path, $list:expr) => {{
@@ -482,7 +472,12 @@ macro_rules! keyset {
         if let Some(ws) = $list.workspace_id {
             query = query.filter(t::workspace_id.eq(ws));
         }
-        if let Some(c) = $list.cursor {
+        $crate::keyset!(query, $t, $list.after, $list.fetch)
+    }};
+    ($query:expr, $t:path, $after:expr, $fetch:expr) => {{
+        use $t as t;
+        let mut query = $query;
+        if let Some(c) = $after {
             query = query.filter(
                 t::created_at
                     .lt(c.created_at)
@@ -491,6 +486,6 @@ macro_rules! keyset {
         }
         query
             .order((t::created_at.desc(), t::id.desc()))
-            .limit($list.fetch)
+            .limit($fetch)
     }};
 }

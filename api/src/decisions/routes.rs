@@ -19,7 +19,7 @@ use crate::{
     },
     http::{
         json::Json,
-        pagination::{Page, PageParams},
+        pagination::{Page, PageParams, Paging},
         problem::Problem,
         ApiResult,
     },
@@ -36,14 +36,14 @@ use crate::{
 pub async fn list_decision_options(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<DecisionOptionFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<DecisionOptions>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )
@@ -153,14 +153,14 @@ pub fn register_decision_options(cfg: &mut ServiceConfig) {
 pub async fn list_decisions(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<DecisionFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<Decisions>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )

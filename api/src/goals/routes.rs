@@ -19,7 +19,7 @@ use crate::{
     },
     http::{
         json::Json,
-        pagination::{Page, PageParams},
+        pagination::{Page, PageParams, Paging},
         problem::Problem,
         ApiResult,
     },
@@ -36,14 +36,14 @@ use crate::{
 pub async fn list_milestones(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<MilestoneFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<Milestones>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )
@@ -149,14 +149,14 @@ pub fn register_milestones(cfg: &mut ServiceConfig) {
 pub async fn list_goals(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<GoalFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<Goals>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )

@@ -18,7 +18,7 @@ use crate::{
     },
     http::{
         json::Json,
-        pagination::{Page, PageParams},
+        pagination::{Page, PageParams, Paging},
         problem::Problem,
         ApiResult,
     },
@@ -35,14 +35,14 @@ use crate::{
 pub async fn list_projects(
     state: State,
     auth: Auth,
-    page: Query<PageParams>,
+    page: Paging,
     workspace: Query<WorkspaceFilter>,
     filter: Query<ProjectFilter>,
 ) -> ApiResult<HttpResponse> {
     resource::list::<Projects>(
         &state,
         &auth,
-        page.into_inner(),
+        page,
         workspace.into_inner(),
         filter.into_inner(),
     )

@@ -3,7 +3,7 @@
 mod invites;
 mod shared;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
@@ -19,7 +19,7 @@ use crate::{
         Conn,
     },
     http::{
-        pagination::{Cursor, Page, PageParams},
+        pagination::{Cursor, Page, PageParams, Paging},
         ApiResult,
     },
 };
@@ -81,44 +81,28 @@ pub struct Workspace {
     responses((status = 200, description = "The caller's workspaces", body = Page<Workspace>)),
 )]
 #[get("/workspaces")]
-pub async fn list_workspaces(
-    state: State,
-    auth: Auth,
-    page: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
+pub async fn list_workspaces(state: State, auth: Auth, page: Paging) -> ApiResult<HttpResponse> {
     let page = auth
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
-                let mut query = workspaces::table
+                let query = workspaces::table
                     .inner_join(members::table)
                     .filter(members::user_id.eq(me.user_id))
-                    .order((workspaces::created_at.desc(), workspaces::id.desc()))
-                    .limit(limit + 1)
                     .into_boxed();
-                if let Some(c) = cursor {
-                    query = query.filter(
-                        workspaces::created_at
-                            .lt(c.created_at)
-                            .or(workspaces::created_at
-                                .eq(c.created_at)
-                                .and(workspaces::id.lt(c.id))),
-                    );
-                }
-                let items: Vec<Workspace> = query
-                    .select((
-                        workspaces::id,
-                        workspaces::name,
-                        workspaces::kind,
-                        members::role,
-                        workspaces::owner_id,
-                        workspaces::version,
-                        workspaces::created_at,
-                    ))
-                    .load(conn)
-                    .await?;
-                Ok(Page::from_rows(items, limit, |w: &Workspace| Cursor {
+                let items: Vec<Workspace> =
+                    crate::keyset!(query, workspaces, page.after, page.fetch())
+                        .select((
+                            workspaces::id,
+                            workspaces::name,
+                            workspaces::kind,
+                            members::role,
+                            workspaces::owner_id,
+                            workspaces::version,
+                            workspaces::created_at,
+                        ))
+                        .load(conn)
+                        .await?;
+                Ok(Page::from_rows(items, &page, |w: &Workspace| Cursor {
                     created_at: w.created_at,
                     id: w.id,
                 }))

@@ -5607,7 +5607,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -5854,7 +5854,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -7445,7 +7445,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -9218,7 +9218,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -9955,7 +9955,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -11258,7 +11258,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -11995,7 +11995,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -12732,7 +12732,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -13470,7 +13470,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -14927,7 +14927,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -15844,7 +15844,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -16585,7 +16585,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -17645,7 +17645,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -18382,7 +18382,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
@@ -19119,7 +19119,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page: 1 to 200, default 50. */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;

@@ -996,3 +996,41 @@ async fn one_focus_session_runs_at_a_time() {
     let (_, stopped) = call(&ada, Method::GET, "/v1/focus-sessions?running=false", None).await;
     assert_eq!(stopped["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_cursor_answers_only_with_the_filters_it_was_made_with() {
+    let app = TestApp::spawn().await;
+    let ada = client(&app, &app.user("ada@example.com").await);
+    for title in ["One", "Two", "Three"] {
+        ada.create("/v1/tasks", &json!({"title": title})).await;
+    }
+    let first = ada.get("/v1/tasks?status=todo&limit=1").await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    // The same filters in another order, and another page size, go on where it stopped.
+    let next = ada
+        .get(&format!("/v1/tasks?limit=2&cursor={cursor}&status=todo"))
+        .await;
+    let titles: Vec<&str> = [&first, &next]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap())
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Three", "Two", "One"]);
+    for other in ["status=done&", "", "status=todo&label=home&"] {
+        let res = ada
+            .send(
+                Method::GET,
+                &format!("/v1/tasks?{other}cursor={cursor}"),
+                None,
+                &[],
+            )
+            .await;
+        let body = problem(res, 422, "/problems/validation").await;
+        assert_eq!(error_fields(&body), ["cursor"], "{other}");
+    }
+    let res = ada
+        .send(Method::GET, "/v1/tasks?limit=many", None, &[])
+        .await;
+    let body = problem(res, 422, "/problems/validation").await;
+    assert_eq!(error_fields(&body), ["limit"]);
+}
