@@ -1,26 +1,29 @@
-//! Per-user documents with defaults: rule settings (`/v1/settings`) and onboarding answers
-//! (`/v1/onboarding`). GET answers the stored document or the defaults; PATCH merges into it
-//! (RFC 7396, validated whole) and stores it; DELETE returns to the defaults.
+//! The user's own documents ([`Document`]): rule settings (`/v1/settings`) and onboarding
+//! answers (`/v1/onboarding`).
+
+use std::future::Future;
 
 use actix_web::{delete, get, patch, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveTime, Utc};
 use diesel::{dsl::now, prelude::*};
-use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    common::{fields, state::State, Access, Auth},
+    common::{
+        consent_needs_session,
+        document::{self, Document, Versioned},
+        fields,
+        state::State,
+        Auth, Principal,
+    },
     db::{
         schema::app::{onboarding_answers as o, rule_settings as s},
         Conn,
     },
-    http::{
-        etag,
-        json::{self, Json},
-        ApiError, ApiResult, FieldError,
-    },
+    http::{json::Json, ApiError, ApiResult, FieldError},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -181,51 +184,6 @@ impl Onboarding {
     }
 }
 
-/// The stored document's version is its ETag; the defaults have version 0.
-#[derive(Serialize, ToSchema)]
-pub struct Versioned<T> {
-    #[serde(flatten)]
-    pub document: T,
-    pub version: i32,
-}
-
-fn merge<T: Serialize + serde::de::DeserializeOwned>(
-    current: &T,
-    patch: &serde_json::Value,
-) -> ApiResult<T> {
-    if !patch.is_object() {
-        return Err(ApiError::field(
-            "body",
-            "a merge patch must be a JSON object",
-        ));
-    }
-    let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
-    // Unknown keys are refused here rather than by serde, so that the same type documents the
-    // response, which carries more (the version).
-    for key in patch.as_object().into_iter().flat_map(|o| o.keys()) {
-        if key == "completed_at" {
-            return Err(ApiError::field(
-                key,
-                "is read-only: set `completed` instead",
-            ));
-        }
-        if merged.get(key).is_none() {
-            return Err(ApiError::field(key, "is not a field of this document"));
-        }
-    }
-    if let Some(obj) = merged.as_object_mut() {
-        obj.remove("completed_at");
-    }
-    json_patch::merge(&mut merged, patch);
-    json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)
-}
-
-fn respond<T: Serialize>(document: T, version: i32) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(etag::etag(version))
-        .json(Versioned { document, version })
-}
-
 /// Consent to the AI features, kept in the settings row (created with the defaults if missing).
 pub async fn set_ai_enabled(conn: &mut Conn, user: Uuid, enabled: bool) -> ApiResult<()> {
     let defaults = Settings {
@@ -247,13 +205,165 @@ pub async fn set_ai_enabled(conn: &mut Conn, user: Uuid, enabled: bool) -> ApiRe
 }
 
 pub async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, i32)> {
-    let row: Option<(Settings, i32)> = s::table
-        .find(user)
-        .select((Settings::as_select(), s::version))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.unwrap_or_default())
+    document::load(conn, user).await
+}
+
+pub async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboarding, i32)> {
+    document::load(conn, user).await
+}
+
+impl Document for Settings {
+    fn load<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+    ) -> impl Future<Output = ApiResult<Option<(Self, i32)>>> + Send + 'a {
+        async move {
+            Ok(s::table
+                .find(user)
+                .select((Settings::as_select(), s::version))
+                .first(conn)
+                .await
+                .optional()?)
+        }
+    }
+
+    fn store<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+        next: &'a Self,
+    ) -> impl Future<Output = ApiResult<i32>> + Send + 'a {
+        async move {
+            Ok(diesel::insert_into(s::table)
+                .values((s::user_id.eq(user), next))
+                .on_conflict(s::user_id)
+                .do_update()
+                .set((next, s::version.eq(s::version + 1), s::updated_at.eq(now)))
+                .returning(s::version)
+                .get_result(conn)
+                .await?)
+        }
+    }
+
+    fn remove<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+    ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
+        async move {
+            diesel::delete(s::table.find(user)).execute(conn).await?;
+            Ok(())
+        }
+    }
+
+    fn accept(self, current: &Self, me: &Principal, _: DateTime<Utc>) -> ApiResult<Self> {
+        self.check()?;
+        if self.ai_enabled != current.ai_enabled {
+            consent_needs_session(me)?;
+        }
+        Ok(self)
+    }
+
+    fn may_reset(current: &Self, me: &Principal) -> ApiResult<()> {
+        if current.ai_enabled {
+            consent_needs_session(me)?;
+        }
+        Ok(())
+    }
+}
+
+type OnboardingRow = (
+    Vec<String>,
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    i32,
+);
+
+impl Document for Onboarding {
+    const READ_ONLY: &'static [(&'static str, &'static str)] =
+        &[("completed_at", "set `completed` instead")];
+
+    fn load<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+    ) -> impl Future<Output = ApiResult<Option<(Self, i32)>>> + Send + 'a {
+        async move {
+            let row: Option<OnboardingRow> = o::table
+                .find(user)
+                .select((
+                    o::primary_needs,
+                    o::guidance_level,
+                    o::available_time,
+                    o::default_energy,
+                    o::completed_at,
+                    o::version,
+                ))
+                .first(conn)
+                .await
+                .optional()?;
+            Ok(row.map(
+                |(
+                    primary_needs,
+                    guidance_level,
+                    available_time,
+                    default_energy,
+                    completed_at,
+                    version,
+                )| {
+                    let answers = Onboarding {
+                        primary_needs,
+                        guidance_level,
+                        available_time,
+                        default_energy,
+                        completed: completed_at.is_some(),
+                        completed_at,
+                    };
+                    (answers, version)
+                },
+            ))
+        }
+    }
+
+    fn store<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+        next: &'a Self,
+    ) -> impl Future<Output = ApiResult<i32>> + Send + 'a {
+        async move {
+            let values = (
+                o::primary_needs.eq(&next.primary_needs),
+                o::guidance_level.eq(&next.guidance_level),
+                o::available_time.eq(&next.available_time),
+                o::default_energy.eq(&next.default_energy),
+                o::completed_at.eq(next.completed_at),
+            );
+            Ok(diesel::insert_into(o::table)
+                .values((o::user_id.eq(user), values))
+                .on_conflict(o::user_id)
+                .do_update()
+                .set((values, o::version.eq(o::version + 1), o::updated_at.eq(now)))
+                .returning(o::version)
+                .get_result(conn)
+                .await?)
+        }
+    }
+
+    fn remove<'a>(
+        conn: &'a mut Conn,
+        user: Uuid,
+    ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
+        async move {
+            diesel::delete(o::table.find(user)).execute(conn).await?;
+            Ok(())
+        }
+    }
+
+    fn accept(self, current: &Self, _: &Principal, at: DateTime<Utc>) -> ApiResult<Self> {
+        let mut next = self.check()?;
+        // Finishing stamps the moment once; answering again later keeps it.
+        next.completed_at = next.completed.then(|| current.completed_at.unwrap_or(at));
+        Ok(next)
+    }
 }
 
 /// Your rule settings (the defaults until you change one).
@@ -264,12 +374,7 @@ pub async fn load_settings(conn: &mut Conn, user: Uuid) -> ApiResult<(Settings, 
 )]
 #[get("/settings")]
 pub async fn get_settings(state: State, auth: Auth) -> ApiResult<HttpResponse> {
-    let (doc, version) = auth
-        .tx(&state.db, Access::Read, |conn, me| {
-            load_settings(conn, me.user_id).scope_boxed()
-        })
-        .await?;
-    Ok(respond(doc, version))
+    document::get::<Settings>(&state, &auth).await
 }
 
 /// Change settings (merge patch); the whole result is checked.
@@ -290,103 +395,14 @@ pub async fn patch_settings(
     req: HttpRequest,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let expected = etag::if_match(&req)?;
-    let patch = body.0;
-    let (doc, version) = auth
-        .tx(&state.db, Access::Write, move |conn, me| {
-            async move {
-                let (current, version) = load_settings(conn, me.user_id).await?;
-                etag::check(expected, version)?;
-                let next: Settings = merge(&current, &patch)?;
-                next.check()?;
-                if next.ai_enabled != current.ai_enabled {
-                    crate::common::consent_needs_session(&me)?;
-                }
-                let version: i32 = diesel::insert_into(s::table)
-                    .values((s::user_id.eq(me.user_id), next.clone()))
-                    .on_conflict(s::user_id)
-                    .do_update()
-                    .set((
-                        next.clone(),
-                        s::version.eq(s::version + 1),
-                        s::updated_at.eq(now),
-                    ))
-                    .returning(s::version)
-                    .get_result(conn)
-                    .await?;
-                Ok((next, version))
-            }
-            .scope_boxed()
-        })
-        .await?;
-    Ok(respond(doc, version))
+    document::patch::<Settings>(&state, &auth, &req, body).await
 }
 
 /// Return to the default settings.
 #[utoipa::path(tag = "account", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "Back to defaults")))]
 #[delete("/settings")]
 pub async fn reset_settings(state: State, auth: Auth) -> ApiResult<HttpResponse> {
-    auth.tx(&state.db, Access::Write, |conn, me| {
-        async move {
-            let (current, _) = load_settings(conn, me.user_id).await?;
-            if current.ai_enabled {
-                crate::common::consent_needs_session(&me)?;
-            }
-            diesel::delete(s::table.find(me.user_id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        }
-        .scope_boxed()
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-type OnboardingRow = (
-    Vec<String>,
-    String,
-    String,
-    String,
-    Option<DateTime<Utc>>,
-    i32,
-);
-
-pub async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboarding, i32)> {
-    let row: Option<OnboardingRow> = o::table
-        .find(user)
-        .select((
-            o::primary_needs,
-            o::guidance_level,
-            o::available_time,
-            o::default_energy,
-            o::completed_at,
-            o::version,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(match row {
-        Some((
-            primary_needs,
-            guidance_level,
-            available_time,
-            default_energy,
-            completed_at,
-            version,
-        )) => (
-            Onboarding {
-                primary_needs,
-                guidance_level,
-                available_time,
-                default_energy,
-                completed: completed_at.is_some(),
-                completed_at,
-            },
-            version,
-        ),
-        None => (Onboarding::default(), 0),
-    })
+    document::reset::<Settings>(&state, &auth).await
 }
 
 /// Your onboarding answers (the defaults until you answer).
@@ -397,12 +413,7 @@ pub async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboardi
 )]
 #[get("/onboarding")]
 pub async fn get_onboarding(state: State, auth: Auth) -> ApiResult<HttpResponse> {
-    let (doc, version) = auth
-        .tx(&state.db, Access::Read, |conn, me| {
-            load_onboarding(conn, me.user_id).scope_boxed()
-        })
-        .await?;
-    Ok(respond(doc, version))
+    document::get::<Onboarding>(&state, &auth).await
 }
 
 /// Answer or change onboarding questions (merge patch).
@@ -423,53 +434,12 @@ pub async fn patch_onboarding(
     req: HttpRequest,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let expected = etag::if_match(&req)?;
-    let patch = body.0;
-    let (doc, version) = auth
-        .tx(&state.db, Access::Write, move |conn, me| {
-            async move {
-                let (current, version) = load_onboarding(conn, me.user_id).await?;
-                etag::check(expected, version)?;
-                let mut next = merge(&current, &patch)?.check()?;
-                next.completed_at = next
-                    .completed
-                    .then(|| current.completed_at.unwrap_or_else(Utc::now));
-                let values = (
-                    o::primary_needs.eq(next.primary_needs.clone()),
-                    o::guidance_level.eq(next.guidance_level.clone()),
-                    o::available_time.eq(next.available_time.clone()),
-                    o::default_energy.eq(next.default_energy.clone()),
-                    o::completed_at.eq(next.completed_at),
-                );
-                let version: i32 = diesel::insert_into(o::table)
-                    .values((o::user_id.eq(me.user_id), values.clone()))
-                    .on_conflict(o::user_id)
-                    .do_update()
-                    .set((values, o::version.eq(o::version + 1), o::updated_at.eq(now)))
-                    .returning(o::version)
-                    .get_result(conn)
-                    .await?;
-                Ok((next, version))
-            }
-            .scope_boxed()
-        })
-        .await?;
-    Ok(respond(doc, version))
+    document::patch::<Onboarding>(&state, &auth, &req, body).await
 }
 
 /// Forget the onboarding answers.
 #[utoipa::path(tag = "account", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "Back to defaults")))]
 #[delete("/onboarding")]
 pub async fn reset_onboarding(state: State, auth: Auth) -> ApiResult<HttpResponse> {
-    auth.tx(&state.db, Access::Write, |conn, me| {
-        async move {
-            diesel::delete(o::table.find(me.user_id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        }
-        .scope_boxed()
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    document::reset::<Onboarding>(&state, &auth).await
 }

@@ -7,6 +7,7 @@
 pub mod ai_provider;
 pub mod cookies;
 pub mod csrf;
+pub mod document;
 pub mod email;
 pub mod extractor;
 pub mod fields;
