@@ -1,8 +1,6 @@
 //! The user's own documents ([`Document`]): rule settings (`/v1/settings`) and onboarding
 //! answers (`/v1/onboarding`).
 
-use std::future::Future;
-
 use actix_web::{delete, get, patch, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveTime, Utc};
 use diesel::{dsl::now, prelude::*};
@@ -213,45 +211,29 @@ pub async fn load_onboarding(conn: &mut Conn, user: Uuid) -> ApiResult<(Onboardi
 }
 
 impl Document for Settings {
-    fn load<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-    ) -> impl Future<Output = ApiResult<Option<(Self, i32)>>> + Send + 'a {
-        async move {
-            Ok(s::table
-                .find(user)
-                .select((Settings::as_select(), s::version))
-                .first(conn)
-                .await
-                .optional()?)
-        }
+    async fn load(conn: &mut Conn, user: Uuid) -> ApiResult<Option<(Self, i32)>> {
+        Ok(s::table
+            .find(user)
+            .select((Settings::as_select(), s::version))
+            .first(conn)
+            .await
+            .optional()?)
     }
 
-    fn store<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-        next: &'a Self,
-    ) -> impl Future<Output = ApiResult<i32>> + Send + 'a {
-        async move {
-            Ok(diesel::insert_into(s::table)
-                .values((s::user_id.eq(user), next))
-                .on_conflict(s::user_id)
-                .do_update()
-                .set((next, s::version.eq(s::version + 1), s::updated_at.eq(now)))
-                .returning(s::version)
-                .get_result(conn)
-                .await?)
-        }
+    async fn store(conn: &mut Conn, user: Uuid, next: &Self) -> ApiResult<i32> {
+        Ok(diesel::insert_into(s::table)
+            .values((s::user_id.eq(user), next))
+            .on_conflict(s::user_id)
+            .do_update()
+            .set((next, s::version.eq(s::version + 1), s::updated_at.eq(now)))
+            .returning(s::version)
+            .get_result(conn)
+            .await?)
     }
 
-    fn remove<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-    ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
-        async move {
-            diesel::delete(s::table.find(user)).execute(conn).await?;
-            Ok(())
-        }
+    async fn remove(conn: &mut Conn, user: Uuid) -> ApiResult<()> {
+        diesel::delete(s::table.find(user)).execute(conn).await?;
+        Ok(())
     }
 
     fn accept(self, current: &Self, me: &Principal, _: DateTime<Utc>) -> ApiResult<Self> {
@@ -283,79 +265,63 @@ impl Document for Onboarding {
     const READ_ONLY: &'static [(&'static str, &'static str)] =
         &[("completed_at", "set `completed` instead")];
 
-    fn load<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-    ) -> impl Future<Output = ApiResult<Option<(Self, i32)>>> + Send + 'a {
-        async move {
-            let row: Option<OnboardingRow> = o::table
-                .find(user)
-                .select((
-                    o::primary_needs,
-                    o::guidance_level,
-                    o::available_time,
-                    o::default_energy,
-                    o::completed_at,
-                    o::version,
-                ))
-                .first(conn)
-                .await
-                .optional()?;
-            Ok(row.map(
-                |(
+    async fn load(conn: &mut Conn, user: Uuid) -> ApiResult<Option<(Self, i32)>> {
+        let row: Option<OnboardingRow> = o::table
+            .find(user)
+            .select((
+                o::primary_needs,
+                o::guidance_level,
+                o::available_time,
+                o::default_energy,
+                o::completed_at,
+                o::version,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(row.map(
+            |(
+                primary_needs,
+                guidance_level,
+                available_time,
+                default_energy,
+                completed_at,
+                version,
+            )| {
+                let answers = Onboarding {
                     primary_needs,
                     guidance_level,
                     available_time,
                     default_energy,
+                    completed: completed_at.is_some(),
                     completed_at,
-                    version,
-                )| {
-                    let answers = Onboarding {
-                        primary_needs,
-                        guidance_level,
-                        available_time,
-                        default_energy,
-                        completed: completed_at.is_some(),
-                        completed_at,
-                    };
-                    (answers, version)
-                },
-            ))
-        }
+                };
+                (answers, version)
+            },
+        ))
     }
 
-    fn store<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-        next: &'a Self,
-    ) -> impl Future<Output = ApiResult<i32>> + Send + 'a {
-        async move {
-            let values = (
-                o::primary_needs.eq(&next.primary_needs),
-                o::guidance_level.eq(&next.guidance_level),
-                o::available_time.eq(&next.available_time),
-                o::default_energy.eq(&next.default_energy),
-                o::completed_at.eq(next.completed_at),
-            );
-            Ok(diesel::insert_into(o::table)
-                .values((o::user_id.eq(user), values))
-                .on_conflict(o::user_id)
-                .do_update()
-                .set((values, o::version.eq(o::version + 1), o::updated_at.eq(now)))
-                .returning(o::version)
-                .get_result(conn)
-                .await?)
-        }
+    async fn store(conn: &mut Conn, user: Uuid, next: &Self) -> ApiResult<i32> {
+        let values = (
+            o::primary_needs.eq(&next.primary_needs),
+            o::guidance_level.eq(&next.guidance_level),
+            o::available_time.eq(&next.available_time),
+            o::default_energy.eq(&next.default_energy),
+            o::completed_at.eq(next.completed_at),
+        );
+        Ok(diesel::insert_into(o::table)
+            .values((o::user_id.eq(user), values))
+            .on_conflict(o::user_id)
+            .do_update()
+            .set((values, o::version.eq(o::version + 1), o::updated_at.eq(now)))
+            .returning(o::version)
+            .get_result(conn)
+            .await?)
     }
 
-    fn remove<'a>(
-        conn: &'a mut Conn,
-        user: Uuid,
-    ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
-        async move {
-            diesel::delete(o::table.find(user)).execute(conn).await?;
-            Ok(())
-        }
+    async fn remove(conn: &mut Conn, user: Uuid) -> ApiResult<()> {
+        diesel::delete(o::table.find(user)).execute(conn).await?;
+        Ok(())
     }
 
     fn accept(self, current: &Self, _: &Principal, at: DateTime<Utc>) -> ApiResult<Self> {
