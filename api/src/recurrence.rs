@@ -13,6 +13,30 @@ use rrule::{Frequency, RRule, Unvalidated};
 /// At most this many occurrences per query.
 pub const MAX_COUNT: usize = 366;
 
+/// `?from=&count=` of a series' preview, for tasks and routines alike.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OccurrenceParams {
+    /// First date to consider (default: a task's current due date, a routine's today).
+    pub from: Option<NaiveDate>,
+    /// How many (1 to 366, default 10).
+    #[param(minimum = 1, maximum = 366)]
+    pub count: Option<usize>,
+}
+
+impl OccurrenceParams {
+    pub fn count(&self) -> Result<usize, crate::http::ApiError> {
+        match self.count {
+            None => Ok(10),
+            Some(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+            Some(_) => Err(crate::http::ApiError::field(
+                "count",
+                format!("must be a whole number from 1 to {MAX_COUNT}"),
+            )),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Occurrence {
     pub date: NaiveDate,

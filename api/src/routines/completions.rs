@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{dsl::now, prelude::*};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{series, Routine, RoutineRow, Routines};
@@ -39,15 +39,6 @@ async fn routine(conn: &mut Conn, id: Uuid) -> ApiResult<RoutineRow> {
         .ok_or_else(ApiError::not_found)
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OccurrenceParams {
-    /// First date to consider (default: today in your time zone).
-    pub from: Option<NaiveDate>,
-    /// How many (1 to 366, default 10).
-    pub count: Option<usize>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct RoutineOccurrence {
     #[schema(example = "2026-12-07")]
@@ -66,7 +57,7 @@ pub struct RoutineOccurrences {
 /// The routine's next dates in your time zone, with what is recorded for each.
 #[utoipa::path(
     tag = "routines",
-    params(("id" = Uuid, Path), OccurrenceParams),
+    params(("id" = Uuid, Path), recurrence::OccurrenceParams),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Occurrences", body = RoutineOccurrences),
@@ -78,16 +69,10 @@ pub async fn occurrences(
     state: State,
     auth: Auth,
     id: web::Path<Uuid>,
-    params: web::Query<OccurrenceParams>,
+    params: web::Query<recurrence::OccurrenceParams>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let count = params.count.unwrap_or(10);
-    if !(1..=recurrence::MAX_COUNT).contains(&count) {
-        return Err(ApiError::field(
-            "count",
-            format!("must be between 1 and {}", recurrence::MAX_COUNT),
-        ));
-    }
+    let count = params.count()?;
     let from = params.from;
     let items = auth
         .tx(&state.db, Access::Read, move |conn, me| {
@@ -191,12 +176,7 @@ pub async fn record(
                 let r = routine(conn, id).await?;
                 let zone = user_zone(conn, me.user_id).await?;
                 let mut errors = Vec::new();
-                let scheduled = series(&r, zone)
-                    .occurrences(input.date, 1, &[])
-                    .map_err(|e| ApiError::field("rrule", e))?
-                    .into_iter()
-                    .next()
-                    .is_some_and(|o| o.date == input.date);
+                let scheduled = series(&r, zone).occurs_on(input.date);
                 if !scheduled || r.ended_on.is_some_and(|end| input.date > end) {
                     errors.push(FieldError {
                         field: "date".into(),

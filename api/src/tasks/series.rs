@@ -5,8 +5,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use diesel::{dsl::now, prelude::*};
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Row, Task, Tasks};
@@ -44,15 +44,6 @@ fn not_recurring() -> ApiError {
     ApiError::new(ProblemKind::Conflict, "This task does not repeat")
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OccurrenceParams {
-    /// First date to consider (default: the current due date).
-    pub from: Option<NaiveDate>,
-    /// How many (1 to 366, default 10).
-    pub count: Option<usize>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct OccurrenceOut {
     #[schema(example = "2026-12-07")]
@@ -69,7 +60,7 @@ pub struct Occurrences {
 /// Preview the next dates of a recurring task.
 #[utoipa::path(
     tag = "tasks",
-    params(("id" = Uuid, Path), OccurrenceParams),
+    params(("id" = Uuid, Path), recurrence::OccurrenceParams),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The next occurrences", body = Occurrences),
@@ -82,16 +73,10 @@ pub async fn occurrences(
     state: State,
     auth: Auth,
     id: web::Path<Uuid>,
-    params: web::Query<OccurrenceParams>,
+    params: web::Query<recurrence::OccurrenceParams>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let count = params.count.unwrap_or(10);
-    if !(1..=recurrence::MAX_COUNT).contains(&count) {
-        return Err(ApiError::field(
-            "count",
-            format!("must be between 1 and {}", recurrence::MAX_COUNT),
-        ));
-    }
+    let count = params.count()?;
     let from = params.from;
     let items = auth
         .tx(&state.db, Access::Read, move |conn, me| {

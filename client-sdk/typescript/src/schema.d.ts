@@ -10701,7 +10701,7 @@ export interface operations {
     tasks_occurrences: {
         parameters: {
             query?: {
-                /** @description First date to consider (default: the current due date). */
+                /** @description First date to consider (default: a task's current due date, a routine's today). */
                 from?: string;
                 /** @description How many (1 to 366, default 10). */
                 count?: number;
@@ -14206,7 +14206,7 @@ export interface operations {
     routines_occurrences: {
         parameters: {
             query?: {
-                /** @description First date to consider (default: today in your time zone). */
+                /** @description First date to consider (default: a task's current due date, a routine's today). */
                 from?: string;
                 /** @description How many (1 to 366, default 10). */
                 count?: number;
