@@ -4,26 +4,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{connect, problem, TestApp, PASSWORD},
-    resources::{client, two_users, Client},
-};
-
-async fn admin_call(
-    c: &Client<'_>,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, String) {
-    let res = c.send(method, path, body.as_ref(), &[]).await;
-    (res.status().as_u16(), res.text().await.unwrap())
-}
+use crate::helpers::{connect, problem, two_users, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn administrators_see_statistics_and_hashed_ids_only() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
@@ -42,7 +29,7 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
     let bob_id = bob.get("/v1/me").await["id"].as_str().unwrap().to_owned();
     let mut seen = Vec::new();
 
-    let (status, body) = admin_call(&ada, Method::GET, "/v1/admin/stats", None).await;
+    let (status, body) = ada.text(Method::GET, "/v1/admin/stats", None).await;
     assert_eq!(status, 200, "{body}");
     let stats: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(stats["users"], 2);
@@ -53,18 +40,18 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
     assert_eq!(stats["outbox"]["failed"], 0);
     seen.push(body);
 
-    let (status, body) = admin_call(&ada, Method::GET, "/v1/admin/users?limit=1", None).await;
+    let (status, body) = ada.text(Method::GET, "/v1/admin/users?limit=1", None).await;
     assert_eq!(status, 200);
     let first: Value = serde_json::from_str(&body).unwrap();
     seen.push(body);
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
-    let (_, body) = admin_call(
-        &ada,
-        Method::GET,
-        &format!("/v1/admin/users?cursor={cursor}"),
-        None,
-    )
-    .await;
+    let (_, body) = ada
+        .text(
+            Method::GET,
+            &format!("/v1/admin/users?cursor={cursor}"),
+            None,
+        )
+        .await;
     let second: Value = serde_json::from_str(&body).unwrap();
     seen.push(body);
     assert!(second["next_cursor"].is_null());
@@ -94,13 +81,9 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
 
     // Actions by hashed id.
     let path = |what: &str| format!("/v1/admin/users/{bob_ref}/{what}");
-    let (status, _) = admin_call(
-        &ada,
-        Method::POST,
-        &path("plan"),
-        Some(json!({"plan": "max"})),
-    )
-    .await;
+    let (status, _) = ada
+        .text(Method::POST, &path("plan"), Some(&json!({"plan": "max"})))
+        .await;
     assert_eq!(status, 204);
     assert_eq!(bob.get("/v1/me").await["plan"], "max");
     let res = ada
@@ -122,7 +105,7 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
         .await;
     problem(res, 404, "/problems/not-found").await;
 
-    let (status, _) = admin_call(&ada, Method::POST, &path("lock"), None).await;
+    let (status, _) = ada.text(Method::POST, &path("lock"), None).await;
     assert_eq!(status, 204);
     let res = bob.send(Method::GET, "/v1/me", None, &[]).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -133,24 +116,26 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
         )
         .await;
     problem(res, 403, "/problems/account-suspended").await;
-    let (_, body) = admin_call(&ada, Method::GET, "/v1/admin/stats", None).await;
+    let (_, body) = ada.text(Method::GET, "/v1/admin/stats", None).await;
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap()["locked_users"],
         1
     );
     seen.push(body);
-    let (status, _) = admin_call(&ada, Method::POST, &path("unlock"), None).await;
+    let (status, _) = ada.text(Method::POST, &path("unlock"), None).await;
     assert_eq!(status, 204);
     let again = app.signin("bob@example.com", PASSWORD).await;
-    let bob = client(&app, &again);
+    let bob = app.signed_in(&again);
     assert_eq!(bob.get("/v1/me").await["plan"], "max");
-    let (status, _) = admin_call(&ada, Method::POST, &path("sign-out"), None).await;
+    let (status, _) = ada.text(Method::POST, &path("sign-out"), None).await;
     assert_eq!(status, 204);
     let res = bob.send(Method::GET, "/v1/me", None, &[]).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // Every call is in the audit log, by hashed ids and request id.
-    let (status, body) = admin_call(&ada, Method::GET, "/v1/admin/audit?limit=200", None).await;
+    let (status, body) = ada
+        .text(Method::GET, "/v1/admin/audit?limit=200", None)
+        .await;
     assert_eq!(status, 200);
     let log: Value = serde_json::from_str(&body).unwrap();
     seen.push(body);
@@ -202,7 +187,7 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
 async fn everyone_else_gets_404_on_every_admin_route() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
@@ -213,10 +198,7 @@ async fn everyone_else_gets_404_on_every_admin_route() {
             &json!({"name": "script", "scope": "write"}),
         )
         .await;
-    let token = Client {
-        app: &app,
-        token: pat["token"].as_str().unwrap().to_owned(),
-    };
+    let token = app.bearer(pat["token"].as_str().unwrap());
     let doc = serde_json::to_value(minime_api::openapi::document()).unwrap();
     let mut checked = 0;
     for (template, item) in doc["paths"].as_object().unwrap() {
@@ -239,7 +221,7 @@ async fn everyone_else_gets_404_on_every_admin_route() {
     }
     assert!(checked >= 7, "only {checked} admin operations");
     // The same routes work for the administrator's session (so 404 above is not a typo).
-    let (status, _) = admin_call(&ada, Method::GET, "/v1/admin/stats", None).await;
+    let (status, _) = ada.text(Method::GET, "/v1/admin/stats", None).await;
     assert_eq!(status, 200);
 }
 
@@ -252,11 +234,11 @@ fn message(err: tokio_postgres::Error) -> String {
 async fn the_audit_log_and_personal_columns_are_out_of_reach_in_sql() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
-    let (status, _) = admin_call(&ada, Method::GET, "/v1/admin/stats", None).await;
+    let (status, _) = ada.text(Method::GET, "/v1/admin/stats", None).await;
     assert_eq!(status, 200);
 
     let server = connect(&app.app_db_url).await;

@@ -7,10 +7,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{problem, TestApp},
-    resources::{client, two_users, Client},
-};
+use crate::helpers::{problem, two_users, Client, TestApp};
 
 /// Row counts of every `app` table but the previews themselves.
 async fn counts(app: &TestApp) -> Vec<(String, i64)> {
@@ -34,20 +31,10 @@ async fn counts(app: &TestApp) -> Vec<(String, i64)> {
     out
 }
 
-async fn send(c: &Client<'_>, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let res = c.send(method, path, body.as_ref(), &[]).await;
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn consent(c: &Client<'_>) {
-    let (status, me) = send(
-        c,
-        Method::PATCH,
-        "/v1/me",
-        Some(json!({"ai_enabled": true})),
-    )
-    .await;
+    let (status, me) = c
+        .call(Method::PATCH, "/v1/me", Some(&json!({"ai_enabled": true})))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(me["ai_enabled"], true);
 }
@@ -56,7 +43,7 @@ async fn consent(c: &Client<'_>) {
 async fn previews_write_nothing_until_confirmed_and_apply_once() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let smart =
         json!({"text": "Call mum tomorrow 5pm @phone #family\nPay rent every 1st of the month !1"});
 
@@ -65,10 +52,10 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         .send(Method::POST, "/v1/ai/smart-add/previews", Some(&smart), &[])
         .await;
     problem(res, 403, "/problems/ai-consent-required").await;
-    let (_, disclosure) = send(&ada, Method::GET, "/v1/ai/disclosure", None).await;
+    let (_, disclosure) = ada.call(Method::GET, "/v1/ai/disclosure", None).await;
     assert_eq!(disclosure["enabled"], false);
     consent(&ada).await;
-    let (_, disclosure) = send(&ada, Method::GET, "/v1/ai/disclosure", None).await;
+    let (_, disclosure) = ada.call(Method::GET, "/v1/ai/disclosure", None).await;
     assert_eq!(disclosure["enabled"], true);
     assert_eq!(disclosure["provider"], "local");
     let sends = |feature: &str| -> Vec<String> {
@@ -96,13 +83,13 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         .await;
     let before = counts(&app).await;
 
-    let (status, preview) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/smart-add/previews",
-        Some(smart.clone()),
-    )
-    .await;
+    let (status, preview) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/smart-add/previews",
+            Some(&smart.clone()),
+        )
+        .await;
     assert_eq!(status, 201, "{preview}");
     assert_eq!(preview["status"], "pending");
     let drafts = preview["proposal"]["tasks"].as_array().unwrap();
@@ -130,13 +117,13 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
     assert_eq!(keys, disclosed);
     assert_eq!(preview["sent"]["fields"]["text"], text.trim());
 
-    let (s1, steps) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/break-into-steps/previews",
-        Some(json!({"task_id": task["id"]})),
-    )
-    .await;
+    let (s1, steps) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/break-into-steps/previews",
+            Some(&json!({"task_id": task["id"]})),
+        )
+        .await;
     assert_eq!(s1, 201, "{steps}");
     let titles: Vec<&str> = steps["proposal"]["tasks"]
         .as_array()
@@ -145,15 +132,17 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         .map(|t| t["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["Pack books", "Book a van", "Clean"]);
-    let (s2, plan_tasks) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/project-tasks/previews",
-        Some(json!({"project_id": project["id"]})),
-    )
-    .await;
+    let (s2, plan_tasks) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/project-tasks/previews",
+            Some(&json!({"project_id": project["id"]})),
+        )
+        .await;
     assert_eq!(s2, 201);
-    let (s3, explained) = send(&ada, Method::POST, "/v1/ai/explain-plan/previews", None).await;
+    let (s3, explained) = ada
+        .call(Method::POST, "/v1/ai/explain-plan/previews", None)
+        .await;
     assert_eq!(s3, 201, "{explained}");
     assert!(explained["proposal"]["text"]
         .as_str()
@@ -191,13 +180,9 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
     problem(res, 404, "/problems/not-found").await;
 
     // Confirm once: two tasks and the project named in the text.
-    let (status, done) = send(
-        &ada,
-        Method::POST,
-        &format!("/v1/ai/previews/{id}/confirm"),
-        None,
-    )
-    .await;
+    let (status, done) = ada
+        .call(Method::POST, &format!("/v1/ai/previews/{id}/confirm"), None)
+        .await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["status"], "confirmed");
     let created = done["result"]["tasks"].as_array().unwrap();
@@ -244,12 +229,7 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         "{fields:?}"
     );
     assert_eq!(counts(&app).await, before);
-    let (status, done) = send(
-        &ada,
-        Method::POST,
-        &format!("/v1/ai/previews/{sid}/confirm"),
-        Some(json!({"tasks": [{"title": "Pack books"}, {"title": "Book a van", "priority": 2}]})),
-    )
+    let (status, done) = ada.call(Method::POST, &format!("/v1/ai/previews/{sid}/confirm"), Some(&json!({"tasks": [{"title": "Pack books"}, {"title": "Book a van", "priority": 2}]})))
     .await;
     assert_eq!(status, 200, "{done}");
     for t in done["result"]["tasks"].as_array().unwrap() {
@@ -272,13 +252,13 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         )
         .await;
     problem(res, 410, "/problems/preview-expired").await;
-    let (_, again) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/smart-add/previews",
-        Some(json!({"text": "Buy milk"})),
-    )
-    .await;
+    let (_, again) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/smart-add/previews",
+            Some(&json!({"text": "Buy milk"})),
+        )
+        .await;
     let aid = again["id"].as_str().unwrap();
     let res = ada
         .send(Method::DELETE, &format!("/v1/ai/previews/{aid}"), None, &[])
@@ -306,8 +286,8 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
 
     // Voice needs an online provider; the type is checked first.
     let audio = |mime: &str| {
-        app.client
-            .post(app.url("/v1/ai/transcriptions"))
+        app.anonymous()
+            .request(Method::POST, "/v1/ai/transcriptions")
             .bearer_auth(&a.access)
             .header("content-type", mime.to_owned())
             .body(vec![0u8; 64])
@@ -448,9 +428,9 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
     ])
     .await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     consent(&ada).await;
-    let (_, disclosure) = send(&ada, Method::GET, "/v1/ai/disclosure", None).await;
+    let (_, disclosure) = ada.call(Method::GET, "/v1/ai/disclosure", None).await;
     assert_eq!(disclosure["provider"], "gemini");
     assert!(disclosure["features"][0]["to"]
         .as_str()
@@ -458,13 +438,13 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
         .contains("Google Gemini (127.0.0.1, model test-model)"));
 
     let before = counts(&app).await;
-    let (status, preview) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/smart-add/previews",
-        Some(json!({"text": "call mum next monday 5pm @phone !1"})),
-    )
-    .await;
+    let (status, preview) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/smart-add/previews",
+            Some(&json!({"text": "call mum next monday 5pm @phone !1"})),
+        )
+        .await;
     assert_eq!(status, 201, "{preview}");
     let draft = &preview["proposal"]["tasks"][0];
     assert_eq!(draft["title"], "Call mum");
@@ -503,13 +483,13 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
 
     // A 503 is retried; a 429 that lasts is a clear problem with Retry-After; a block is 422.
     let n = state.lock().unwrap().requests.len();
-    let (status, _) = send(
-        &ada,
-        Method::POST,
-        "/v1/ai/smart-add/previews",
-        Some(json!({"text": "FLAKY buy milk"})),
-    )
-    .await;
+    let (status, _) = ada
+        .call(
+            Method::POST,
+            "/v1/ai/smart-add/previews",
+            Some(&json!({"text": "FLAKY buy milk"})),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(state.lock().unwrap().requests.len(), n + 2);
     let res = ada
@@ -570,7 +550,7 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
     ])
     .await;
     let (c, _) = two_users(&wrong).await;
-    let carol = client(&wrong, &c);
+    let carol = wrong.signed_in(&c);
     consent(&carol).await;
     let n = state.lock().unwrap().requests.len();
     let res = carol
@@ -592,12 +572,11 @@ async fn gemini_requests_and_errors_against_a_loopback_fake() {
 async fn tasks_take_due_dates_in_plain_words() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
-    send(
-        &ada,
+    let ada = app.signed_in(&a);
+    ada.call(
         Method::PATCH,
         "/v1/me",
-        Some(json!({"time_zone": "Europe/Berlin"})),
+        Some(&json!({"time_zone": "Europe/Berlin"})),
     )
     .await;
     let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
@@ -616,13 +595,13 @@ async fn tasks_take_due_dates_in_plain_words() {
     assert_eq!(task["due_time"], "17:00:00");
     assert!(task.get("due").is_none(), "write-only");
     let id = task["id"].as_str().unwrap();
-    let (status, patched) = send(
-        &ada,
-        Method::PATCH,
-        &format!("/v1/tasks/{id}"),
-        Some(json!({"due": "in 3 days"})),
-    )
-    .await;
+    let (status, patched) = ada
+        .call(
+            Method::PATCH,
+            &format!("/v1/tasks/{id}"),
+            Some(&json!({"due": "in 3 days"})),
+        )
+        .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(
         patched["due_date"],

@@ -1,6 +1,6 @@
 //! Sign-up to sign-out, with the mail leg read from the outbox folder.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{problem, tokens, TestApp, PASSWORD};
@@ -385,8 +385,8 @@ async fn personal_access_tokens_are_scoped_hashed_and_revocable() {
     let app = TestApp::spawn().await;
     let t = app.user("ada@example.com").await;
     let create = |scope: &'static str| {
-        app.client
-            .post(app.url("/v1/auth/tokens"))
+        app.anonymous()
+            .request(Method::POST, "/v1/auth/tokens")
             .bearer_auth(&t.access)
             .json(
                 &json!({"name": format!("{scope} script"), "scope": scope, "expires_in_days": 30}),
@@ -410,8 +410,8 @@ async fn personal_access_tokens_are_scoped_hashed_and_revocable() {
         StatusCode::OK
     );
     let patch = |token: String| {
-        app.client
-            .patch(app.url("/v1/me"))
+        app.anonymous()
+            .request(Method::PATCH, "/v1/me")
             .bearer_auth(token)
             .json(&json!({"display_name": "Scripted"}))
             .send()

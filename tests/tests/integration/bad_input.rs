@@ -2,6 +2,7 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{encode, EncodingKey, Header};
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{problem, TestApp, JWT_SECRET, PASSWORD};
@@ -19,8 +20,8 @@ async fn malformed_bodies_answer_problems_and_write_nothing() {
     let app = TestApp::spawn_with(&[("MINIME_MAX_BODY_BYTES", "2048")]).await;
     let before = counts(&app).await;
     let raw = |body: &'static str, content_type: &'static str| {
-        app.client
-            .post(app.url("/v1/auth/signup"))
+        app.anonymous()
+            .request(Method::POST, "/v1/auth/signup")
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -130,7 +131,12 @@ async fn unknown_routes_and_methods_are_problems() {
         .unwrap();
     assert_eq!(res.headers()["allow"], "POST");
     problem(res, 405, "/problems/method-not-allowed").await;
-    let res = app.client.put(app.url("/v1/me")).send().await.unwrap();
+    let res = app
+        .anonymous()
+        .request(Method::PUT, "/v1/me")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["allow"], "GET, PATCH");
     problem(res, 405, "/problems/method-not-allowed").await;
     let res = app
@@ -213,7 +219,11 @@ async fn forged_expired_and_unsigned_tokens_are_refused() {
         .unwrap();
     problem(res, 401, "/problems/unauthorized").await;
     problem(
-        app.client.get(app.url("/v1/me")).send().await.unwrap(),
+        app.anonymous()
+            .request(Method::GET, "/v1/me")
+            .send()
+            .await
+            .unwrap(),
         401,
         "/problems/unauthorized",
     )
@@ -232,8 +242,8 @@ async fn deep_json_and_huge_pages_are_refused_cleanly() {
         "]".repeat(20_000)
     );
     let send = |method: reqwest::Method, path: &str| {
-        app.client
-            .request(method, app.url(path))
+        app.anonymous()
+            .request(method, path)
             .bearer_auth(&t.access)
             .header("content-type", "application/json")
             .body(deep.clone())

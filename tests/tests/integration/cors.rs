@@ -8,8 +8,8 @@ use crate::helpers::TestApp;
 const SPA: &str = "http://localhost:5173";
 
 async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
-    app.client
-        .request(Method::OPTIONS, app.url("/v1/tasks"))
+    app.anonymous()
+        .request(Method::OPTIONS, "/v1/tasks")
         .header("origin", origin)
         .header("access-control-request-method", "POST")
         .header(

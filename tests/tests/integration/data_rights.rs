@@ -7,10 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{problem, TestApp},
-    resources::{client, Client},
-};
+use crate::helpers::{problem, TestApp};
 
 /// Tables of the three schemas with their uuid columns and primary key columns.
 async fn catalogue(app: &TestApp) -> Vec<(String, Vec<String>, Vec<String>)> {
@@ -88,14 +85,6 @@ fn contains(rows: &[&Value], key: &Value) -> bool {
     })
 }
 
-async fn call(c: &Client<'_>, method: Method, path: &str, body: Value) -> Value {
-    let res = c.send(method.clone(), path, Some(&body), &[]).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 /// Ada with a row in every table that can hold one, some of it in Bob's shared workspace.
 async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens, Value, Value) {
     let a = app.user("ada@example.com").await;
@@ -105,7 +94,7 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
             .await
             .unwrap();
     }
-    let (ada, bob) = (client(app, &a), client(app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let today = crate::helpers::user_today();
     let tomorrow = today + chrono::Duration::days(2);
     let area = ada.create("/v1/areas", &json!({"name": "Home"})).await;
@@ -144,14 +133,13 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
             &json!({"title": "Stretch", "rrule": "FREQ=DAILY", "start_date": today}),
         )
         .await;
-    call(
-        &ada,
+    ada.succeeds(
         Method::POST,
         &format!(
             "/v1/routines/{}/completions",
             routine["id"].as_str().unwrap()
         ),
-        json!({"date": today, "outcome": "done"}),
+        Some(&json!({"date": today, "outcome": "done"})),
     )
     .await;
     ada.create("/v1/captures", &json!({"text": "Call mum"}))
@@ -173,27 +161,27 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"task_id": task["id"], "started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T09:25:00Z"}),
     )
     .await;
-    call(
-        &ada,
+    ada.succeeds(
         Method::PATCH,
         "/v1/settings",
-        json!({"max_block_minutes": 60}),
+        Some(&json!({"max_block_minutes": 60})),
     )
     .await;
-    call(
-        &ada,
+    ada.succeeds(
         Method::PATCH,
         "/v1/onboarding",
-        json!({"default_energy": "high"}),
+        Some(&json!({"default_energy": "high"})),
     )
     .await;
-    call(&ada, Method::POST, "/v1/plans", json!({"date": tomorrow})).await;
+    ada.succeeds(Method::POST, "/v1/plans", Some(&json!({"date": tomorrow})))
+        .await;
     ada.create(
         "/v1/auth/tokens",
         &json!({"name": "backup", "scope": "read"}),
     )
     .await;
-    call(&ada, Method::PATCH, "/v1/me", json!({"ai_enabled": true})).await;
+    ada.succeeds(Method::PATCH, "/v1/me", Some(&json!({"ai_enabled": true})))
+        .await;
     ada.create(
         "/v1/ai/smart-add/previews",
         &json!({"text": "Buy stamps tomorrow"}),
@@ -204,18 +192,17 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     let shared = ada
         .create("/v1/workspaces", &json!({"name": "Family"}))
         .await;
-    let invite = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/workspaces/{}/invites", shared["id"].as_str().unwrap()),
-        json!({}),
-    )
-    .await;
-    call(
-        &bob,
+    let invite = ada
+        .succeeds(
+            Method::POST,
+            &format!("/v1/workspaces/{}/invites", shared["id"].as_str().unwrap()),
+            Some(&json!({})),
+        )
+        .await;
+    bob.succeeds(
         Method::POST,
         "/v1/invites/accept",
-        json!({"token": invite["token"]}),
+        Some(&json!({"token": invite["token"]})),
     )
     .await;
     ada.create(
@@ -226,18 +213,17 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     )
     .await;
     let club = bob.create("/v1/workspaces", &json!({"name": "Club"})).await;
-    let invite = call(
-        &bob,
-        Method::POST,
-        &format!("/v1/workspaces/{}/invites", club["id"].as_str().unwrap()),
-        json!({}),
-    )
-    .await;
-    call(
-        &ada,
+    let invite = bob
+        .succeeds(
+            Method::POST,
+            &format!("/v1/workspaces/{}/invites", club["id"].as_str().unwrap()),
+            Some(&json!({})),
+        )
+        .await;
+    ada.succeeds(
         Method::POST,
         "/v1/invites/accept",
-        json!({"token": invite["token"]}),
+        Some(&json!({"token": invite["token"]})),
     )
     .await;
     ada.create(
@@ -274,7 +260,7 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
 async fn export_holds_every_row_and_deletion_leaves_none() {
     let app = TestApp::spawn().await;
     let (a, b, shared, club) = seed(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let me = ada.get("/v1/me").await;
     let ada_id = me["id"].as_str().unwrap().to_owned();
     let owned: Vec<String> = app
@@ -403,13 +389,13 @@ async fn export_holds_every_row_and_deletion_leaves_none() {
         .unwrap();
     problem(res, 403, "/problems/insufficient-scope").await;
 
-    let receipt = call(
-        &ada,
-        Method::DELETE,
-        "/v1/account",
-        json!({"password": password, "workspaces": {sid: "transfer"}}),
-    )
-    .await;
+    let receipt = ada
+        .succeeds(
+            Method::DELETE,
+            "/v1/account",
+            Some(&json!({"password": password, "workspaces": {sid: "transfer"}})),
+        )
+        .await;
     assert_eq!(receipt["user_id"], ada_id.as_str());
     assert_eq!(receipt["removed"]["auth.users"], 1);
     assert!(

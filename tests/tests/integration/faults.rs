@@ -1,19 +1,17 @@
 //! Faults the server must ride out without a restart.
 
+use reqwest::Method;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::{
-    helpers::TestApp,
-    resources::{client, two_users},
-};
+use crate::{helpers::two_users, helpers::TestApp};
 
 #[tokio::test]
 async fn the_pool_survives_killed_connections() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     for n in 0..8 {
         ada.create("/v1/areas", &json!({"name": format!("Area {n}")}))
             .await;
@@ -63,8 +61,8 @@ async fn a_slow_client_is_cut_off() {
     );
     // The server still serves others.
     assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
+        app.anonymous()
+            .request(Method::GET, "/healthz")
             .send()
             .await
             .unwrap()
@@ -77,7 +75,7 @@ async fn a_slow_client_is_cut_off() {
 async fn a_request_dropped_mid_transaction_leaves_no_partial_write_or_open_transaction() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let task = ada
         .create("/v1/tasks", &json!({"title": "Contended"}))
         .await;
@@ -97,8 +95,8 @@ async fn a_request_dropped_mid_transaction_leaves_no_partial_write_or_open_trans
         json!({"title": "Half", "priority": 1}),
     );
     let pending = tokio::spawn(
-        app.client
-            .patch(app.url(&path))
+        app.anonymous()
+            .request(Method::PATCH, &path)
             .bearer_auth(&a.access)
             .json(&body)
             .send(),

@@ -7,10 +7,10 @@ use std::{
     time::Duration,
 };
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::NoTls;
 
 pub const PASSWORD: &str = "tangerine-Orbit-4417-lamp";
 pub const JWT_SECRET: &str = "test-secret-for-minime-integration-tests-0123456789";
@@ -41,7 +41,7 @@ fn as_app(url: &str) -> String {
     url.into()
 }
 
-pub async fn connect(url: &str) -> Client {
+pub async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .unwrap_or_else(|e| panic!("connect {url}: {e}"));
@@ -238,25 +238,36 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    pub fn signed_in(&self, t: &Tokens) -> Client<'_> {
+        self.bearer(&t.access)
+    }
+
+    pub fn bearer(&self, token: &str) -> Client<'_> {
+        Client {
+            app: self,
+            token: Some(token.to_owned()),
+        }
+    }
+
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            app: self,
+            token: None,
+        }
+    }
+
+    /// An anonymous POST.
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(&body)
-            .send()
+        self.anonymous()
+            .send(Method::POST, path, Some(&body), &[])
             .await
-            .unwrap()
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.bearer(token).send(Method::GET, path, None, &[]).await
     }
 
-    pub async fn admin(&self) -> Client {
+    pub async fn admin(&self) -> tokio_postgres::Client {
         connect(&self.admin_url).await
     }
 
@@ -407,4 +418,89 @@ pub fn user_today() -> chrono::NaiveDate {
         chrono_tz::UTC,
         chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap(),
     )
+}
+
+pub async fn two_users(app: &TestApp) -> (Tokens, Tokens) {
+    (
+        app.user("ada@example.com").await,
+        app.user("bob@example.com").await,
+    )
+}
+
+/// The one way tests speak HTTP to the server: as a signed-in user ([`TestApp::signed_in`]) or
+/// as nobody ([`TestApp::anonymous`]).
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub token: Option<String>,
+}
+
+impl Client<'_> {
+    /// A request to build further (raw bodies, cookies, forms), signed in if this client is.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.app.client.request(method, self.app.url(path));
+        match &self.token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self.request(method, path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The status and the JSON answer (null when the answer is not JSON).
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let res = self.send(method, path, body, &[]).await;
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The status and the answer as it came.
+    pub async fn text(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, String) {
+        let res = self.send(method, path, body, &[]).await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Expects 200 and answers the JSON.
+    pub async fn ok(&self, method: Method, path: &str, body: Option<&Value>) -> Value {
+        let (status, value) = self.call(method.clone(), path, body).await;
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value
+    }
+
+    /// Expects any success (200, 201, 204) and answers the JSON, or null.
+    pub async fn succeeds(&self, method: Method, path: &str, body: Option<&Value>) -> Value {
+        let (status, value) = self.call(method.clone(), path, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {value}"
+        );
+        value
+    }
+
+    /// Expects 201 and answers the created row.
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        let (status, value) = self.call(Method::POST, path, Some(body)).await;
+        assert_eq!(status, 201, "POST {path} {body}: {value}");
+        value
+    }
+
+    /// Expects 200 and answers the JSON.
+    pub async fn get(&self, path: &str) -> Value {
+        self.ok(Method::GET, path, None).await
+    }
 }

@@ -9,10 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio_postgres::Client as Pg;
 
-use crate::{
-    helpers::{connect, TestApp, Tokens, PASSWORD},
-    resources::{client, Client},
-};
+use crate::helpers::{connect, Client, TestApp, Tokens, PASSWORD};
 
 async fn uuid_of(app: &TestApp, email: &str) -> String {
     app.admin()
@@ -24,14 +21,6 @@ async fn uuid_of(app: &TestApp, email: &str) -> String {
         .await
         .unwrap()
         .get(0)
-}
-
-async fn call(c: &Client<'_>, method: Method, path: &str, body: Value) -> Value {
-    let res = c.send(method.clone(), path, Some(&body), &[]).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 fn id(v: &Value) -> String {
@@ -319,29 +308,27 @@ async fn family(app: &TestApp) -> Family {
             .await
             .unwrap();
     }
-    let (ada, bob) = (client(app, &a), client(app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let family = id(&ada
         .create("/v1/workspaces", &json!({"name": "Family"}))
         .await);
-    let invite = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/workspaces/{family}/invites"),
-        json!({"email": "bob@example.com"}),
-    )
-    .await;
-    call(
-        &bob,
+    let invite = ada
+        .succeeds(
+            Method::POST,
+            &format!("/v1/workspaces/{family}/invites"),
+            Some(&json!({"email": "bob@example.com"})),
+        )
+        .await;
+    bob.succeeds(
         Method::POST,
         "/v1/invites/accept",
-        json!({"token": invite["token"]}),
+        Some(&json!({"token": invite["token"]})),
     )
     .await;
-    call(
-        &ada,
+    ada.succeeds(
         Method::POST,
         &format!("/v1/workspaces/{family}/invites"),
-        json!({"email": "bob@example.com"}),
+        Some(&json!({"email": "bob@example.com"})),
     )
     .await;
 
@@ -368,11 +355,10 @@ async fn family(app: &TestApp) -> Family {
     // Ada's plan for tomorrow in Family has a block for each open task without open steps:
     // her step and Bob's.
     let tomorrow = crate::helpers::user_today() + chrono::Duration::days(1);
-    call(
-        &ada,
+    ada.succeeds(
         Method::POST,
         "/v1/plans",
-        json!({"date": tomorrow, "workspace_id": family}),
+        Some(&json!({"date": tomorrow, "workspace_id": family})),
     )
     .await;
     let blocks: Vec<String> = app
@@ -445,11 +431,10 @@ async fn family(app: &TestApp) -> Family {
 }
 
 async fn delete_account(c: &Client<'_>, workspaces: Value) -> Value {
-    call(
-        c,
+    c.succeeds(
         Method::DELETE,
         "/v1/account",
-        json!({"password": PASSWORD, "workspaces": workspaces}),
+        Some(&json!({"password": PASSWORD, "workspaces": workspaces})),
     )
     .await
 }
@@ -471,7 +456,7 @@ async fn task_row(app: &TestApp, id: &str) -> (String, String, Option<String>, i
 async fn deleting_a_member_keeps_the_owners_subtask_under_their_task() {
     let app = spawn().await;
     let f = family(&app).await;
-    let bob = client(&app, &f.b);
+    let bob = app.signed_in(&f.b);
     // Ada's rows that change: her step under Bob's task, her invitation Bob accepted; and what
     // was addressed to Bob goes. Bob's goal becomes Ada's (her milestone needs it).
     let except = [
@@ -577,7 +562,7 @@ async fn deleting_a_member_keeps_the_owners_subtask_under_their_task() {
         (f.ada.clone(), 1)
     );
     // And Ada still works with all of it.
-    let ada = client(&app, &f.a);
+    let ada = app.signed_in(&f.a);
     let step = ada.get(&format!("/v1/tasks/{}", f.adas_step)).await;
     assert_eq!(step["parent_id"], Value::Null);
     let res = ada
@@ -595,7 +580,7 @@ async fn deleting_a_member_keeps_the_owners_subtask_under_their_task() {
 async fn an_owner_who_transfers_keeps_the_members_subtask_under_their_task() {
     let app = spawn().await;
     let f = family(&app).await;
-    let ada = client(&app, &f.a);
+    let ada = app.signed_in(&f.a);
     // Bob's rows that change: his step under Ada's task, his membership (now the owner's) and
     // the workspace he now owns; Ada's invitation he accepted goes with her.
     let except = [
@@ -645,7 +630,7 @@ async fn an_owner_who_transfers_keeps_the_members_subtask_under_their_task() {
         task_row(&app, &f.bobs_step).await,
         (step_before.0, f.bob.clone(), None, step_before.3 + 1)
     );
-    let bob = client(&app, &f.b);
+    let bob = app.signed_in(&f.b);
     let family = bob.get(&format!("/v1/workspaces/{}", f.family)).await;
     assert_eq!(family["role"], "owner");
     assert_eq!(family["owner_id"], f.bob.as_str());
@@ -684,7 +669,7 @@ async fn an_owner_who_transfers_keeps_the_members_subtask_under_their_task() {
 async fn an_owner_who_deletes_the_shared_workspace_takes_only_its_rows() {
     let app = spawn().await;
     let f = family(&app).await;
-    let ada = client(&app, &f.a);
+    let ada = app.signed_in(&f.a);
     // Everything in Family goes, Bob's rows included; nothing else of his changes.
     let except = [
         ("app.tasks", format!("t.workspace_id = '{}'", f.family)),
@@ -740,7 +725,7 @@ async fn an_owner_who_deletes_the_shared_workspace_takes_only_its_rows() {
         ))
         .await;
     assert_eq!(family_rows, 0);
-    let bob = client(&app, &f.b);
+    let bob = app.signed_in(&f.b);
     let tasks = bob.get("/v1/tasks").await;
     let titles: Vec<&str> = tasks["items"]
         .as_array()
@@ -755,7 +740,7 @@ async fn an_owner_who_deletes_the_shared_workspace_takes_only_its_rows() {
 async fn deleting_a_row_detaches_what_links_to_it_and_to_its_subtasks() {
     let app = spawn().await;
     let f = family(&app).await;
-    let (ada, bob) = (client(&app, &f.a), client(&app, &f.b));
+    let (ada, bob) = (app.signed_in(&f.a), app.signed_in(&f.b));
     // Bob's project holds Ada's task; Ada's capture became a task under Bob's task, which Ada
     // focused on.
     let project = id(&bob
@@ -776,19 +761,18 @@ async fn deleting_a_row_detaches_what_links_to_it_and_to_its_subtasks() {
             &json!({"text": "Call the caterer", "workspace_id": f.family}),
         )
         .await);
-    let converted = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/captures/{capture}/convert"),
-        json!({"to": "task"}),
-    )
-    .await;
+    let converted = ada
+        .succeeds(
+            Method::POST,
+            &format!("/v1/captures/{capture}/convert"),
+            Some(&json!({"to": "task"})),
+        )
+        .await;
     let step = converted["task_id"].as_str().unwrap().to_owned();
-    call(
-        &ada,
+    ada.succeeds(
         Method::PATCH,
         &format!("/v1/tasks/{step}"),
-        json!({"parent_id": f.bobs_task}),
+        Some(&json!({"parent_id": f.bobs_task})),
     )
     .await;
     ada.create(
@@ -827,7 +811,7 @@ async fn deleting_a_row_detaches_what_links_to_it_and_to_its_subtasks() {
 async fn a_task_cannot_link_a_project_of_another_workspace_in_sql() {
     let app = spawn().await;
     let f = family(&app).await;
-    let bob = client(&app, &f.b);
+    let bob = app.signed_in(&f.b);
     let bobs_project = id(&bob.create("/v1/projects", &json!({"title": "Mine"})).await);
     let family_project = id(&bob
         .create(
@@ -976,14 +960,14 @@ async fn an_owner_cannot_add_a_second_owner_in_sql() {
         assert_eq!(run_as(&app, &f.ada, None, &sql).await, Ok(0), "{sql}");
     }
     // What the server does still works: the hand-over, in its two steps.
-    let ada = client(&app, &f.a);
-    let ws = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/workspaces/{family}/transfer"),
-        json!({"user_id": f.bob}),
-    )
-    .await;
+    let ada = app.signed_in(&f.a);
+    let ws = ada
+        .succeeds(
+            Method::POST,
+            &format!("/v1/workspaces/{family}/transfer"),
+            Some(&json!({"user_id": f.bob})),
+        )
+        .await;
     assert_eq!(
         (ws["role"].as_str(), ws["owner_id"].as_str()),
         (Some("member"), Some(f.bob.as_str()))
@@ -1131,7 +1115,7 @@ async fn the_admin_cannot_read_or_choose_the_id_key() {
         .await
         .unwrap()
         .get(0);
-    let users = client(&app, &a).get("/v1/admin/users").await;
+    let users = app.signed_in(&a).get("/v1/admin/users").await;
     assert_eq!(users["items"][0]["ref"], expected.as_str());
 }
 

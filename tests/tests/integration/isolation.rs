@@ -7,10 +7,7 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::TestApp,
-    resources::{client, two_users},
-};
+use crate::{helpers::two_users, helpers::TestApp};
 
 /// A fingerprint of every row of every table in `app`, so that any change shows.
 async fn fingerprint(app: &TestApp) -> Vec<(String, Option<String>)> {
@@ -35,7 +32,7 @@ async fn fingerprint(app: &TestApp) -> Vec<(String, Option<String>)> {
 async fn another_user_cannot_reach_any_row_by_id() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "pro")
         .await
         .unwrap();

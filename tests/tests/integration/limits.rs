@@ -1,5 +1,6 @@
 //! Rate limits and the sign-in lockout trip, say when to come back, and recover.
 
+use reqwest::Method;
 use std::time::Duration;
 
 use serde_json::json;
@@ -162,8 +163,8 @@ async fn writes_per_user_are_limited_and_refused_writes_write_nothing() {
     let app = TestApp::spawn_with(&[("MINIME_RATE_LIMIT_WRITES", "3/3600")]).await;
     let t = app.user("ada@example.com").await;
     let create = || {
-        app.client
-            .post(app.url("/v1/areas"))
+        app.anonymous()
+            .request(Method::POST, "/v1/areas")
             .bearer_auth(&t.access)
             .json(&json!({"name": "Home"}))
             .send()

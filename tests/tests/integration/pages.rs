@@ -2,7 +2,7 @@
 //! shows a form and uses nothing; posting the form does what the JSON endpoint does.
 
 use base64::Engine as _;
-use reqwest::Response;
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -43,12 +43,16 @@ async fn html(res: Response, status: u16) -> String {
 }
 
 async fn get(app: &TestApp, path: &str) -> Response {
-    app.client.get(app.url(path)).send().await.unwrap()
+    app.anonymous()
+        .request(Method::GET, path)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Response {
-    app.client
-        .post(app.url(path))
+    app.anonymous()
+        .request(Method::POST, path)
         .form(fields)
         .send()
         .await
@@ -237,7 +241,12 @@ async fn unknown_missing_or_misdelivered_tokens_answer_pages() {
             .await
             .unwrap();
         html(res, 415).await;
-        let res = app.client.delete(app.url(path)).send().await.unwrap();
+        let res = app
+            .anonymous()
+            .request(Method::DELETE, path)
+            .send()
+            .await
+            .unwrap();
         let allow = res.headers()["allow"].to_str().unwrap().to_owned();
         assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
         problem(res, 405, "/problems/method-not-allowed").await;

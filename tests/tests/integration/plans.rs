@@ -7,10 +7,7 @@ use chrono_tz::Tz;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{problem, TestApp},
-    resources::{client, two_users, Client},
-};
+use crate::helpers::{problem, two_users, Client, TestApp};
 
 const ZONE: Tz = chrono_tz::Europe::Berlin;
 
@@ -29,25 +26,11 @@ fn local_time(v: &Value) -> NaiveTime {
     instant(v).with_timezone(&ZONE).time()
 }
 
-async fn send(c: &Client<'_>, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let res = c.send(method, path, body.as_ref(), &[]).await;
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn ok(c: &Client<'_>, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, value) = send(c, method.clone(), path, body).await;
-    assert_eq!(status, 200, "{method} {path}: {value}");
-    value
-}
-
 async fn plan(c: &Client<'_>, date: NaiveDate, busy: &Value) -> Value {
-    ok(
-        c,
+    c.ok(
         Method::POST,
         "/v1/plans",
-        Some(json!({"date": date, "busy": busy})),
+        Some(&json!({"date": date, "busy": busy})),
     )
     .await
 }
@@ -134,29 +117,26 @@ fn shape(plan: &Value) -> Vec<(String, String, String, String)> {
 async fn a_week_of_plans_for_one_user() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
-    ok(
-        &ada,
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
+    ada.ok(
         Method::PATCH,
         "/v1/me",
-        Some(json!({"time_zone": "Europe/Berlin"})),
+        Some(&json!({"time_zone": "Europe/Berlin"})),
     )
     .await;
-    ok(
-        &ada,
+    ada.ok(
         Method::PATCH,
         "/v1/settings",
-        Some(json!({
+        Some(&json!({
             "day_starts_at": "00:00:00", "work_start": "09:00:00", "work_end": "17:00:00",
             "high_energy_start": "09:00:00", "high_energy_end": "12:00:00", "max_block_minutes": 60
         })),
     )
     .await;
-    ok(
-        &ada,
+    ada.ok(
         Method::PATCH,
         "/v1/onboarding",
-        Some(json!({"available_time": "over_4h", "default_energy": "low"})),
+        Some(&json!({"available_time": "over_4h", "default_energy": "low"})),
     )
     .await;
     let today = Utc::now().with_timezone(&ZONE).date_naive();
@@ -283,22 +263,22 @@ async fn a_week_of_plans_for_one_user() {
     );
     // Stored: the same plan comes back.
     assert_eq!(
-        ok(&ada, Method::GET, &format!("/v1/plans/{d1}"), None).await,
+        ada.ok(Method::GET, &format!("/v1/plans/{d1}"), None).await,
         p1
     );
     // Computing again with nothing answered gives the same plan.
     assert_eq!(shape(&plan(&ada, d1, &busy).await), shape(&p1));
 
     // Accept the report: it is scheduled for that day and its blocks stay put on recomputation.
-    let p1 = ok(&ada, Method::GET, &format!("/v1/plans/{d1}"), None).await;
+    let p1 = ada.ok(Method::GET, &format!("/v1/plans/{d1}"), None).await;
     let first_part = lines_of(&p1, &report)[0]["id"].as_str().unwrap().to_owned();
-    let accepted = ok(
-        &ada,
-        Method::POST,
-        &format!("/v1/plan-items/{first_part}/accept"),
-        None,
-    )
-    .await;
+    let accepted = ada
+        .ok(
+            Method::POST,
+            &format!("/v1/plan-items/{first_part}/accept"),
+            None,
+        )
+        .await;
     assert!(lines_of(&accepted, &report)
         .iter()
         .all(|l| l["status"] == "accepted"));
@@ -311,13 +291,13 @@ async fn a_week_of_plans_for_one_user() {
         .as_str()
         .unwrap()
         .to_owned();
-    let rejected = ok(
-        &ada,
-        Method::POST,
-        &format!("/v1/plan-items/{book_line}/reject"),
-        None,
-    )
-    .await;
+    let rejected = ada
+        .ok(
+            Method::POST,
+            &format!("/v1/plan-items/{book_line}/reject"),
+            None,
+        )
+        .await;
     assert_eq!(lines_of(&rejected, &book)[0]["status"], "rejected");
     assert_eq!(
         ada.get(&format!("/v1/tasks/{book}")).await["scheduled_date"],
@@ -344,11 +324,10 @@ async fn a_week_of_plans_for_one_user() {
         .as_str()
         .unwrap()
         .to_owned();
-    ok(
-        &ada,
+    ada.ok(
         Method::POST,
         &format!("/v1/plan-items/{step_line}/reject"),
-        Some(json!({"reschedule_to": null})),
+        Some(&json!({"reschedule_to": null})),
     )
     .await;
     assert!(ada.get(&format!("/v1/tasks/{step}")).await["scheduled_date"].is_null());
@@ -439,21 +418,19 @@ async fn a_week_of_plans_for_one_user() {
 async fn today_follows_the_day_boundary_and_recommends_with_reasons() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
-    ok(
-        &ada,
+    let ada = app.signed_in(&a);
+    ada.ok(
         Method::PATCH,
         "/v1/me",
-        Some(json!({"time_zone": "Europe/Berlin"})),
+        Some(&json!({"time_zone": "Europe/Berlin"})),
     )
     .await;
     // A boundary late in the evening: before it, "today" is still the calendar day before.
-    ok(
-        &ada,
+    ada.ok(
         Method::PATCH,
         "/v1/settings",
         Some(
-            json!({"day_starts_at": "23:59:00", "work_start": "00:00:00", "work_end": "23:59:00"}),
+            &json!({"day_starts_at": "23:59:00", "work_start": "00:00:00", "work_end": "23:59:00"}),
         ),
     )
     .await;
@@ -489,7 +466,7 @@ async fn today_follows_the_day_boundary_and_recommends_with_reasons() {
     )
     .await;
 
-    let t = ok(&ada, Method::GET, "/v1/today", None).await;
+    let t = ada.ok(Method::GET, "/v1/today", None).await;
     assert_eq!(t["date"], json!(expected), "{t}");
     assert_eq!(t["time_zone"], "Europe/Berlin");
     assert_eq!(
@@ -522,9 +499,9 @@ async fn today_follows_the_day_boundary_and_recommends_with_reasons() {
     let why = first["reason"].as_str().unwrap();
     assert!(why.contains("overdue, priority 1"), "{why}");
     // Once stored, Today shows the stored plan.
-    let stored = ok(&ada, Method::POST, "/v1/plans", Some(json!({}))).await;
+    let stored = ada.ok(Method::POST, "/v1/plans", Some(&json!({}))).await;
     assert_eq!(stored["date"], json!(expected));
-    let t = ok(&ada, Method::GET, "/v1/today", None).await;
+    let t = ada.ok(Method::GET, "/v1/today", None).await;
     assert_eq!(t["plan"]["id"], stored["id"]);
     assert_eq!(t["plan"]["stored"], true);
 }
@@ -533,19 +510,17 @@ async fn today_follows_the_day_boundary_and_recommends_with_reasons() {
 async fn the_assistant_answers_from_the_users_rows() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
-    ok(
-        &ada,
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
+    ada.ok(
         Method::PATCH,
         "/v1/me",
-        Some(json!({"time_zone": "Europe/Berlin"})),
+        Some(&json!({"time_zone": "Europe/Berlin"})),
     )
     .await;
-    ok(
-        &ada,
+    ada.ok(
         Method::PATCH,
         "/v1/settings",
-        Some(json!({"day_starts_at": "00:00:00"})),
+        Some(&json!({"day_starts_at": "00:00:00"})),
     )
     .await;
     let today = Utc::now().with_timezone(&ZONE).date_naive();
@@ -563,14 +538,13 @@ async fn the_assistant_answers_from_the_users_rows() {
             &json!({"title": "Buy milk", "due_date": today - Duration::days(1)}),
         )
         .await;
-    ok(
-        &ada,
+    ada.ok(
         Method::PATCH,
         &format!("/v1/tasks/{}", done["id"].as_str().unwrap()),
-        Some(json!({"status": "done"})),
+        Some(&json!({"status": "done"})),
     )
     .await;
-    let overdue = ok(&ada, Method::GET, &ask("overdue"), None).await;
+    let overdue = ada.ok(Method::GET, &ask("overdue"), None).await;
     let answer = &overdue["items"][0];
     assert_eq!(answer["question"], "overdue");
     assert_eq!(answer["figures"]["overdue_tasks"], 1);
@@ -616,7 +590,7 @@ async fn the_assistant_answers_from_the_users_rows() {
             &json!({"kind": "weekly", "period_start": today - Duration::days(6), "period_end": today}),
         )
         .await;
-    let week = ok(&ada, Method::GET, &ask("week"), None).await;
+    let week = ada.ok(Method::GET, &ask("week"), None).await;
     let w = &week["items"][0];
     assert_eq!(w["figures"]["tasks_completed"], 1, "{w}");
     assert_eq!(w["figures"]["routines_done"], 1);
@@ -657,7 +631,7 @@ async fn the_assistant_answers_from_the_users_rows() {
         )
         .await
         .unwrap();
-    let stalled = ok(&ada, Method::GET, &ask("stalled_goals"), None).await;
+    let stalled = ada.ok(Method::GET, &ask("stalled_goals"), None).await;
     let s = &stalled["items"][0];
     assert_eq!(s["figures"]["active_goals"], 2);
     assert_eq!(s["figures"]["stalled_goals"], 1, "{s}");
@@ -668,7 +642,7 @@ async fn the_assistant_answers_from_the_users_rows() {
         .contains("add a next step"));
 
     // Without a question, every question is answered; what_next names a task and why.
-    let all = ok(&ada, Method::GET, "/v1/assistant", None).await;
+    let all = ada.ok(Method::GET, "/v1/assistant", None).await;
     let questions: Vec<&str> = all["items"]
         .as_array()
         .unwrap()
@@ -684,7 +658,7 @@ async fn the_assistant_answers_from_the_users_rows() {
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let theirs = ok(&bob, Method::GET, "/v1/assistant", None).await;
+    let theirs = bob.ok(Method::GET, "/v1/assistant", None).await;
     assert_eq!(theirs["items"][1]["figures"]["overdue_tasks"], 0);
     assert_eq!(theirs["items"][2]["figures"]["tasks_completed"], 0);
     assert_eq!(theirs["items"][3]["figures"]["active_goals"], 0);

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{problem, TestApp, Tokens};
+use crate::helpers::{problem, two_users, Client, TestApp};
 
 pub struct Case {
     pub path: &'static str,
@@ -14,55 +14,6 @@ pub struct Case {
     pub patch: Value,
     /// A body that is invalid, and the field the error must name.
     pub invalid: Vec<(Value, &'static str)>,
-}
-
-pub struct Client<'a> {
-    pub app: &'a TestApp,
-    pub token: String,
-}
-
-impl Client<'_> {
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let mut req = self
-            .app
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.token);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        req.send().await.unwrap()
-    }
-
-    pub async fn create(&self, path: &str, body: &Value) -> Value {
-        let res = self.send(Method::POST, path, Some(body), &[]).await;
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "POST {path} {body}: {text}");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> Value {
-        let res = self.send(Method::GET, path, None, &[]).await;
-        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
-        res.json().await.unwrap()
-    }
-}
-
-pub fn client<'a>(app: &'a TestApp, t: &Tokens) -> Client<'a> {
-    Client {
-        app,
-        token: t.access.clone(),
-    }
 }
 
 async fn count(app: &TestApp, path: &str) -> i64 {
@@ -281,13 +232,6 @@ pub async fn exercise(
     .await;
 }
 
-pub async fn two_users(app: &TestApp) -> (Tokens, Tokens) {
-    (
-        app.user("ada@example.com").await,
-        app.user("bob@example.com").await,
-    )
-}
-
 #[tokio::test]
 async fn areas() {
     let app = TestApp::spawn().await;
@@ -306,8 +250,8 @@ async fn areas() {
     };
     exercise(
         &app,
-        &client(&app, &a),
-        &client(&app, &b),
+        &app.signed_in(&a),
+        &app.signed_in(&b),
         &case,
         &json!({}),
     )
@@ -318,7 +262,7 @@ async fn areas() {
 async fn tasks() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let area = ada.create("/v1/areas", &json!({"name": "Work"})).await;
     let case = Case {
         path: "/v1/tasks",
@@ -360,7 +304,7 @@ async fn tasks() {
     exercise(
         &app,
         &ada,
-        &client(&app, &b),
+        &app.signed_in(&b),
         &case,
         &json!({"area": area["id"]}),
     )
@@ -371,7 +315,7 @@ async fn tasks() {
     assert_eq!(task["due_at"], "2026-12-01T16:30:00Z");
     assert_eq!(task["labels"], json!(["phone", "errands"]));
     // Bob cannot link to Ada's area, even naming his own workspace.
-    let bob = client(&app, &b);
+    let bob = app.signed_in(&b);
     let res = bob
         .send(
             Method::POST,
@@ -445,7 +389,7 @@ async fn tasks() {
 async fn recurring_tasks_complete_skip_and_end() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let task = ada
         .create("/v1/tasks", &json!({"title": "Pay rent", "due_date": "2027-01-31", "recurrence": "FREQ=MONTHLY", "reset_steps": true}))
         .await;
@@ -557,7 +501,7 @@ async fn recurring_tasks_complete_skip_and_end() {
     assert_eq!(at, ["2027-03-27T08:00:00Z", "2027-03-28T07:00:00Z"]);
 
     // Bob sees none of it.
-    let bob = client(&app, &b);
+    let bob = app.signed_in(&b);
     problem(
         bob.send(Method::POST, &format!("/v1/tasks/{id}/complete"), None, &[])
             .await,
@@ -583,7 +527,7 @@ async fn recurring_tasks_complete_skip_and_end() {
 async fn goals_milestones_and_projects() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let area = ada.create("/v1/areas", &json!({"name": "Health"})).await;
     let links = json!({"area": area["id"]});
 
@@ -695,7 +639,7 @@ async fn goals_milestones_and_projects() {
 async fn routines_with_completions_and_streaks() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let case = Case {
         path: "/v1/routines",
         create: |n, _| {
@@ -867,7 +811,7 @@ async fn routines_with_completions_and_streaks() {
 async fn settings_and_onboarding_are_per_user_documents_with_defaults() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let res = ada.send(Method::GET, "/v1/settings", None, &[]).await;
     assert_eq!(res.headers()["etag"], "\"0\"");
     let defaults: Value = res.json().await.unwrap();

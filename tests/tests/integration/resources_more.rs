@@ -5,16 +5,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{problem, TestApp},
-    resources::{client, exercise, two_users, Case, Client},
+    helpers::{problem, two_users, Client, TestApp},
+    resources::{exercise, Case},
 };
-
-/// Sends `body` and returns the status with the parsed answer.
-async fn call(c: &Client<'_>, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let res = c.send(method, path, body, &[]).await;
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
@@ -28,26 +21,26 @@ fn error_fields(problem: &Value) -> Vec<String> {
 /// A task of the caller's, made the way users make one from the inbox.
 async fn task(c: &Client<'_>, title: &str) -> String {
     let capture = c.create("/v1/captures", &json!({"text": title})).await;
-    let (status, done) = call(
-        c,
-        Method::POST,
-        &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
-        Some(&json!({"to": "task"})),
-    )
-    .await;
+    let (status, done) = c
+        .call(
+            Method::POST,
+            &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
+            Some(&json!({"to": "task"})),
+        )
+        .await;
     assert_eq!(status, 201, "{done}");
     done["task_id"].as_str().unwrap().to_owned()
 }
 
 async fn project(c: &Client<'_>, title: &str) -> String {
     let capture = c.create("/v1/captures", &json!({"text": title})).await;
-    let (status, done) = call(
-        c,
-        Method::POST,
-        &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
-        Some(&json!({"to": "project"})),
-    )
-    .await;
+    let (status, done) = c
+        .call(
+            Method::POST,
+            &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
+            Some(&json!({"to": "project"})),
+        )
+        .await;
     assert_eq!(status, 201, "{done}");
     done["project_id"].as_str().unwrap().to_owned()
 }
@@ -71,8 +64,8 @@ async fn captures() {
     };
     exercise(
         &app,
-        &client(&app, &a),
-        &client(&app, &b),
+        &app.signed_in(&a),
+        &app.signed_in(&b),
         &case,
         &json!({}),
     )
@@ -83,7 +76,7 @@ async fn captures() {
 async fn converting_a_capture_makes_one_task_or_project() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let text = "Call the plumber about the kitchen tap\nbefore Friday";
     let capture = ada.create("/v1/captures", &json!({"text": text})).await;
     let id = capture["id"].as_str().unwrap();
@@ -144,7 +137,9 @@ async fn converting_a_capture_makes_one_task_or_project() {
     assert_eq!(row.get::<_, String>(3), capture["created_by"]);
 
     // Again: the same answer, and still one task.
-    let (status, again) = call(&ada, Method::POST, &convert, Some(&json!({"to": "task"}))).await;
+    let (status, again) = ada
+        .call(Method::POST, &convert, Some(&json!({"to": "task"})))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(again, first);
     assert_eq!(app.count("SELECT count(*) FROM app.tasks").await, 1);
@@ -163,28 +158,30 @@ async fn converting_a_capture_makes_one_task_or_project() {
         error_fields(&problem(res, 422, "/problems/validation").await),
         ["status"]
     );
-    let (status, patched) = call(
-        &ada,
-        Method::PATCH,
-        &item,
-        Some(&json!({"text": "Plumber, Friday"})),
-    )
-    .await;
+    let (status, patched) = ada
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&json!({"text": "Plumber, Friday"})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(patched["status"], "converted");
-    let (_, converted) = call(&ada, Method::GET, "/v1/captures?status=converted", None).await;
+    let (_, converted) = ada
+        .call(Method::GET, "/v1/captures?status=converted", None)
+        .await;
     assert_eq!(converted["items"].as_array().unwrap().len(), 1);
 
     // Projects take the text cut to 200 characters, or the title asked for.
     let long = "word ".repeat(80);
     let capture = ada.create("/v1/captures", &json!({"text": long})).await;
-    let (status, made) = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
-        Some(&json!({"to": "project"})),
-    )
-    .await;
+    let (status, made) = ada
+        .call(
+            Method::POST,
+            &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
+            Some(&json!({"to": "project"})),
+        )
+        .await;
     assert_eq!(status, 201, "{made}");
     assert_eq!(made["task_id"], Value::Null);
     assert_eq!(made["capture"]["converted_project_id"], made["project_id"]);
@@ -202,13 +199,13 @@ async fn converting_a_capture_makes_one_task_or_project() {
     assert_eq!(app.count("SELECT count(*) FROM app.projects").await, 1);
 
     let capture = ada.create("/v1/captures", &json!({"text": "Garden"})).await;
-    let (status, made) = call(
-        &ada,
-        Method::POST,
-        &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
-        Some(&json!({"to": "project", "title": "  Vegetable garden "})),
-    )
-    .await;
+    let (status, made) = ada
+        .call(
+            Method::POST,
+            &format!("/v1/captures/{}/convert", capture["id"].as_str().unwrap()),
+            Some(&json!({"to": "project", "title": "  Vegetable garden "})),
+        )
+        .await;
     assert_eq!(status, 201);
     let title: String = app
         .admin()
@@ -267,8 +264,8 @@ async fn reviews() {
     };
     exercise(
         &app,
-        &client(&app, &a),
-        &client(&app, &b),
+        &app.signed_in(&a),
+        &app.signed_in(&b),
         &case,
         &json!({}),
     )
@@ -279,7 +276,7 @@ async fn reviews() {
 async fn review_stats_count_the_period() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let admin = app.admin().await;
 
     // Monday 2025-03-10: one task completed that day, one just after midnight UTC on Tuesday.
@@ -369,47 +366,47 @@ async fn review_stats_count_the_period() {
         )
         .await;
     let item = format!("/v1/reviews/{}", daily["id"].as_str().unwrap());
-    let (status, patched) = call(
-        &ada,
-        Method::PATCH,
-        &item,
-        Some(&json!({"answers": {"Best moment?": "The ride home"}})),
-    )
-    .await;
+    let (status, patched) = ada
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&json!({"answers": {"Best moment?": "The ride home"}})),
+        )
+        .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["stats"]["focus_minutes"], 45);
-    let (status, stopped) = call(
-        &ada,
-        Method::POST,
-        &format!(
-            "/v1/focus-sessions/{}/stop",
-            running["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let (status, stopped) = ada
+        .call(
+            Method::POST,
+            &format!(
+                "/v1/focus-sessions/{}/stop",
+                running["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{stopped}");
     let minutes = stopped["actual_minutes"].as_i64().unwrap();
     assert!(minutes > 0);
-    let (status, patched) = call(
-        &ada,
-        Method::PATCH,
-        &item,
-        Some(&json!({"answers": {"Best moment?": "Lunch"}})),
-    )
-    .await;
+    let (status, patched) = ada
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&json!({"answers": {"Best moment?": "Lunch"}})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(patched["stats"]["focus_minutes"], 45 + minutes);
     assert_eq!(patched["version"], 3);
 
     // Moving the start moves the end; stats follow the new day.
-    let (status, moved) = call(
-        &ada,
-        Method::PATCH,
-        &item,
-        Some(&json!({"period_start": "2025-03-11"})),
-    )
-    .await;
+    let (status, moved) = ada
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&json!({"period_start": "2025-03-11"})),
+        )
+        .await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(moved["period_end"], "2025-03-11");
     assert_eq!(moved["stats"]["tasks_completed"], 1);
@@ -428,15 +425,17 @@ async fn review_stats_count_the_period() {
         error_fields(&problem(res, 422, "/problems/validation").await),
         ["stats"]
     );
-    let (_, weeklies) = call(
-        &ada,
-        Method::GET,
-        "/v1/reviews?kind=weekly&from=2025-03-10&to=2025-03-10",
-        None,
-    )
-    .await;
+    let (_, weeklies) = ada
+        .call(
+            Method::GET,
+            "/v1/reviews?kind=weekly&from=2025-03-10&to=2025-03-10",
+            None,
+        )
+        .await;
     assert_eq!(weeklies["items"].as_array().unwrap().len(), 1);
-    let (_, none) = call(&ada, Method::GET, "/v1/reviews?from=2025-03-12", None).await;
+    let (_, none) = ada
+        .call(Method::GET, "/v1/reviews?from=2025-03-12", None)
+        .await;
     assert_eq!(none["items"], json!([]));
 }
 
@@ -461,8 +460,8 @@ async fn decisions() {
     };
     exercise(
         &app,
-        &client(&app, &a),
-        &client(&app, &b),
+        &app.signed_in(&a),
+        &app.signed_in(&b),
         &case,
         &json!({}),
     )
@@ -473,11 +472,12 @@ async fn decisions() {
 async fn decision_options() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let decision = ada
         .create("/v1/decisions", &json!({"title": "Which laptop"}))
         .await;
-    let bobs = client(&app, &b)
+    let bobs = app
+        .signed_in(&b)
         .create("/v1/decisions", &json!({"title": "Bob's choice"}))
         .await;
     let case = Case {
@@ -515,7 +515,7 @@ async fn decision_options() {
     exercise(
         &app,
         &ada,
-        &client(&app, &b),
+        &app.signed_in(&b),
         &case,
         &json!({"decision_id": decision["id"]}),
     )
@@ -526,7 +526,7 @@ async fn decision_options() {
 async fn deciding_and_reopening() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let laptop = ada
         .create("/v1/decisions", &json!({"title": "Which laptop"}))
         .await;
@@ -596,7 +596,9 @@ async fn deciding_and_reopening() {
     assert_eq!(decided["chosen_option_id"], small["id"]);
     assert!(decided["decided_at"].is_string());
     assert_eq!(ada.get(&item).await, decided);
-    let (_, listed) = call(&ada, Method::GET, "/v1/decisions?status=decided", None).await;
+    let (_, listed) = ada
+        .call(Method::GET, "/v1/decisions?status=decided", None)
+        .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 
     // The choice is not a field: only /decide and /reopen change it.
@@ -613,20 +615,20 @@ async fn deciding_and_reopening() {
         );
     }
 
-    let (status, changed) = call(
-        &ada,
-        Method::POST,
-        &decide,
-        Some(&json!({"option_id": large["id"]})),
-    )
-    .await;
+    let (status, changed) = ada
+        .call(
+            Method::POST,
+            &decide,
+            Some(&json!({"option_id": large["id"]})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(changed["chosen_option_id"], large["id"]);
     assert_eq!(changed["version"], 3);
 
     let res = bob.send(Method::POST, &reopen, None, &[]).await;
     problem(res, 404, "/problems/not-found").await;
-    let (status, reopened) = call(&ada, Method::POST, &reopen, None).await;
+    let (status, reopened) = ada.call(Method::POST, &reopen, None).await;
     assert_eq!(status, 200);
     assert_eq!(reopened["status"], "open");
     assert_eq!(reopened["chosen_option_id"], Value::Null);
@@ -646,23 +648,23 @@ async fn deciding_and_reopening() {
         error_fields(&problem(res, 422, "/problems/validation").await),
         ["decision_id"]
     );
-    let (_, options) = call(
-        &ada,
-        Method::GET,
-        &format!("/v1/decision-options?decision_id={id}"),
-        None,
-    )
-    .await;
+    let (_, options) = ada
+        .call(
+            Method::GET,
+            &format!("/v1/decision-options?decision_id={id}"),
+            None,
+        )
+        .await;
     assert_eq!(options["items"].as_array().unwrap().len(), 2);
 
     // Deleting the chosen option opens the decision again.
-    let (status, _) = call(
-        &ada,
-        Method::POST,
-        &decide,
-        Some(&json!({"option_id": small["id"]})),
-    )
-    .await;
+    let (status, _) = ada
+        .call(
+            Method::POST,
+            &decide,
+            Some(&json!({"option_id": small["id"]})),
+        )
+        .await;
     assert_eq!(status, 200);
     let res = ada
         .send(
@@ -682,7 +684,7 @@ async fn deciding_and_reopening() {
 async fn rules() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let project_id = project(&ada, "Home").await;
     let case = Case {
         path: "/v1/rules",
@@ -740,7 +742,7 @@ async fn rules() {
     exercise(
         &app,
         &ada,
-        &client(&app, &b),
+        &app.signed_in(&b),
         &case,
         &json!({"project_id": project_id}),
     )
@@ -751,7 +753,7 @@ async fn rules() {
 async fn a_rule_lists_every_problem_with_its_path() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let bobs_area = bob.create("/v1/areas", &json!({"name": "Bob's"})).await;
     let area = ada.create("/v1/areas", &json!({"name": "Health"})).await;
     let body = json!({
@@ -855,18 +857,18 @@ async fn a_rule_lists_every_problem_with_its_path() {
         error_fields(&problem(res, 422, "/problems/validation").await),
         ["trigger.at"]
     );
-    let (status, switched) = call(
-        &ada,
-        Method::PATCH,
-        &item,
-        Some(&json!({"trigger": {"type": "task_completed", "at": null, "days": null}})),
-    )
-    .await;
+    let (status, switched) = ada
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&json!({"trigger": {"type": "task_completed", "at": null, "days": null}})),
+        )
+        .await;
     assert_eq!(status, 200, "{switched}");
     assert_eq!(switched["trigger"], json!({"type": "task_completed"}));
-    let (_, disabled) = call(&ada, Method::GET, "/v1/rules?enabled=false", None).await;
+    let (_, disabled) = ada.call(Method::GET, "/v1/rules?enabled=false", None).await;
     assert_eq!(disabled["items"], json!([]));
-    let (_, enabled) = call(&ada, Method::GET, "/v1/rules?enabled=true", None).await;
+    let (_, enabled) = ada.call(Method::GET, "/v1/rules?enabled=true", None).await;
     assert_eq!(enabled["items"].as_array().unwrap().len(), 1);
 }
 
@@ -874,7 +876,7 @@ async fn a_rule_lists_every_problem_with_its_path() {
 async fn focus_sessions() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     let task_id = task(&ada, "Write the report").await;
     let case = Case {
         path: "/v1/focus-sessions",
@@ -912,18 +914,18 @@ async fn focus_sessions() {
     exercise(
         &app,
         &ada,
-        &client(&app, &b),
+        &app.signed_in(&b),
         &case,
         &json!({"task_id": task_id}),
     )
     .await;
-    let (_, on_task) = call(
-        &ada,
-        Method::GET,
-        &format!("/v1/focus-sessions?task_id={task_id}&limit=200"),
-        None,
-    )
-    .await;
+    let (_, on_task) = ada
+        .call(
+            Method::GET,
+            &format!("/v1/focus-sessions?task_id={task_id}&limit=200"),
+            None,
+        )
+        .await;
     let on_task = on_task["items"].as_array().unwrap();
     assert!(!on_task.is_empty());
     assert!(on_task
@@ -935,7 +937,7 @@ async fn focus_sessions() {
 async fn one_focus_session_runs_at_a_time() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
-    let (ada, bob) = (client(&app, &a), client(&app, &b));
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let first = ada.create("/v1/focus-sessions", &json!({})).await;
     assert_eq!(first["running"], true);
     assert_eq!(first["ended_at"], Value::Null);
@@ -963,7 +965,9 @@ async fn one_focus_session_runs_at_a_time() {
         "/problems/not-found",
     )
     .await;
-    let (_, running) = call(&ada, Method::GET, "/v1/focus-sessions?running=true", None).await;
+    let (_, running) = ada
+        .call(Method::GET, "/v1/focus-sessions?running=true", None)
+        .await;
     assert_eq!(running["items"].as_array().unwrap().len(), 1);
 
     let res = ada.send(Method::POST, &stop, None, &[]).await;
@@ -993,14 +997,17 @@ async fn one_focus_session_runs_at_a_time() {
         )
         .await;
     problem(res, 409, "/problems/conflict").await;
-    let (_, stopped) = call(&ada, Method::GET, "/v1/focus-sessions?running=false", None).await;
+    let (_, stopped) = ada
+        .call(Method::GET, "/v1/focus-sessions?running=false", None)
+        .await;
     assert_eq!(stopped["items"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn a_cursor_answers_only_with_the_filters_it_was_made_with() {
     let app = TestApp::spawn().await;
-    let ada = client(&app, &app.user("ada@example.com").await);
+    let ada = app.user("ada@example.com").await;
+    let ada = app.signed_in(&ada);
     for title in ["One", "Two", "Three"] {
         ada.create("/v1/tasks", &json!({"title": title})).await;
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{problem, TestApp, PASSWORD};
@@ -164,8 +164,8 @@ async fn a_password_change_revokes_tokens_unless_asked_to_keep_them() {
         if let Some(keep) = keep {
             body["revoke_tokens"] = json!(!keep);
         }
-        app.client
-            .post(app.url("/v1/auth/password"))
+        app.anonymous()
+            .request(Method::POST, "/v1/auth/password")
             .bearer_auth(&t.access)
             .json(&body)
             .send()
@@ -202,8 +202,8 @@ async fn a_stolen_session_cannot_guess_the_password_past_the_lockout() {
     .await;
     let t = app.user("ada@example.com").await;
     let change = |current: &'static str| {
-        app.client
-            .post(app.url("/v1/auth/password"))
+        app.anonymous()
+            .request(Method::POST, "/v1/auth/password")
             .bearer_auth(&t.access)
             .json(&json!({"current_password": current, "new_password": NEW_PASSWORD}))
             .send()
@@ -243,8 +243,8 @@ async fn a_stolen_session_cannot_guess_the_password_past_the_lockout() {
 }
 
 async fn signin_from(app: &TestApp, forwarded: &str, password: &str) -> Response {
-    app.client
-        .post(app.url("/v1/auth/signin"))
+    app.anonymous()
+        .request(Method::POST, "/v1/auth/signin")
         .header("x-forwarded-for", forwarded)
         .json(&json!({"email": "ada@example.com", "password": password}))
         .send()
@@ -358,8 +358,8 @@ async fn an_access_token_cannot_switch_the_ai_consent() {
     let t = app.user("ada@example.com").await;
     let pat = create_pat(&app, &t.access, "write").await;
     let patch = |credential: &str, path: &str, body: Value| {
-        app.client
-            .patch(app.url(path))
+        app.anonymous()
+            .request(Method::PATCH, path)
             .bearer_auth(credential)
             .header("content-type", "application/merge-patch+json")
             .body(body.to_string())
@@ -465,8 +465,8 @@ async fn invitations_cannot_mail_an_address_in_a_loop() {
 }
 
 async fn export(app: &TestApp, access: &str) -> Response {
-    app.client
-        .get(app.url("/v1/account/export"))
+    app.anonymous()
+        .request(Method::GET, "/v1/account/export")
         .bearer_auth(access)
         .send()
         .await

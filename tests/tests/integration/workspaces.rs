@@ -4,17 +4,14 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{problem, TestApp},
-    resources::{client, two_users},
-};
+use crate::helpers::{problem, two_users, TestApp};
 
 #[tokio::test]
 async fn sharing_a_workspace_end_to_end() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
     let carol = app.user("carol@example.com").await;
-    let (ada, bob, carol) = (client(&app, &a), client(&app, &b), client(&app, &carol));
+    let (ada, bob, carol) = (app.signed_in(&a), app.signed_in(&b), app.signed_in(&carol));
 
     // Free users cannot share.
     let res = ada
@@ -374,7 +371,7 @@ async fn sharing_a_workspace_end_to_end() {
 async fn plan_limits_are_enforced_with_their_own_problem() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
-    let ada = client(&app, &a);
+    let ada = app.signed_in(&a);
     minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "pro")
         .await
         .unwrap();
