@@ -17,18 +17,37 @@ async fn the_pool_survives_killed_connections() {
             .await;
     }
     let admin = app.admin().await;
-    let killed: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE usename = 'minime_app' AND datname = current_database()) t",
+    let pids: Vec<i32> = admin
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE usename = 'minime_app' AND datname = current_database()",
             &[],
         )
         .await
         .unwrap()
-        .get(0);
-    assert!(killed > 0, "the server held connections to kill");
-    // The server learns of the closed sockets and replaces them: every request succeeds.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!pids.is_empty(), "the server held connections to kill");
+    let list = pids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    admin
+        .execute(
+            &format!("SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{list}]) pid"),
+            &[],
+        )
+        .await
+        .unwrap();
+    // Every killed backend is gone; the server learns of the closed sockets on its own and
+    // replaces them: every request succeeds.
+    settles(
+        &admin,
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE pid IN ({list})"),
+        |n| n == 0,
+    )
+    .await;
     for n in 0..20 {
         let res = ada
             .send(reqwest::Method::GET, "/v1/areas?limit=1", None, &[])

@@ -305,6 +305,38 @@ impl TestApp {
         })
     }
 
+    /// Waits until the outbox has nothing left to send (every mail sent or given up).
+    pub async fn mail_settled(&self) {
+        for _ in 0..200 {
+            if self
+                .count(
+                    "SELECT count(*) FROM ops.outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+                )
+                .await
+                == 0
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let queued = self
+            .admin()
+            .await
+            .query(
+                "SELECT (to_jsonb(o) - 'body_text')::text FROM ops.outbox o WHERE sent_at IS NULL AND failed_at IS NULL",
+                &[],
+            )
+            .await
+            .unwrap();
+        panic!(
+            "mail still queued: {:?}",
+            queued
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+        );
+    }
+
     pub async fn mail_token(&self, to: &str, subject: &str) -> String {
         token_in(&self.mail(to, subject).await)
     }

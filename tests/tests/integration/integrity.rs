@@ -246,35 +246,6 @@ fn with(mut base: BTreeMap<String, i64>, pairs: &[(&str, i64)]) -> Value {
     serde_json::to_value(base).unwrap()
 }
 
-async fn mail_settled(app: &TestApp) {
-    for _ in 0..200 {
-        if app
-            .count("SELECT count(*) FROM ops.outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-            .await
-            == 0
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let queued = app
-        .admin()
-        .await
-        .query(
-            "SELECT (to_jsonb(o) - 'body_text')::text FROM ops.outbox o WHERE sent_at IS NULL AND failed_at IS NULL",
-            &[],
-        )
-        .await
-        .unwrap();
-    panic!(
-        "mail still queued: {:?}",
-        queued
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect::<Vec<_>>()
-    );
-}
-
 /// Ada (Pro) owns the shared workspace Family, Bob is a member. Bob's task holds Ada's subtask,
 /// Ada's task holds Bob's subtask, Bob's goal holds Ada's milestone, Ada's day plan has a block
 /// on Bob's subtask. Ada invited Bob's address twice: he accepted the first, the second is
@@ -381,7 +352,7 @@ async fn family(app: &TestApp) -> Family {
         .await;
     bob.create("/v1/tasks", &json!({"title": "Bob alone"}))
         .await;
-    mail_settled(app).await;
+    app.mail_settled().await;
     let invited = app
         .count("SELECT count(*) FROM ops.outbox WHERE to_address = 'bob@example.com' AND subject LIKE '%invited%' AND sent_at IS NOT NULL")
         .await;

@@ -456,7 +456,7 @@ async fn invitations_cannot_mail_an_address_in_a_loop() {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
     }
     assert_eq!(mailed, [true, true, false, false]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let mut received = 0;
     while app.find_mail("target@example.com", "invited").is_some() {
         received += 1;
