@@ -84,7 +84,9 @@ struct Issued {
 }
 
 fn respond(state: &State, mut builder: HttpResponseBuilder, issued: Issued) -> HttpResponse {
-    let access = state.jwt.issue(issued.user_id, issued.session_id);
+    let access = state
+        .jwt
+        .issue(state.clock.now(), issued.user_id, issued.session_id);
     let expires_in = state.jwt.ttl().as_secs();
     builder.insert_header(("Cache-Control", "no-store"));
     match issued.mode {

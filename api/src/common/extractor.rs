@@ -6,7 +6,7 @@ use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
 use chrono::{DateTime, Duration, Utc};
-use diesel::{dsl::now, prelude::*};
+use diesel::prelude::*;
 use diesel_async::{
     scoped_futures::{ScopedBoxFuture, ScopedFutureExt},
     RunQueryDsl,
@@ -59,6 +59,8 @@ pub struct Principal {
     pub user_id: Uuid,
     /// `None` for personal access tokens.
     pub session_id: Option<Uuid>,
+    /// The request's instant on the server's clock: every "now" of the request is this one.
+    pub at: DateTime<Utc>,
 }
 
 fn is_safe(method: &actix_web::http::Method) -> bool {
@@ -89,7 +91,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
         }
         let claims = state
             .jwt
-            .verify(token)
+            .verify(token, at)
             .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired"))?;
         return Ok(Auth {
             credential: Credential::Session {
@@ -103,7 +105,7 @@ fn parse(req: &HttpRequest) -> ApiResult<Auth> {
     if let Some(cookie) = req.cookie(cookies::name(&state.config, cookies::ACCESS)) {
         let claims = state
             .jwt
-            .verify(cookie.value())
+            .verify(cookie.value(), at)
             .ok_or_else(|| ApiError::unauthorized("The session cookie is invalid or expired"))?;
         if !is_safe(req.method()) {
             let presented = req
@@ -210,7 +212,7 @@ impl Auth {
                     .filter(sessions::id.eq(session_id))
                     .filter(sessions::user_id.eq(user_id))
                     .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(now))
+                    .filter(sessions::expires_at.gt(self.at))
                     .select(set_config("app.user_id", user_id.to_string(), true))
                     .first::<String>(conn)
                     .await
@@ -221,13 +223,14 @@ impl Auth {
                 Ok(Principal {
                     user_id: *user_id,
                     session_id: Some(*session_id),
+                    at: self.at,
                 })
             }
             Credential::AccessToken { hash } => {
                 let found: Option<PatRow> = pat::table
                     .filter(pat::token_hash.eq(hash))
                     .filter(pat::revoked_at.is_null())
-                    .filter(pat::expires_at.is_null().or(pat::expires_at.gt(now)))
+                    .filter(pat::expires_at.is_null().or(pat::expires_at.gt(self.at)))
                     .select((
                         pat::id,
                         pat::user_id,
@@ -263,15 +266,16 @@ impl Auth {
                     _ => {}
                 }
                 // Coarse on purpose: one write per token per five minutes at most.
-                if last_used.is_none_or(|t| Utc::now() - t > Duration::minutes(5)) {
+                if last_used.is_none_or(|t| self.at - t > Duration::minutes(5)) {
                     diesel::update(pat::table.find(id))
-                        .set(pat::last_used_at.eq(now))
+                        .set(pat::last_used_at.eq(self.at))
                         .execute(conn)
                         .await?;
                 }
                 Ok(Principal {
                     user_id,
                     session_id: None,
+                    at: self.at,
                 })
             }
         }

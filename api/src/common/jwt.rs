@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 const ISSUER: &str = "minime";
 const AUDIENCE: &str = "minime-api";
+const LEEWAY_SECONDS: i64 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -37,7 +38,8 @@ impl Keys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // Expiry is checked against the server's clock in `verify`, not the wall clock.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -50,8 +52,8 @@ impl Keys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> String {
-        let now = Utc::now().timestamp();
+    pub fn issue(&self, at: DateTime<Utc>, user_id: Uuid, session_id: Uuid) -> String {
+        let now = at.timestamp();
         let claims = Claims {
             sub: user_id,
             sid: session_id,
@@ -64,10 +66,13 @@ impl Keys {
             .expect("HS256 encoding cannot fail")
     }
 
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a token this server signed that has not expired at `at` (five seconds of
+    /// leeway for clocks a little apart).
+    pub fn verify(&self, token: &str, at: DateTime<Utc>) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|data| data.claims)
+            .filter(|claims| claims.exp + LEEWAY_SECONDS >= at.timestamp())
     }
 }
 
@@ -86,25 +91,39 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let keys = keys();
+        let at = Utc::now();
         let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
-        let token = keys.issue(user, session);
-        let claims = keys.verify(&token).unwrap();
+        let token = keys.issue(at, user, session);
+        let claims = keys.verify(&token, at).unwrap();
         assert_eq!((claims.sub, claims.sid), (user, session));
 
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let forged = serde_json::json!({"sub": Uuid::now_v7(), "sid": session, "iss": ISSUER, "aud": AUDIENCE, "iat": 0, "exp": claims.exp});
         parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
-        assert!(keys.verify(&parts.join(".")).is_none());
+        assert!(keys.verify(&parts.join("."), at).is_none());
 
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         assert!(keys
-            .verify(&format!("{none_header}.{}.", parts[1]))
+            .verify(&format!("{none_header}.{}.", parts[1]), at)
             .is_none());
 
         let other = Keys::new(
             &SecretString::from("another-secret-of-enough-length-12345"),
             Duration::from_secs(60),
         );
-        assert!(other.verify(&token).is_none());
+        assert!(other.verify(&token, at).is_none());
+    }
+
+    #[test]
+    fn a_token_ends_on_the_servers_clock() {
+        let keys = keys();
+        let at = Utc::now();
+        let token = keys.issue(at, Uuid::now_v7(), Uuid::now_v7());
+        assert!(keys
+            .verify(&token, at + chrono::Duration::seconds(64))
+            .is_some());
+        assert!(keys
+            .verify(&token, at + chrono::Duration::seconds(66))
+            .is_none());
     }
 }
