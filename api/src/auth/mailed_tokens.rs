@@ -1,7 +1,7 @@
 //! Single-use links mailed for verification and password reset. The table is out of the server
 //! role's reach; these go through the database functions that guard it (`auth.*_email_token*`).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::{
     sql_types::{Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid},
     QueryableByName,
@@ -19,6 +19,7 @@ use crate::{
 /// carries the password hash of the sign-up it answers.
 pub async fn issue(
     conn: &mut Conn,
+    at: DateTime<Utc>,
     user_id: Uuid,
     purpose: &str,
     ttl: Duration,
@@ -29,7 +30,7 @@ pub async fn issue(
         .bind::<Bytea, _>(tokens::hash(&token))
         .bind::<SqlUuid, _>(user_id)
         .bind::<Text, _>(purpose)
-        .bind::<Timestamptz, _>(Utc::now() + ttl)
+        .bind::<Timestamptz, _>(at + ttl)
         .bind::<Nullable<Text>, _>(password_hash)
         .execute(conn)
         .await?;
@@ -54,17 +55,20 @@ fn invalid() -> ApiError {
 /// Uses a token once: its user and the password hash it carries, or an invalid-token error.
 pub async fn consume(
     conn: &mut Conn,
+    at: DateTime<Utc>,
     token: &str,
     purpose: &str,
 ) -> ApiResult<(Uuid, Option<String>)> {
-    let row: Option<Consumed> =
-        diesel::sql_query("SELECT user_id, password_hash FROM auth.consume_email_token($1, $2)")
-            .bind::<Bytea, _>(tokens::hash(token))
-            .bind::<Text, _>(purpose)
-            .load(conn)
-            .await?
-            .into_iter()
-            .next();
+    let row: Option<Consumed> = diesel::sql_query(
+        "SELECT user_id, password_hash FROM auth.consume_email_token($1, $2, $3)",
+    )
+    .bind::<Bytea, _>(tokens::hash(token))
+    .bind::<Text, _>(purpose)
+    .bind::<Timestamptz, _>(at)
+    .load(conn)
+    .await?
+    .into_iter()
+    .next();
     row.map(|r| (r.user_id, r.password_hash))
         .ok_or_else(invalid)
 }
@@ -76,10 +80,16 @@ struct Owner {
 }
 
 /// The account a live token belongs to, without using the token.
-pub async fn owner(conn: &mut Conn, token: &str, purpose: &str) -> ApiResult<Uuid> {
-    let row: Owner = diesel::sql_query("SELECT auth.email_token_user($1, $2) AS user_id")
+pub async fn owner(
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    token: &str,
+    purpose: &str,
+) -> ApiResult<Uuid> {
+    let row: Owner = diesel::sql_query("SELECT auth.email_token_user($1, $2, $3) AS user_id")
         .bind::<Bytea, _>(tokens::hash(token))
         .bind::<Text, _>(purpose)
+        .bind::<Timestamptz, _>(at)
         .get_result(conn)
         .await?;
     row.user_id.ok_or_else(invalid)

@@ -35,6 +35,7 @@ pub async fn request_reset(
     req: HttpRequest,
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
+    let at = state.clock.now();
     let email = open_mail_request(&state, &req, &body.email).await?;
     let st = state.clone();
     state
@@ -51,6 +52,7 @@ pub async fn request_reset(
                     if mail_allowed(conn, &st, &email).await? {
                         let token = mailed_tokens::issue(
                             conn,
+                            at,
                             id,
                             "password_reset",
                             Duration::hours(1),
@@ -119,6 +121,7 @@ pub(super) async fn use_reset_token(
     token: String,
     new_password: String,
 ) -> ApiResult<()> {
+    let at = state.clock.now();
     let ip = client_ip(req, state.config.proxies);
     limits::enforce(
         &state.db,
@@ -133,7 +136,7 @@ pub(super) async fn use_reset_token(
         .db
         .tx(move |conn| {
             async move {
-                let user_id = mailed_tokens::owner(conn, &lookup, "password_reset").await?;
+                let user_id = mailed_tokens::owner(conn, at, &lookup, "password_reset").await?;
                 Ok(users::table
                     .find(user_id)
                     .select(users::email)
@@ -149,7 +152,8 @@ pub(super) async fn use_reset_token(
         .db
         .tx(move |conn| {
             async move {
-                let (user_id, _) = mailed_tokens::consume(conn, &token, "password_reset").await?;
+                let (user_id, _) =
+                    mailed_tokens::consume(conn, at, &token, "password_reset").await?;
                 set_password(conn, user_id, &hash).await?;
                 // Whoever holds the mailbox owns the account: the address is verified too.
                 diesel::update(users::table.find(user_id))

@@ -5,7 +5,7 @@ use chrono::Utc;
 use diesel::{
     dsl::now,
     prelude::*,
-    sql_types::{Bool, Bytea, Uuid as SqlUuid},
+    sql_types::{Bool, Bytea, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use secrecy::SecretString;
@@ -238,7 +238,7 @@ pub async fn signin(
     }
 
     let mode = body.mode;
-    let expires_at = Utc::now()
+    let expires_at = state.clock.now()
         + chrono::Duration::from_std(state.config.session_ttl)
             .unwrap_or(chrono::Duration::days(30));
     let agent = user_agent(&req);
@@ -337,9 +337,10 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
         .tx(move |conn| {
             async move {
                 let token: Option<FoundRefresh> = diesel::sql_query(
-                    "SELECT session_id, used, user_id, mode, live FROM auth.find_refresh_token($1)",
+                    "SELECT session_id, used, user_id, mode, live FROM auth.find_refresh_token($1, $2)",
                 )
                 .bind::<Bytea, _>(&hash)
+                .bind::<Timestamptz, _>(st.clock.now())
                 .load(conn)
                 .await?
                 .into_iter()

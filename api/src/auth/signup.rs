@@ -109,6 +109,7 @@ pub async fn signup(
     req: HttpRequest,
     body: Json<SignupRequest>,
 ) -> ApiResult<HttpResponse> {
+    let at = state.clock.now();
     let body = body.0;
     let email = email::normalize("email", &body.email)?;
     let mut errors = Vec::new();
@@ -163,6 +164,7 @@ pub async fn signup(
                         workspaces::create_personal(conn, user_id).await?;
                         let token = mailed_tokens::issue(
                             conn,
+                            at,
                             user_id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),
@@ -180,6 +182,7 @@ pub async fn signup(
                             .await?;
                         let token = mailed_tokens::issue(
                             conn,
+                            at,
                             id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),
@@ -243,6 +246,7 @@ pub(super) async fn use_verification_token(
     req: &HttpRequest,
     token: String,
 ) -> ApiResult<()> {
+    let at = state.clock.now();
     let ip = client_ip(req, state.config.proxies);
     limits::enforce(
         &state.db,
@@ -256,7 +260,7 @@ pub(super) async fn use_verification_token(
         .tx(move |conn| {
             async move {
                 let (user_id, password_hash) =
-                    mailed_tokens::consume(conn, &token, "verify_email").await?;
+                    mailed_tokens::consume(conn, at, &token, "verify_email").await?;
                 let verified = match password_hash {
                     Some(hash) => {
                         diesel::update(users::table.find(user_id))
@@ -308,6 +312,7 @@ pub async fn resend_verification(
     req: HttpRequest,
     body: Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
+    let at = state.clock.now();
     let email = open_mail_request(&state, &req, &body.email).await?;
     let st = state.clone();
     state
@@ -325,6 +330,7 @@ pub async fn resend_verification(
                     if mail_allowed(conn, &st, &email).await? {
                         let token = mailed_tokens::issue(
                             conn,
+                            at,
                             id,
                             "verify_email",
                             Duration::hours(VERIFY_TTL_HOURS),

@@ -179,3 +179,46 @@ async fn writes_per_user_are_limited_and_refused_writes_write_nothing() {
     // Reading is not limited.
     assert_eq!(app.get_auth("/v1/areas", &t.access).await.status(), 200);
 }
+
+/// Expiry is judged on the server's clock: moving it forward ends access tokens, mailed links
+/// and sessions without waiting for them.
+#[tokio::test]
+async fn tokens_links_and_sessions_end_on_the_servers_clock() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada@example.com").await;
+    assert_eq!(app.get_auth("/v1/me", &ada.access).await.status(), 200);
+    assert_eq!(app.signup("bob@example.com").await.status(), 202);
+    let link = app.mail_token("bob@example.com", "Confirm").await;
+
+    // Past the access token's 15 minutes: refused, and a refresh gives a working one.
+    app.clock.advance(Duration::from_secs(16 * 60));
+    problem(
+        app.get_auth("/v1/me", &ada.access).await,
+        401,
+        "/problems/unauthorized",
+    )
+    .await;
+    let res = app
+        .post("/v1/auth/refresh", json!({"refresh_token": ada.refresh}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let ada = crate::helpers::tokens(res.json().await.unwrap());
+    assert_eq!(app.get_auth("/v1/me", &ada.access).await.status(), 200);
+
+    // Past the verification link's 24 hours.
+    app.clock.advance(Duration::from_secs(24 * 3600));
+    problem(
+        app.post("/v1/auth/verify-email", json!({"token": link}))
+            .await,
+        400,
+        "/problems/invalid-token",
+    )
+    .await;
+
+    // Past the session's 30 days: the refresh token no longer opens it.
+    app.clock.advance(Duration::from_secs(31 * 86_400));
+    let res = app
+        .post("/v1/auth/refresh", json!({"refresh_token": ada.refresh}))
+        .await;
+    problem(res, 401, "/problems/unauthorized").await;
+}
