@@ -1,7 +1,6 @@
 //! `POST /v1/auth/signin`, `/refresh` and `/signout`: sessions and their refresh-token families.
 
 use actix_web::{post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chrono::Utc;
 use diesel::{
     dsl::now,
     prelude::*,
