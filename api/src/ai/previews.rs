@@ -745,7 +745,7 @@ async fn from_draft(
                 };
                 let project: ProjectInput =
                     serde_json::from_value(json!({"title": name})).map_err(ApiError::internal)?;
-                let values = Projects::validate(conn, ctx, project).await?;
+                let values = Projects::validate(conn, ctx, None, project).await?;
                 let row = Projects::insert(conn, ctx, values).await?;
                 created_projects
                     .push(serde_json::to_value(Projects::output(row)).map_err(ApiError::internal)?);
@@ -870,7 +870,7 @@ pub async fn confirm(
                         serde_json::from_value(json!({"title": "x"}))
                             .map_err(ApiError::internal)?,
                     );
-                    match Tasks::validate(conn, ctx, taken).await {
+                    match Tasks::validate(conn, ctx, None, taken).await {
                         Ok(v) => values.push((ctx, v)),
                         Err(e) if e.kind == ProblemKind::Validation => {
                             errors.extend(e.errors.into_iter().map(|f| FieldError {

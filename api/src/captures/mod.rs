@@ -178,7 +178,12 @@ impl Resource for Captures {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: CaptureInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: CaptureInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let text = body_text("text", &input.text, 5000, &mut errors);
         let source = fields::one_of("source", input.source, SOURCES, "manual", &mut errors);
