@@ -804,86 +804,24 @@ pub async fn confirm(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let preview = load(conn, id, true).await?;
-                match preview.status.as_str() {
-                    "pending" => {}
-                    other => {
-                        return Err(ApiError::new(
-                            ProblemKind::Conflict,
-                            format!("This preview is already {other}"),
-                        ))
-                    }
-                }
-                if preview.expires_at < Utc::now() {
-                    return Err(ApiError::new(
-                        ProblemKind::PreviewExpired,
-                        "This preview expired; ask for a new one",
-                    ));
-                }
+                let anchor = Anchor::of(&preview)?;
                 let ws = preview.workspace_id;
-                let (parent, project): (Option<Value>, Option<Value>) =
-                    match preview.feature.as_str() {
-                        "smart-add" => (None, None),
-                        "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),
-                        "project-tasks" => (None, Some(preview.proposal["project_id"].clone())),
-                        _ => {
-                            return Err(ApiError::new(
-                                ProblemKind::Conflict,
-                                "This preview has nothing to apply",
-                            ))
-                        }
-                    };
                 let mut created_projects = Vec::new();
-                let mut inputs: Vec<TaskInput> = match edits {
+                let inputs = match edits {
                     Some(edits) => edits,
                     None => {
+                        let drafts = preview.proposal["tasks"].as_array().cloned();
                         let mut out = Vec::new();
-                        for draft in preview.proposal["tasks"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                        {
+                        for draft in drafts.unwrap_or_default() {
+                            let me = me.user_id;
                             out.push(
-                                from_draft(conn, me.user_id, ws, &draft, &mut created_projects)
-                                    .await?,
+                                from_draft(conn, me, ws, &draft, &mut created_projects).await?,
                             );
                         }
                         out
                     }
                 };
-                let mut errors: Vec<FieldError> = Vec::new();
-                let mut values = Vec::new();
-                for (n, input) in inputs.iter_mut().enumerate() {
-                    input.workspace_id = Some(ws);
-                    if let Some(parent) = &parent {
-                        input.parent_id = serde_json::from_value(parent.clone()).ok();
-                    }
-                    if let Some(project) = &project {
-                        input.project_id = serde_json::from_value(project.clone()).ok();
-                    }
-                    let ctx = Ctx {
-                        user_id: me.user_id,
-                        workspace_id: ws,
-                        id: Uuid::now_v7(),
-                    };
-                    let taken = std::mem::replace(
-                        input,
-                        serde_json::from_value(json!({"title": "x"}))
-                            .map_err(ApiError::internal)?,
-                    );
-                    match Tasks::validate(conn, ctx, None, taken).await {
-                        Ok(v) => values.push((ctx, v)),
-                        Err(e) if e.kind == ProblemKind::Validation => {
-                            errors.extend(e.errors.into_iter().map(|f| FieldError {
-                                field: format!("tasks.{n}.{}", f.field),
-                                message: f.message,
-                            }))
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                if !errors.is_empty() {
-                    return Err(ApiError::validation(errors));
-                }
+                let values = validate_all(conn, me.user_id, ws, &anchor, inputs).await?;
                 let mut created = Vec::new();
                 for (ctx, v) in values {
                     let row = Tasks::insert(conn, ctx, v).await?;
@@ -908,6 +846,86 @@ pub async fn confirm(
         })
         .await?;
     Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Where a confirmed preview's tasks go: under the task broken into steps, into the project
+/// given tasks, or neither.
+struct Anchor {
+    parent: Option<Value>,
+    project: Option<Value>,
+}
+
+impl Anchor {
+    /// The anchor of a preview that may still be confirmed: pending, not expired, and of a
+    /// feature that creates tasks.
+    fn of(preview: &Preview) -> ApiResult<Self> {
+        if preview.status != "pending" {
+            return Err(ApiError::new(
+                ProblemKind::Conflict,
+                format!("This preview is already {}", preview.status),
+            ));
+        }
+        if preview.expires_at < Utc::now() {
+            return Err(ApiError::new(
+                ProblemKind::PreviewExpired,
+                "This preview expired; ask for a new one",
+            ));
+        }
+        let (parent, project) = match preview.feature.as_str() {
+            "smart-add" => (None, None),
+            "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),
+            "project-tasks" => (None, Some(preview.proposal["project_id"].clone())),
+            _ => {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "This preview has nothing to apply",
+                ))
+            }
+        };
+        Ok(Anchor { parent, project })
+    }
+}
+
+/// Every task checked like `POST /v1/tasks` in the preview's workspace and anchor; the errors of
+/// all of them at once, named `tasks.N.field`.
+async fn validate_all(
+    conn: &mut Conn,
+    me: Uuid,
+    ws: Uuid,
+    anchor: &Anchor,
+    inputs: Vec<TaskInput>,
+) -> ApiResult<Vec<(Ctx, crate::tasks::Values)>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut values = Vec::new();
+    for (n, mut input) in inputs.into_iter().enumerate() {
+        input.workspace_id = Some(ws);
+        if let Some(parent) = &anchor.parent {
+            input.parent_id = serde_json::from_value(parent.clone()).ok();
+        }
+        if let Some(project) = &anchor.project {
+            input.project_id = serde_json::from_value(project.clone()).ok();
+        }
+        let ctx = Ctx {
+            user_id: me,
+            workspace_id: ws,
+            id: Uuid::now_v7(),
+        };
+        match Tasks::validate(conn, ctx, None, input).await {
+            Ok(v) => values.push((ctx, v)),
+            Err(e) if e.kind == ProblemKind::Validation => {
+                errors.extend(e.errors.into_iter().map(|f| FieldError {
+                    field: format!("tasks.{n}.{}", f.field),
+                    message: f.message,
+                }))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Discard a preview: it will not be applied.
