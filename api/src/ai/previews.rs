@@ -463,6 +463,62 @@ impl Source {
             Source::Project => "project-tasks",
         }
     }
+
+    /// The row's workspace, title and notes, if the caller can see it.
+    async fn read(self, conn: &mut Conn, id: Uuid) -> ApiResult<(Uuid, String, Option<String>)> {
+        let row: Option<(Uuid, String, Option<String>)> = match self {
+            Source::Task => tasks::table
+                .find(id)
+                .select((tasks::workspace_id, tasks::title, tasks::notes))
+                .first(conn)
+                .await
+                .optional()?,
+            Source::Project => projects::table
+                .find(id)
+                .select((projects::workspace_id, projects::title, projects::notes))
+                .first(conn)
+                .await
+                .optional()?,
+        };
+        row.ok_or_else(|| match self {
+            Source::Task => ApiError::field("task_id", "is not a task you can see"),
+            Source::Project => ApiError::field("project_id", "is not a project you can see"),
+        })
+    }
+
+    /// The proposed titles: the built-in heuristics offline, else the provider's answer.
+    async fn titles(
+        self,
+        ai: &Provider,
+        title: &str,
+        notes: Option<&str>,
+    ) -> ApiResult<Vec<String>> {
+        let Provider::Gemini(g) = ai else {
+            return Ok(match self {
+                Source::Task => heuristics::steps(title, notes),
+                Source::Project => heuristics::project_tasks(title, notes),
+            });
+        };
+        let instruction = match self {
+            Source::Task => "Break this task into concrete steps.",
+            Source::Project => "List the tasks this project needs.",
+        };
+        let prompt = format!(
+            "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
+            notes.unwrap_or("")
+        );
+        let found = titles_from(&json_answer(
+            &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
+                .await?,
+        )?);
+        if found.is_empty() {
+            return Err(ApiError::new(
+                ProblemKind::AiProvider,
+                "The AI provider proposed nothing",
+            ));
+        }
+        Ok(found)
+    }
 }
 
 /// Steps for a task, or tasks for a project: read it, ask the provider, keep the preview.
@@ -476,64 +532,16 @@ async fn titled_preview(
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
                 require_consent(conn, me.user_id).await?;
-                let row: Option<(Uuid, String, Option<String>)> = match source {
-                    Source::Task => tasks::table
-                        .find(id)
-                        .select((tasks::workspace_id, tasks::title, tasks::notes))
-                        .first(conn)
-                        .await
-                        .optional()?,
-                    Source::Project => projects::table
-                        .find(id)
-                        .select((projects::workspace_id, projects::title, projects::notes))
-                        .first(conn)
-                        .await
-                        .optional()?,
-                };
-                row.ok_or_else(|| match source {
-                    Source::Task => ApiError::field("task_id", "is not a task you can see"),
-                    Source::Project => {
-                        ApiError::field("project_id", "is not a project you can see")
-                    }
-                })
+                source.read(conn, id).await
             }
             .scope_boxed()
         })
         .await?;
-    let (local, instruction, prefix, key) = match source {
-        Source::Task => (
-            heuristics::steps(&title, notes.as_deref()),
-            "Break this task into concrete steps.",
-            "task",
-            "task_id",
-        ),
-        Source::Project => (
-            heuristics::project_tasks(&title, notes.as_deref()),
-            "List the tasks this project needs.",
-            "project",
-            "project_id",
-        ),
+    let (prefix, key) = match source {
+        Source::Task => ("task", "task_id"),
+        Source::Project => ("project", "project_id"),
     };
-    let found = match &state.ai {
-        Provider::Local => local,
-        Provider::Gemini(g) => {
-            let prompt = format!(
-                "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
-                notes.as_deref().unwrap_or("")
-            );
-            let found = titles_from(&json_answer(
-                &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
-                    .await?,
-            )?);
-            if found.is_empty() {
-                return Err(ApiError::new(
-                    ProblemKind::AiProvider,
-                    "The AI provider proposed nothing",
-                ));
-            }
-            found
-        }
-    };
+    let found = source.titles(&state.ai, &title, notes.as_deref()).await?;
     let mut fields = Map::new();
     fields.insert(format!("{prefix}.title"), json!(title));
     fields.insert(format!("{prefix}.notes"), json!(notes));
