@@ -175,99 +175,42 @@ async fn overdue(conn: &mut Conn, c: &Context) -> ApiResult<Answer> {
 
 async fn week(conn: &mut Conn, user_id: Uuid, c: &Context) -> ApiResult<Answer> {
     let first = c.date - Duration::days(6);
-    let from = place(first, c.day_starts_at, c.zone);
-    let completed: Vec<(Uuid, String, Option<DateTime<Utc>>)> = t::table
-        .filter(t::workspace_id.eq(c.workspace_id))
-        .filter(t::completed_at.ge(from))
-        .filter(t::completed_at.le(c.now))
-        .order((t::completed_at.desc(), t::id.asc()))
-        .select((t::id, t::title, t::completed_at))
-        .load(conn)
-        .await?;
-    let completions: Vec<(Uuid, NaiveDate, String)> = rc::table
-        .filter(rc::workspace_id.eq(c.workspace_id))
-        .filter(rc::occurrence_date.between(first, c.date))
-        .order((rc::occurrence_date.desc(), rc::id.asc()))
-        .select((rc::id, rc::occurrence_date, rc::outcome))
-        .load(conn)
-        .await?;
-    let sessions: Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = f::table
-        .filter(f::created_by.eq(user_id))
-        .filter(f::started_at.ge(from))
-        .filter(f::ended_at.is_not_null())
-        .order((f::started_at.desc(), f::id.asc()))
-        .select((f::id, f::started_at, f::ended_at))
-        .load(conn)
-        .await?;
-    let reviews: Vec<(Uuid, String, NaiveDate, NaiveDate)> = rv::table
-        .filter(rv::workspace_id.eq(c.workspace_id))
-        .filter(rv::period_end.ge(first))
-        .filter(rv::period_start.le(c.date))
-        .order((rv::period_end.desc(), rv::id.asc()))
-        .select((rv::id, rv::kind, rv::period_start, rv::period_end))
-        .load(conn)
-        .await?;
-
-    let done = completions.iter().filter(|(_, _, o)| o == "done").count() as i64;
-    let skipped = completions.len() as i64 - done;
-    let focus_minutes: i64 = sessions
+    let week = Week::load(conn, user_id, c, first).await?;
+    let done = week
+        .completions
+        .iter()
+        .filter(|(_, _, o)| o == "done")
+        .count() as i64;
+    let skipped = week.completions.len() as i64 - done;
+    let focus_minutes: i64 = week
+        .sessions
         .iter()
         .filter_map(|(_, s, e)| Some((*e.as_ref()? - *s).num_minutes()))
         .sum();
     let mut answer = format!(
         "From {first} to {}: you completed {}, kept your routines {done} of {} times, and focused {} h {} min in {}.",
         c.date,
-        plural(completed.len() as i64, "task", "tasks"),
+        plural(week.completed.len() as i64, "task", "tasks"),
         done + skipped,
         focus_minutes / 60,
         focus_minutes % 60,
-        plural(sessions.len() as i64, "session", "sessions"),
+        plural(week.sessions.len() as i64, "session", "sessions"),
     );
-    match reviews.iter().find(|r| r.1 == "weekly") {
+    match week.reviews.iter().find(|r| r.1 == "weekly") {
         Some((_, _, s, e)) => answer.push_str(&format!(
             " Your weekly review for {s} to {e} is among the rows."
         )),
         None => answer.push_str(" No weekly review covers these days yet."),
     }
     let figures = BTreeMap::from([
-        ("tasks_completed".into(), completed.len() as i64),
+        ("tasks_completed".into(), week.completed.len() as i64),
         ("routines_done".into(), done),
         ("routines_skipped".into(), skipped),
         ("focus_minutes".into(), focus_minutes),
-        ("focus_sessions".into(), sessions.len() as i64),
-        ("reviews".into(), reviews.len() as i64),
+        ("focus_sessions".into(), week.sessions.len() as i64),
+        ("reviews".into(), week.reviews.len() as i64),
     ]);
-    let mut rows: Vec<Used> = completed
-        .into_iter()
-        .map(|(id, title, at)| Used {
-            kind: "task",
-            id,
-            title: Some(title),
-            detail: format!(
-                "completed {}",
-                at.map(|a| a.with_timezone(&c.zone).date_naive().to_string())
-                    .unwrap_or_default()
-            ),
-        })
-        .chain(completions.into_iter().map(|(id, date, outcome)| Used {
-            kind: "routine_completion",
-            id,
-            title: None,
-            detail: format!("{outcome} on {date}"),
-        }))
-        .chain(sessions.into_iter().map(|(id, s, e)| Used {
-            kind: "focus_session",
-            id,
-            title: None,
-            detail: format!("{} min", e.map_or(0, |e| (e - s).num_minutes())),
-        }))
-        .chain(reviews.into_iter().map(|(id, kind, s, e)| Used {
-            kind: "review",
-            id,
-            title: None,
-            detail: format!("{kind} review, {s} to {e}"),
-        }))
-        .collect();
+    let mut rows = week.into_rows(c.zone);
     rows.truncate(MAX_ROWS);
     Ok(Answer {
         question: Question::Week,
@@ -275,6 +218,102 @@ async fn week(conn: &mut Conn, user_id: Uuid, c: &Context) -> ApiResult<Answer> 
         figures,
         rows,
     })
+}
+
+/// The rows of the last seven days: tasks completed, routine outcomes, finished focus sessions
+/// and the reviews covering them, newest first.
+struct Week {
+    completed: Vec<(Uuid, String, Option<DateTime<Utc>>)>,
+    completions: Vec<(Uuid, NaiveDate, String)>,
+    sessions: Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)>,
+    reviews: Vec<(Uuid, String, NaiveDate, NaiveDate)>,
+}
+
+impl Week {
+    async fn load(
+        conn: &mut Conn,
+        user_id: Uuid,
+        c: &Context,
+        first: NaiveDate,
+    ) -> ApiResult<Self> {
+        let from = place(first, c.day_starts_at, c.zone);
+        let completed = t::table
+            .filter(t::workspace_id.eq(c.workspace_id))
+            .filter(t::completed_at.ge(from))
+            .filter(t::completed_at.le(c.now))
+            .order((t::completed_at.desc(), t::id.asc()))
+            .select((t::id, t::title, t::completed_at))
+            .load(conn)
+            .await?;
+        let completions = rc::table
+            .filter(rc::workspace_id.eq(c.workspace_id))
+            .filter(rc::occurrence_date.between(first, c.date))
+            .order((rc::occurrence_date.desc(), rc::id.asc()))
+            .select((rc::id, rc::occurrence_date, rc::outcome))
+            .load(conn)
+            .await?;
+        let sessions = f::table
+            .filter(f::created_by.eq(user_id))
+            .filter(f::started_at.ge(from))
+            .filter(f::ended_at.is_not_null())
+            .order((f::started_at.desc(), f::id.asc()))
+            .select((f::id, f::started_at, f::ended_at))
+            .load(conn)
+            .await?;
+        let reviews = rv::table
+            .filter(rv::workspace_id.eq(c.workspace_id))
+            .filter(rv::period_end.ge(first))
+            .filter(rv::period_start.le(c.date))
+            .order((rv::period_end.desc(), rv::id.asc()))
+            .select((rv::id, rv::kind, rv::period_start, rv::period_end))
+            .load(conn)
+            .await?;
+        Ok(Week {
+            completed,
+            completions,
+            sessions,
+            reviews,
+        })
+    }
+
+    /// Every row, as the answer lists it.
+    fn into_rows(self, zone: chrono_tz::Tz) -> Vec<Used> {
+        self.completed
+            .into_iter()
+            .map(|(id, title, at)| Used {
+                kind: "task",
+                id,
+                title: Some(title),
+                detail: format!(
+                    "completed {}",
+                    at.map(|a| a.with_timezone(&zone).date_naive().to_string())
+                        .unwrap_or_default()
+                ),
+            })
+            .chain(
+                self.completions
+                    .into_iter()
+                    .map(|(id, date, outcome)| Used {
+                        kind: "routine_completion",
+                        id,
+                        title: None,
+                        detail: format!("{outcome} on {date}"),
+                    }),
+            )
+            .chain(self.sessions.into_iter().map(|(id, s, e)| Used {
+                kind: "focus_session",
+                id,
+                title: None,
+                detail: format!("{} min", e.map_or(0, |e| (e - s).num_minutes())),
+            }))
+            .chain(self.reviews.into_iter().map(|(id, kind, s, e)| Used {
+                kind: "review",
+                id,
+                title: None,
+                detail: format!("{kind} review, {s} to {e}"),
+            }))
+            .collect()
+    }
 }
 
 #[derive(QueryableByName)]

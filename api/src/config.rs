@@ -162,176 +162,52 @@ impl Config {
     }
 
     pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
-        let get = |key: &str| {
-            vars.get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let parse = |key: &str, default: &str| -> anyhow::Result<u64> {
-            get(key)
-                .unwrap_or_else(|| default.to_owned())
-                .parse()
-                .with_context(|| format!("{key} must be a whole number"))
-        };
-        let limit = |key: &str, default: &str| -> anyhow::Result<Limit> {
-            Limit::parse(&get(key).unwrap_or_else(|| default.to_owned()))
-                .with_context(|| key.to_owned())
-        };
-
-        let env = match get("MINIME_ENV").as_deref() {
-            None | Some("development") => Env::Development,
-            Some("production") => Env::Production,
-            Some(other) => bail!("MINIME_ENV must be development or production, not {other:?}"),
-        };
-        let app_database_url = match (get("MINIME_APP_DATABASE_URL"), get("DATABASE_URL")) {
-            (Some(url), _) => url,
-            (None, Some(database_url)) => {
-                derive_app_url(&database_url, get("MINIME_DB_APP_PASSWORD").as_deref())?
-            }
-            (None, None) => bail!(
-                "set MINIME_APP_DATABASE_URL (the minime_app login), or DATABASE_URL to derive it from, or use scripts/run"
-            ),
-        };
-        if get("MINIME_TRUST_PROXY_HEADERS").is_some() {
-            bail!("MINIME_TRUST_PROXY_HEADERS is gone: set MINIME_TRUSTED_PROXY_HOPS to the number of proxies in front of the server");
-        }
-        let proxies = TrustedProxies {
-            hops: parse("MINIME_TRUSTED_PROXY_HOPS", "0")? as usize,
-            header: match get("MINIME_PROXY_HEADER").as_deref() {
-                None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
-                Some("forwarded") => ProxyHeader::Forwarded,
-                Some(other) => {
-                    bail!("MINIME_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}")
-                }
-            },
-        };
+        let vars = Vars(vars);
+        let env = vars.env()?;
+        let app_database_url = vars.app_database_url()?;
+        let proxies = vars.proxies()?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-
-        let mail =
-            match get("MINIME_MAIL_PROVIDER").as_deref() {
-                None | Some("file") => MailProvider::File {
-                    dir: get("MINIME_MAIL_DIR")
-                        .unwrap_or_else(|| ".data/mail".into())
-                        .into(),
-                },
-                Some("http") => MailProvider::Http {
-                    base_url: get("MINIME_MAIL_API_URL")
-                        .unwrap_or_else(|| "https://api.resend.com".into())
-                        .parse()
-                        .context("MINIME_MAIL_API_URL")?,
-                    api_key: SecretString::from(get("MINIME_MAIL_API_KEY").context(
-                        "MINIME_MAIL_API_KEY is required with MINIME_MAIL_PROVIDER=http",
-                    )?),
-                },
-                Some(other) => bail!("MINIME_MAIL_PROVIDER must be file or http, not {other:?}"),
-            };
-
-        let ai =
-            match get("MINIME_AI_PROVIDER").as_deref() {
-                None | Some("local") => AiProvider::Local,
-                Some("gemini") => AiProvider::Gemini {
-                    base_url: get("MINIME_GEMINI_URL")
-                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
-                        .parse()
-                        .context("MINIME_GEMINI_URL")?,
-                    api_key: SecretString::from(get("MINIME_GEMINI_API_KEY").context(
-                        "MINIME_GEMINI_API_KEY is required with MINIME_AI_PROVIDER=gemini",
-                    )?),
-                    model: get("MINIME_GEMINI_MODEL").unwrap_or_else(|| "gemini-2.0-flash".into()),
-                },
-                Some(other) => bail!("MINIME_AI_PROVIDER must be local or gemini, not {other:?}"),
-            };
-
-        let jwt_secret = match get("MINIME_JWT_SECRET") {
-            Some(secret) => SecretString::from(secret),
-            None if env == Env::Development => {
-                tracing::warn!("MINIME_JWT_SECRET is not set: using a random one, so access tokens end with this process");
-                SecretString::from(crate::tokens::random_token(DEV_JWT_SECRET_LEN))
-            }
-            None => SecretString::from(String::new()),
-        };
-
-        let admin_id_key = match get("MINIME_ADMIN_ID_KEY") {
-            Some(key) => SecretString::from(key),
-            // Stable across restarts so that hashes keep naming the same users locally.
-            None if env == Env::Development => SecretString::from(DEV_ADMIN_ID_KEY.to_owned()),
-            None => SecretString::from(String::new()),
-        };
-
+        let mail = vars.mail()?;
+        let ai = vars.ai()?;
+        let (jwt_secret, admin_id_key) = vars.secrets(env);
         let config = Config {
             env,
-            listen: get("MINIME_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: vars.text("MINIME_LISTEN", "127.0.0.1:8080"),
             app_database_url,
-            db_pool_size: parse("MINIME_DB_POOL_SIZE", "8")? as usize,
-            db_statement_timeout: Duration::from_millis(parse(
-                "MINIME_DB_STATEMENT_TIMEOUT_MS",
-                "5000",
-            )?),
-            workers: get("MINIME_WORKERS")
-                .map_or(Ok(cores), |v| v.parse().context("MINIME_WORKERS"))?,
-            app_url: get("MINIME_APP_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+            db_pool_size: vars.number("MINIME_DB_POOL_SIZE", "8")? as usize,
+            db_statement_timeout: vars.millis("MINIME_DB_STATEMENT_TIMEOUT_MS", "5000")?,
+            workers: vars.count_or("MINIME_WORKERS", cores)?,
+            app_url: vars
+                .text("MINIME_APP_URL", "http://127.0.0.1:8080")
                 .parse()
                 .context("MINIME_APP_URL")?,
-            mail_from: get("MINIME_MAIL_FROM")
-                .unwrap_or_else(|| "minime <no-reply@minime.localhost>".into()),
+            mail_from: vars.text("MINIME_MAIL_FROM", "minime <no-reply@minime.localhost>"),
             mail,
             ai,
-            cors_origins: get("MINIME_CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|o| o.trim().trim_end_matches('/').to_owned())
-                        .filter(|o| !o.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            ai_timeout: Duration::from_millis(parse("MINIME_AI_TIMEOUT_MS", "20000")?),
-            ai_max_audio_bytes: parse("MINIME_AI_MAX_AUDIO_BYTES", "10485760")? as usize,
+            cors_origins: vars.cors_origins(),
+            ai_timeout: vars.millis("MINIME_AI_TIMEOUT_MS", "20000")?,
+            ai_max_audio_bytes: vars.number("MINIME_AI_MAX_AUDIO_BYTES", "10485760")? as usize,
             jwt_secret,
             admin_id_key,
-            access_token_ttl: Duration::from_secs(parse("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?),
-            session_ttl: Duration::from_secs(parse("MINIME_SESSION_TTL_DAYS", "30")? * 86_400),
-            cookie_secure: match get("MINIME_COOKIE_SECURE").as_deref() {
+            access_token_ttl: Duration::from_secs(
+                vars.number("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?,
+            ),
+            session_ttl: Duration::from_secs(
+                vars.number("MINIME_SESSION_TTL_DAYS", "30")? * 86_400,
+            ),
+            cookie_secure: match vars.get("MINIME_COOKIE_SECURE").as_deref() {
                 None => env == Env::Production,
                 Some(v) => parse_bool("MINIME_COOKIE_SECURE", v)?,
             },
             proxies,
-            max_body_bytes: parse("MINIME_MAX_BODY_BYTES", "65536")? as usize,
-            client_request_timeout: Duration::from_millis(parse(
-                "MINIME_CLIENT_REQUEST_TIMEOUT_MS",
-                "10000",
-            )?),
-            password_hash_concurrency: get("MINIME_PASSWORD_HASH_CONCURRENCY")
-                .map_or(Ok(cores), |v| {
-                    v.parse().context("MINIME_PASSWORD_HASH_CONCURRENCY")
-                })?,
-            rate_limits: RateLimits {
-                signup: limit("MINIME_RATE_LIMIT_SIGNUP", "30/300")?,
-                signin: limit("MINIME_RATE_LIMIT_SIGNIN", "30/300")?,
-                refresh: limit("MINIME_RATE_LIMIT_REFRESH", "150/300")?,
-                token_check: limit("MINIME_RATE_LIMIT_TOKEN_CHECK", "30/300")?,
-                mail_per_ip: limit("MINIME_RATE_LIMIT_MAIL_PER_IP", "10/3600")?,
-                mail_per_address: limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
-                writes_per_user: limit("MINIME_RATE_LIMIT_WRITES", "600/60")?,
-                invites_per_user: limit("MINIME_RATE_LIMIT_INVITES", "20/86400")?,
-            },
-            lockout: Lockout {
-                threshold: parse("MINIME_LOCKOUT_THRESHOLD", "5")? as u32,
-                base: Duration::from_secs(parse("MINIME_LOCKOUT_BASE_SECONDS", "60")?),
-                max: Duration::from_secs(parse("MINIME_LOCKOUT_MAX_SECONDS", "86400")?),
-                address_ceiling: parse("MINIME_LOCKOUT_ADDRESS_CEILING", "50")? as u32,
-            },
-            exports: ExportLimits {
-                concurrency: match get("MINIME_EXPORT_CONCURRENCY") {
-                    Some(v) => v.parse().context("MINIME_EXPORT_CONCURRENCY")?,
-                    None => (parse("MINIME_DB_POOL_SIZE", "8")? as usize / 4).max(1),
-                },
-                idle_timeout: Duration::from_millis(parse(
-                    "MINIME_EXPORT_IDLE_TIMEOUT_MS",
-                    "30000",
-                )?),
-            },
-            allow_file_mail: get("MINIME_ALLOW_FILE_MAIL")
+            max_body_bytes: vars.number("MINIME_MAX_BODY_BYTES", "65536")? as usize,
+            client_request_timeout: vars.millis("MINIME_CLIENT_REQUEST_TIMEOUT_MS", "10000")?,
+            password_hash_concurrency: vars.count_or("MINIME_PASSWORD_HASH_CONCURRENCY", cores)?,
+            rate_limits: vars.rate_limits()?,
+            lockout: vars.lockout()?,
+            exports: vars.exports()?,
+            allow_file_mail: vars
+                .get("MINIME_ALLOW_FILE_MAIL")
                 .map_or(Ok(false), |v| parse_bool("MINIME_ALLOW_FILE_MAIL", &v))?,
         };
         config.check()?;
@@ -390,6 +266,183 @@ impl Config {
         } else {
             bail!("refusing to start:\n  - {}", problems.join("\n  - "))
         }
+    }
+}
+
+/// The environment's `MINIME_*` variables, read section by section.
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    /// A variable's trimmed value; empty counts as unset.
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn text(&self, key: &str, default: &str) -> String {
+        self.get(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn number(&self, key: &str, default: &str) -> anyhow::Result<u64> {
+        self.text(key, default)
+            .parse()
+            .with_context(|| format!("{key} must be a whole number"))
+    }
+
+    fn millis(&self, key: &str, default: &str) -> anyhow::Result<Duration> {
+        Ok(Duration::from_millis(self.number(key, default)?))
+    }
+
+    /// A count that defaults to the number of cores.
+    fn count_or(&self, key: &str, cores: usize) -> anyhow::Result<usize> {
+        self.get(key)
+            .map_or(Ok(cores), |v| v.parse().context(key.to_owned()))
+    }
+
+    fn limit(&self, key: &str, default: &str) -> anyhow::Result<Limit> {
+        Limit::parse(&self.text(key, default)).with_context(|| key.to_owned())
+    }
+
+    fn env(&self) -> anyhow::Result<Env> {
+        Ok(match self.get("MINIME_ENV").as_deref() {
+            None | Some("development") => Env::Development,
+            Some("production") => Env::Production,
+            Some(other) => bail!("MINIME_ENV must be development or production, not {other:?}"),
+        })
+    }
+
+    fn app_database_url(&self) -> anyhow::Result<String> {
+        match (self.get("MINIME_APP_DATABASE_URL"), self.get("DATABASE_URL")) {
+            (Some(url), _) => Ok(url),
+            (None, Some(database_url)) => {
+                derive_app_url(&database_url, self.get("MINIME_DB_APP_PASSWORD").as_deref())
+            }
+            (None, None) => bail!(
+                "set MINIME_APP_DATABASE_URL (the minime_app login), or DATABASE_URL to derive it from, or use scripts/run"
+            ),
+        }
+    }
+
+    fn proxies(&self) -> anyhow::Result<TrustedProxies> {
+        if self.get("MINIME_TRUST_PROXY_HEADERS").is_some() {
+            bail!("MINIME_TRUST_PROXY_HEADERS is gone: set MINIME_TRUSTED_PROXY_HOPS to the number of proxies in front of the server");
+        }
+        Ok(TrustedProxies {
+            hops: self.number("MINIME_TRUSTED_PROXY_HOPS", "0")? as usize,
+            header: match self.get("MINIME_PROXY_HEADER").as_deref() {
+                None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
+                Some("forwarded") => ProxyHeader::Forwarded,
+                Some(other) => {
+                    bail!("MINIME_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}")
+                }
+            },
+        })
+    }
+
+    fn mail(&self) -> anyhow::Result<MailProvider> {
+        Ok(match self.get("MINIME_MAIL_PROVIDER").as_deref() {
+            None | Some("file") => MailProvider::File {
+                dir: self.text("MINIME_MAIL_DIR", ".data/mail").into(),
+            },
+            Some("http") => {
+                MailProvider::Http {
+                    base_url: self
+                        .text("MINIME_MAIL_API_URL", "https://api.resend.com")
+                        .parse()
+                        .context("MINIME_MAIL_API_URL")?,
+                    api_key: SecretString::from(self.get("MINIME_MAIL_API_KEY").context(
+                        "MINIME_MAIL_API_KEY is required with MINIME_MAIL_PROVIDER=http",
+                    )?),
+                }
+            }
+            Some(other) => bail!("MINIME_MAIL_PROVIDER must be file or http, not {other:?}"),
+        })
+    }
+
+    fn ai(&self) -> anyhow::Result<AiProvider> {
+        Ok(match self.get("MINIME_AI_PROVIDER").as_deref() {
+            None | Some("local") => AiProvider::Local,
+            Some("gemini") => {
+                AiProvider::Gemini {
+                    base_url: self
+                        .text(
+                            "MINIME_GEMINI_URL",
+                            "https://generativelanguage.googleapis.com",
+                        )
+                        .parse()
+                        .context("MINIME_GEMINI_URL")?,
+                    api_key: SecretString::from(self.get("MINIME_GEMINI_API_KEY").context(
+                        "MINIME_GEMINI_API_KEY is required with MINIME_AI_PROVIDER=gemini",
+                    )?),
+                    model: self.text("MINIME_GEMINI_MODEL", "gemini-2.0-flash"),
+                }
+            }
+            Some(other) => bail!("MINIME_AI_PROVIDER must be local or gemini, not {other:?}"),
+        })
+    }
+
+    /// The token-signing secret and the admin id key; development makes do without them.
+    fn secrets(&self, env: Env) -> (SecretString, SecretString) {
+        let jwt_secret = match self.get("MINIME_JWT_SECRET") {
+            Some(secret) => SecretString::from(secret),
+            None if env == Env::Development => {
+                tracing::warn!("MINIME_JWT_SECRET is not set: using a random one, so access tokens end with this process");
+                SecretString::from(crate::tokens::random_token(DEV_JWT_SECRET_LEN))
+            }
+            None => SecretString::from(String::new()),
+        };
+        let admin_id_key = match self.get("MINIME_ADMIN_ID_KEY") {
+            Some(key) => SecretString::from(key),
+            // Stable across restarts so that hashes keep naming the same users locally.
+            None if env == Env::Development => SecretString::from(DEV_ADMIN_ID_KEY.to_owned()),
+            None => SecretString::from(String::new()),
+        };
+        (jwt_secret, admin_id_key)
+    }
+
+    fn cors_origins(&self) -> Vec<String> {
+        self.get("MINIME_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn rate_limits(&self) -> anyhow::Result<RateLimits> {
+        Ok(RateLimits {
+            signup: self.limit("MINIME_RATE_LIMIT_SIGNUP", "30/300")?,
+            signin: self.limit("MINIME_RATE_LIMIT_SIGNIN", "30/300")?,
+            refresh: self.limit("MINIME_RATE_LIMIT_REFRESH", "150/300")?,
+            token_check: self.limit("MINIME_RATE_LIMIT_TOKEN_CHECK", "30/300")?,
+            mail_per_ip: self.limit("MINIME_RATE_LIMIT_MAIL_PER_IP", "10/3600")?,
+            mail_per_address: self.limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
+            writes_per_user: self.limit("MINIME_RATE_LIMIT_WRITES", "600/60")?,
+            invites_per_user: self.limit("MINIME_RATE_LIMIT_INVITES", "20/86400")?,
+        })
+    }
+
+    fn lockout(&self) -> anyhow::Result<Lockout> {
+        Ok(Lockout {
+            threshold: self.number("MINIME_LOCKOUT_THRESHOLD", "5")? as u32,
+            base: Duration::from_secs(self.number("MINIME_LOCKOUT_BASE_SECONDS", "60")?),
+            max: Duration::from_secs(self.number("MINIME_LOCKOUT_MAX_SECONDS", "86400")?),
+            address_ceiling: self.number("MINIME_LOCKOUT_ADDRESS_CEILING", "50")? as u32,
+        })
+    }
+
+    fn exports(&self) -> anyhow::Result<ExportLimits> {
+        Ok(ExportLimits {
+            concurrency: match self.get("MINIME_EXPORT_CONCURRENCY") {
+                Some(v) => v.parse().context("MINIME_EXPORT_CONCURRENCY")?,
+                None => (self.number("MINIME_DB_POOL_SIZE", "8")? as usize / 4).max(1),
+            },
+            idle_timeout: self.millis("MINIME_EXPORT_IDLE_TIMEOUT_MS", "30000")?,
+        })
     }
 }
 

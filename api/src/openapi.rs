@@ -209,105 +209,122 @@ fn example(kind: &str, title: &str, status: u16, detail: &str) -> serde_json::Va
     json!({"type": kind, "title": title, "status": status, "detail": detail, "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"})
 }
 
-fn add_problems(op: &mut Operation) {
-    let responses = &mut op.responses.responses;
-    let mut add = |status: &str, response: RefOr<Response>| {
-        responses.entry(status.to_owned()).or_insert(response);
-    };
-    if op.request_body.is_some() {
-        add(
-            "400",
-            problem(
-                "Malformed JSON (`/problems/malformed-json`)",
-                example(
-                    "/problems/malformed-json",
-                    "The request body is not valid JSON",
-                    400,
-                    "EOF while parsing an object",
-                ),
-            ),
-        );
-        add(
-            "413",
-            problem(
-                "Body over the size limit (`/problems/payload-too-large`)",
-                example(
-                    "/problems/payload-too-large",
-                    "The request body is too large",
-                    413,
-                    "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
-                ),
-            ),
-        );
-        add(
-            "415",
-            problem(
-                "Body is not JSON (`/problems/unsupported-media-type`)",
-                example(
-                    "/problems/unsupported-media-type",
-                    "The request body must be JSON",
-                    415,
-                    "Send the body with Content-Type: application/json",
-                ),
-            ),
-        );
-    }
-    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
-    if has_params {
-        add(
-            "400",
-            problem(
-                "A malformed query string or header such as If-Match (`/problems/bad-request`)",
-                example(
-                    "/problems/bad-request",
-                    "The request is not valid",
-                    400,
-                    "Query string: invalid digit found in string",
-                ),
-            ),
-        );
-    }
-    if op.request_body.is_some() || has_params {
-        let mut validation = example(
-            "/problems/validation",
-            "The request has invalid fields",
-            422,
-            "email: is not an email address",
-        );
-        validation["errors"] = json!([{"field": "email", "message": "is not an email address"}]);
-        add(
-            "422",
-            problem(
-                "Invalid fields (`/problems/validation`), each named in `errors`",
-                validation,
-            ),
-        );
-    }
-    if op.security.is_some() {
-        add(
-            "401",
-            problem(
-                "Missing, invalid or expired credentials (`/problems/unauthorized`)",
-                example(
-                    "/problems/unauthorized",
-                    "Authentication is required",
-                    401,
-                    "This session has ended; sign in again",
-                ),
-            ),
-        );
-    }
-    add("500", problem("Unexpected failure (`/problems/internal`); details are in the server log under `request_id`", example("/problems/internal", "Internal server error", 500, "Something went wrong on our side")));
-    add(
+/// Which operations a standard problem answer is documented on.
+#[derive(Clone, Copy)]
+enum Applies {
+    /// Those with a request body.
+    Body,
+    /// Those with query, path or header parameters.
+    Params,
+    /// Those with a body or parameters.
+    Input,
+    /// Those that need credentials.
+    Secured,
+    Always,
+}
+
+/// A problem answer any operation may give: when it applies, its status, the description, and
+/// the example's type, title and detail.
+type Standard = (
+    Applies,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// In order: the first entry for a status wins.
+const STANDARD_PROBLEMS: &[Standard] = &[
+    (
+        Applies::Body,
+        "400",
+        "Malformed JSON (`/problems/malformed-json`)",
+        "/problems/malformed-json",
+        "The request body is not valid JSON",
+        "EOF while parsing an object",
+    ),
+    (
+        Applies::Body,
+        "413",
+        "Body over the size limit (`/problems/payload-too-large`)",
+        "/problems/payload-too-large",
+        "The request body is too large",
+        "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+    ),
+    (
+        Applies::Body,
+        "415",
+        "Body is not JSON (`/problems/unsupported-media-type`)",
+        "/problems/unsupported-media-type",
+        "The request body must be JSON",
+        "Send the body with Content-Type: application/json",
+    ),
+    (
+        Applies::Params,
+        "400",
+        "A malformed query string or header such as If-Match (`/problems/bad-request`)",
+        "/problems/bad-request",
+        "The request is not valid",
+        "Query string: invalid digit found in string",
+    ),
+    (
+        Applies::Input,
+        "422",
+        "Invalid fields (`/problems/validation`), each named in `errors`",
+        "/problems/validation",
+        "The request has invalid fields",
+        "email: is not an email address",
+    ),
+    (
+        Applies::Secured,
+        "401",
+        "Missing, invalid or expired credentials (`/problems/unauthorized`)",
+        "/problems/unauthorized",
+        "Authentication is required",
+        "This session has ended; sign in again",
+    ),
+    (
+        Applies::Always,
+        "500",
+        "Unexpected failure (`/problems/internal`); details are in the server log under `request_id`",
+        "/problems/internal",
+        "Internal server error",
+        "Something went wrong on our side",
+    ),
+    (
+        Applies::Always,
         "503",
-        problem(
-            "Database unreachable (`/problems/unavailable`); retry after `Retry-After`",
-            example(
-                "/problems/unavailable",
-                "The service is temporarily unavailable",
-                503,
-                "The database is not reachable right now",
-            ),
-        ),
-    );
+        "Database unreachable (`/problems/unavailable`); retry after `Retry-After`",
+        "/problems/unavailable",
+        "The service is temporarily unavailable",
+        "The database is not reachable right now",
+    ),
+];
+
+fn add_problems(op: &mut Operation) {
+    let body = op.request_body.is_some();
+    let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let secured = op.security.is_some();
+    let responses = &mut op.responses.responses;
+    for &(applies, status, description, kind, title, detail) in STANDARD_PROBLEMS {
+        let applies = match applies {
+            Applies::Body => body,
+            Applies::Params => params,
+            Applies::Input => body || params,
+            Applies::Secured => secured,
+            Applies::Always => true,
+        };
+        if !applies {
+            continue;
+        }
+        let code: u16 = status.parse().expect("a numeric status");
+        let mut example = example(kind, title, code, detail);
+        if code == 422 {
+            example["errors"] = json!([{"field": "email", "message": "is not an email address"}]);
+        }
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(description, example));
+    }
 }

@@ -89,6 +89,33 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// The route table read off the OpenAPI document, and the document as JSON: one serialised
+/// copy shared by every worker; the document itself is dropped.
+fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::Bytes>)> {
+    let doc = openapi::document();
+    let routes = web::Data::new(RouteTable::new(openapi::methods(&doc)));
+    let doc_json = web::Data::new(web::Bytes::from(
+        doc.to_pretty_json()
+            .context("serialising the OpenAPI document")?,
+    ));
+    Ok((routes, doc_json))
+}
+
+/// What every request handler shares: keys, hasher, pools, providers and the configuration.
+fn app_state(config: &Arc<Config>, db: Db) -> AppState {
+    AppState {
+        hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
+        jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
+        csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
+        outbox: outbox::Notifier::default(),
+        ai: crate::common::ai_provider::Provider::from_config(config),
+        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
+        db,
+        clock: crate::clock::Clock::system(),
+        config: config.clone(),
+    }
+}
+
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let db = Db::connect(
@@ -98,26 +125,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     )?;
     check_role(&db).await?;
 
-    let doc = openapi::document();
-    let routes = web::Data::new(RouteTable::new(openapi::methods(&doc)));
-    // One serialised copy shared by every worker; the document itself is dropped.
-    let doc_json = web::Data::new(web::Bytes::from(
-        doc.to_pretty_json()
-            .context("serialising the OpenAPI document")?,
-    ));
-    drop(doc);
-
-    let state = AppState {
-        hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
-        jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
-        csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
-        outbox: outbox::Notifier::default(),
-        ai: crate::common::ai_provider::Provider::from_config(&config),
-        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
-        db: db.clone(),
-        clock: crate::clock::Clock::system(),
-        config: config.clone(),
-    };
+    let (routes, doc_json) = served_document()?;
+    let state = app_state(&config, db.clone());
     outbox::spawn(&config, db, state.outbox.clone())?;
 
     let listener =

@@ -492,56 +492,109 @@ fn parse_line(text: &str, offset: usize, ctx: &Context) -> Option<Draft> {
     };
     let mut d = Draft::default();
     let mut spans = Vec::new();
-    if let Some(Found::Rule(rule)) = line.take(&RECURRENCE, ctx, "recurrence", &mut spans) {
-        d.recurrence = Some(rule);
+    line.read_when_and_marks(ctx, &mut d, &mut spans);
+    line.read_tags(&mut d, &mut spans);
+    complete_due(&mut d, ctx)?;
+    let title = line.title();
+    if title.is_empty() {
+        return None;
     }
-    if let Some(Found::Date(date)) = line.take(&DATES, ctx, "due_date", &mut spans) {
-        d.due_date = Some(date);
-    }
-    if let Some(Found::Time(time)) = line.take(&TIMES, ctx, "due_time", &mut spans) {
-        d.due_time = Some(time);
-    }
-    if let Some(Found::Minutes(m)) = line.take(&DURATIONS, ctx, "estimate_minutes", &mut spans) {
-        d.estimate_minutes = Some(m).filter(|m| (1..=1440).contains(m));
-    }
-    for _ in 0..2 {
-        match line.take(&MARKS, ctx, "marks", &mut spans) {
-            Some(Found::Priority(p)) => d.priority = Some(p),
-            Some(Found::Energy(e)) => d.energy = Some(e.to_owned()),
-            _ => {}
+    d.title = title;
+    spans.sort_by_key(|s| s.start);
+    d.spans = spans;
+    Some(d)
+}
+
+impl Line<'_> {
+    /// The repeat rule, due date and time, estimate, priority and energy marks.
+    fn read_when_and_marks(&mut self, ctx: &Context, d: &mut Draft, spans: &mut Vec<Span>) {
+        if let Some(Found::Rule(rule)) = self.take(&RECURRENCE, ctx, "recurrence", spans) {
+            d.recurrence = Some(rule);
         }
-    }
-    for s in spans.iter_mut().filter(|s| s.field == "marks") {
-        s.field = if s.text.contains('~') || s.text.contains("energy") {
-            "energy"
-        } else {
-            "priority"
-        };
-    }
-    for (regex, field) in [(&*PROJECT, "project"), (&*LABEL, "labels")] {
-        for c in regex.captures_iter(text) {
-            let (Some(all), Some(name)) = (c.get(0), c.get(1)) else {
-                continue;
+        if let Some(Found::Date(date)) = self.take(&DATES, ctx, "due_date", spans) {
+            d.due_date = Some(date);
+        }
+        if let Some(Found::Time(time)) = self.take(&TIMES, ctx, "due_time", spans) {
+            d.due_time = Some(time);
+        }
+        if let Some(Found::Minutes(m)) = self.take(&DURATIONS, ctx, "estimate_minutes", spans) {
+            d.estimate_minutes = Some(m).filter(|m| (1..=1440).contains(m));
+        }
+        for _ in 0..2 {
+            match self.take(&MARKS, ctx, "marks", spans) {
+                Some(Found::Priority(p)) => d.priority = Some(p),
+                Some(Found::Energy(e)) => d.energy = Some(e.to_owned()),
+                _ => {}
+            }
+        }
+        for s in spans.iter_mut().filter(|s| s.field == "marks") {
+            s.field = if s.text.contains('~') || s.text.contains("energy") {
+                "energy"
+            } else {
+                "priority"
             };
-            let (start, end) = trim(text, all.start(), all.end());
-            if !line.free(start, end) {
-                continue;
-            }
-            line.taken.push((start, end));
-            spans.push(Span {
-                field,
-                start: offset + start,
-                end: offset + end,
-                text: text[start..end].to_owned(),
-            });
-            if field == "project" {
-                d.project.get_or_insert_with(|| name.as_str().to_owned());
-            } else if !d.labels.iter().any(|l| l == name.as_str()) {
-                d.labels.push(name.as_str().to_owned());
+        }
+    }
+
+    /// The `+project` (the first one) and `#labels` (each once).
+    fn read_tags(&mut self, d: &mut Draft, spans: &mut Vec<Span>) {
+        let text = self.text;
+        for (regex, field) in [(&*PROJECT, "project"), (&*LABEL, "labels")] {
+            for c in regex.captures_iter(text) {
+                let (Some(all), Some(name)) = (c.get(0), c.get(1)) else {
+                    continue;
+                };
+                let (start, end) = trim(text, all.start(), all.end());
+                if !self.free(start, end) {
+                    continue;
+                }
+                self.taken.push((start, end));
+                spans.push(Span {
+                    field,
+                    start: self.offset + start,
+                    end: self.offset + end,
+                    text: text[start..end].to_owned(),
+                });
+                if field == "project" {
+                    d.project.get_or_insert_with(|| name.as_str().to_owned());
+                } else if !d.labels.iter().any(|l| l == name.as_str()) {
+                    d.labels.push(name.as_str().to_owned());
+                }
             }
         }
     }
-    // A recurring task without a date is due on its first occurrence.
+
+    /// What was not read as a field, without the words left dangling around it.
+    fn title(&mut self) -> String {
+        let text = self.text;
+        let mut title = String::new();
+        let mut last = 0;
+        self.taken.sort();
+        for (s, e) in &self.taken {
+            if *s > last {
+                title.push_str(&text[last..*s]);
+            }
+            last = last.max(*e);
+        }
+        title.push_str(&text[last.min(text.len())..]);
+        let mut title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        loop {
+            let trimmed = DANGLING.replace(&title, "").to_string();
+            if trimmed == title {
+                break;
+            }
+            title = trimmed;
+        }
+        title
+            .trim_matches(|c: char| c == ',' || c == '-' || c.is_whitespace())
+            .to_owned()
+    }
+}
+
+/// A recurring task without a date is due on its first occurrence, a time without a date is
+/// today's, and a date with a time is an instant in the user's zone. `None`: the rule has no
+/// occurrence to start from.
+fn complete_due(d: &mut Draft, ctx: &Context) -> Option<()> {
     if let (Some(rule), None) = (&d.recurrence, d.due_date) {
         let series = Series {
             rule,
@@ -562,35 +615,7 @@ fn parse_line(text: &str, offset: usize, ctx: &Context) -> Option<Draft> {
         .due_date
         .zip(d.due_time)
         .map(|(date, time)| place(date, time, ctx.zone));
-
-    let mut title = String::new();
-    let mut last = 0;
-    line.taken.sort();
-    for (s, e) in &line.taken {
-        if *s > last {
-            title.push_str(&text[last..*s]);
-        }
-        last = last.max(*e);
-    }
-    title.push_str(&text[last.min(text.len())..]);
-    let mut title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    loop {
-        let trimmed = DANGLING.replace(&title, "").to_string();
-        if trimmed == title {
-            break;
-        }
-        title = trimmed;
-    }
-    let title = title
-        .trim_matches(|c: char| c == ',' || c == '-' || c.is_whitespace())
-        .to_owned();
-    if title.is_empty() {
-        return None;
-    }
-    d.title = title;
-    spans.sort_by_key(|s| s.start);
-    d.spans = spans;
-    Some(d)
+    Some(())
 }
 
 /// Every task in `input`: one per line, list item or "; "-separated part.

@@ -159,31 +159,39 @@ pub async fn delete_account_route(
         })
         .await?;
     if !outcome.pending.is_empty() {
-        let errors = outcome
-            .pending
-            .into_iter()
-            .map(|p| FieldError {
-                field: format!("workspaces.{}", p.workspace_id),
-                message: format!(
-                    "“{}” ({} other members) {}",
-                    p.name, p.other_members, p.message
-                ),
-            })
-            .collect();
-        return Err(ApiError {
-            errors,
-            ..ApiError::new(
-                ProblemKind::Conflict,
-                "Choose transfer or delete for each shared workspace you own that has other members",
-            )
-        });
+        return Err(choices_needed(outcome.pending));
     }
-    // Browsers drop the session cookies of the account that is gone.
+    Ok(receipt(&state, user_id, outcome))
+}
+
+/// The shared workspaces with other members that need a choice before anything is deleted.
+fn choices_needed(pending: Vec<Pending>) -> ApiError {
+    let errors = pending
+        .into_iter()
+        .map(|p| FieldError {
+            field: format!("workspaces.{}", p.workspace_id),
+            message: format!(
+                "“{}” ({} other members) {}",
+                p.name, p.other_members, p.message
+            ),
+        })
+        .collect();
+    ApiError {
+        errors,
+        ..ApiError::new(
+            ProblemKind::Conflict,
+            "Choose transfer or delete for each shared workspace you own that has other members",
+        )
+    }
+}
+
+/// What went, with the session cookies of the account that is gone cleared.
+fn receipt(state: &State, user_id: Uuid, outcome: Outcome) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     for cookie in cookies::cleared(&state.config) {
         response.cookie(cookie);
     }
-    Ok(response.json(DeletionReceipt {
+    response.json(DeletionReceipt {
         user_id,
         deleted_at: Utc::now(),
         removed: outcome.removed,
@@ -195,5 +203,5 @@ pub async fn delete_account_route(
             .into_iter()
             .map(|t| t.workspace_id)
             .collect(),
-    }))
+    })
 }

@@ -210,43 +210,13 @@ async fn stream(
     out: Chunks,
     ready: oneshot::Sender<ApiResult<()>>,
 ) -> ApiResult<()> {
-    // One export per account at a time, across every instance: the lock ends with the
-    // transaction, however it ends.
-    let locked: Locked = match diesel::sql_query(
-        "SELECT pg_try_advisory_xact_lock(1701869940, hashtext($1)) AS locked",
-    )
-    .bind::<Text, _>(user_id.to_string())
-    .get_result(conn)
-    .await
-    {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = ready.send(Err(e.into()));
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "export failed before it began"
-            )));
+    let counts = match begin(conn, user_id, out.idle).await? {
+        Begun::Counted(counts) => counts,
+        Begun::Busy(problem) => {
+            let _ = ready.send(Err(problem));
+            return Ok(());
         }
-    };
-    if !locked.locked {
-        let _ = ready.send(Err(ApiError {
-            retry_after: Some(RETRY_AFTER_SECS),
-            ..ApiError::new(
-                ProblemKind::Conflict,
-                "An export of this account is already running; wait for it to finish",
-            )
-        }));
-        return Ok(());
-    }
-    // A slow download keeps this transaction open between batches, but never idle for longer
-    // than a client may leave a batch unread.
-    let idle_ms = out.idle.as_millis() + 5_000;
-    conn.batch_execute(&format!(
-        "SET LOCAL idle_in_transaction_session_timeout = '{idle_ms}ms'; SET LOCAL statement_timeout = '120s'",
-    ))
-    .await?;
-    let counts = match count(conn).await {
-        Ok(counts) => counts,
-        Err(e) => {
+        Begun::Failed(e) => {
             let _ = ready.send(Err(e));
             return Err(ApiError::internal(anyhow::anyhow!(
                 "export failed before it began"
@@ -267,41 +237,90 @@ async fn stream(
     head.extend(b",\"sections\":{");
     send(&out, head).await?;
     for (n, s) in SECTIONS.iter().enumerate() {
-        let mut chunk = Vec::with_capacity(64 * 1024);
-        if n > 0 {
-            chunk.push(b',');
-        }
-        chunk.extend(format!("\"{}\":[", s.name).as_bytes());
-        conn.batch_execute(&format!(
-            "DECLARE export_rows NO SCROLL CURSOR FOR {}",
-            s.sql
-        ))
-        .await?;
-        let mut first = true;
-        loop {
-            let rows: Vec<Line> = diesel::sql_query(format!("FETCH {BATCH} FROM export_rows"))
-                .load(conn)
-                .await?;
-            for line in &rows {
-                if !first {
-                    chunk.push(b',');
-                }
-                first = false;
-                chunk.extend(line.row.as_bytes());
-                // Bounded by bytes, not rows: a batch of long notes must not sit in memory whole.
-                if chunk.len() >= CHUNK_BYTES {
-                    send(&out, std::mem::take(&mut chunk)).await?;
-                }
-            }
-            if rows.len() < BATCH {
-                break;
-            }
-        }
-        conn.batch_execute("CLOSE export_rows").await?;
-        chunk.push(b']');
-        send(&out, chunk).await?;
+        stream_section(conn, &out, n, s).await?;
     }
     send(&out, b"},\"complete\":true}".to_vec()).await
+}
+
+/// How an export's transaction began, before anything is streamed.
+enum Begun {
+    /// The account's lock is held and the rows are counted.
+    Counted(serde_json::Map<String, serde_json::Value>),
+    /// Another export of the account is running.
+    Busy(ApiError),
+    Failed(ApiError),
+}
+
+async fn begin(conn: &mut Conn, user_id: uuid::Uuid, idle: Duration) -> ApiResult<Begun> {
+    // One export per account at a time, across every instance: the lock ends with the
+    // transaction, however it ends.
+    let locked: Locked = match diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(1701869940, hashtext($1)) AS locked",
+    )
+    .bind::<Text, _>(user_id.to_string())
+    .get_result(conn)
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return Ok(Begun::Failed(e.into())),
+    };
+    if !locked.locked {
+        return Ok(Begun::Busy(ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..ApiError::new(
+                ProblemKind::Conflict,
+                "An export of this account is already running; wait for it to finish",
+            )
+        }));
+    }
+    // A slow download keeps this transaction open between batches, but never idle for longer
+    // than a client may leave a batch unread.
+    let idle_ms = idle.as_millis() + 5_000;
+    conn.batch_execute(&format!(
+        "SET LOCAL idle_in_transaction_session_timeout = '{idle_ms}ms'; SET LOCAL statement_timeout = '120s'",
+    ))
+    .await?;
+    Ok(match count(conn).await {
+        Ok(counts) => Begun::Counted(counts),
+        Err(e) => Begun::Failed(e),
+    })
+}
+
+/// One section's rows as a JSON array, read through a cursor in batches and sent in chunks.
+async fn stream_section(conn: &mut Conn, out: &Chunks, n: usize, s: &Section) -> ApiResult<()> {
+    let mut chunk = Vec::with_capacity(64 * 1024);
+    if n > 0 {
+        chunk.push(b',');
+    }
+    chunk.extend(format!("\"{}\":[", s.name).as_bytes());
+    conn.batch_execute(&format!(
+        "DECLARE export_rows NO SCROLL CURSOR FOR {}",
+        s.sql
+    ))
+    .await?;
+    let mut first = true;
+    loop {
+        let rows: Vec<Line> = diesel::sql_query(format!("FETCH {BATCH} FROM export_rows"))
+            .load(conn)
+            .await?;
+        for line in &rows {
+            if !first {
+                chunk.push(b',');
+            }
+            first = false;
+            chunk.extend(line.row.as_bytes());
+            // Bounded by bytes, not rows: a batch of long notes must not sit in memory whole.
+            if chunk.len() >= CHUNK_BYTES {
+                send(out, std::mem::take(&mut chunk)).await?;
+            }
+        }
+        if rows.len() < BATCH {
+            break;
+        }
+    }
+    conn.batch_execute("CLOSE export_rows").await?;
+    chunk.push(b']');
+    send(out, chunk).await
 }
 
 /// Download my data: a JSON archive of every workspace entity attached to your account (every

@@ -168,23 +168,8 @@ pub async fn patch_me(
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(&req)?;
     let patch = body.0;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let display_name = patch
-        .display_name
-        .map(|v| v.and_then(|n| profile::display_name(n, &mut errors)));
-    let time_zone = patch.time_zone.map(|z| profile::time_zone(z, &mut errors));
-    let locale = patch.locale.map(|l| profile::locale(l, &mut errors));
-    if patch.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
-        errors.push(FieldError {
-            field: "week_start".into(),
-            message: "must be 1 (Monday) to 7 (Sunday)".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let week_start = patch.week_start;
     let ai_enabled = patch.ai_enabled;
+    let changes = ProfileChanges::checked(patch)?;
     let me = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
@@ -195,34 +180,7 @@ pub async fn patch_me(
                     .first(conn)
                     .await?;
                 etag::check(expected, current)?;
-                #[derive(AsChangeset)]
-                #[diesel(table_name = users)]
-                struct Changes {
-                    display_name: Option<Option<String>>,
-                    time_zone: Option<String>,
-                    locale: Option<String>,
-                    week_start: Option<i16>,
-                }
-                let changes = Changes {
-                    display_name,
-                    time_zone,
-                    locale,
-                    week_start,
-                };
-                if changes.display_name.is_some()
-                    || changes.time_zone.is_some()
-                    || changes.locale.is_some()
-                    || changes.week_start.is_some()
-                {
-                    diesel::update(users::table.find(me.user_id))
-                        .set((
-                            changes,
-                            users::version.eq(users::version + 1),
-                            users::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
+                changes.write(conn, me.user_id).await?;
                 if let Some(enabled) = ai_enabled {
                     crate::common::consent_needs_session(&me)?;
                     super::preferences::set_ai_enabled(conn, me.user_id, enabled).await?;
@@ -241,4 +199,60 @@ pub async fn patch_me(
         })
         .await?;
     Ok(respond(me))
+}
+
+/// The profile fields a patch changes, each checked.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct ProfileChanges {
+    display_name: Option<Option<String>>,
+    time_zone: Option<String>,
+    locale: Option<String>,
+    week_start: Option<i16>,
+}
+
+impl ProfileChanges {
+    fn checked(patch: MePatch) -> ApiResult<Self> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        let display_name = patch
+            .display_name
+            .map(|v| v.and_then(|n| profile::display_name(n, &mut errors)));
+        let time_zone = patch.time_zone.map(|z| profile::time_zone(z, &mut errors));
+        let locale = patch.locale.map(|l| profile::locale(l, &mut errors));
+        if patch.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
+            errors.push(FieldError {
+                field: "week_start".into(),
+                message: "must be 1 (Monday) to 7 (Sunday)".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(ProfileChanges {
+            display_name,
+            time_zone,
+            locale,
+            week_start: patch.week_start,
+        })
+    }
+
+    /// Writes the changes, if there are any, as a new version of the profile.
+    async fn write(self, conn: &mut Conn, user_id: Uuid) -> ApiResult<()> {
+        if self.display_name.is_none()
+            && self.time_zone.is_none()
+            && self.locale.is_none()
+            && self.week_start.is_none()
+        {
+            return Ok(());
+        }
+        diesel::update(users::table.find(user_id))
+            .set((
+                self,
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }

@@ -463,6 +463,62 @@ impl Source {
             Source::Project => "project-tasks",
         }
     }
+
+    /// The row's workspace, title and notes, if the caller can see it.
+    async fn read(self, conn: &mut Conn, id: Uuid) -> ApiResult<(Uuid, String, Option<String>)> {
+        let row: Option<(Uuid, String, Option<String>)> = match self {
+            Source::Task => tasks::table
+                .find(id)
+                .select((tasks::workspace_id, tasks::title, tasks::notes))
+                .first(conn)
+                .await
+                .optional()?,
+            Source::Project => projects::table
+                .find(id)
+                .select((projects::workspace_id, projects::title, projects::notes))
+                .first(conn)
+                .await
+                .optional()?,
+        };
+        row.ok_or_else(|| match self {
+            Source::Task => ApiError::field("task_id", "is not a task you can see"),
+            Source::Project => ApiError::field("project_id", "is not a project you can see"),
+        })
+    }
+
+    /// The proposed titles: the built-in heuristics offline, else the provider's answer.
+    async fn titles(
+        self,
+        ai: &Provider,
+        title: &str,
+        notes: Option<&str>,
+    ) -> ApiResult<Vec<String>> {
+        let Provider::Gemini(g) = ai else {
+            return Ok(match self {
+                Source::Task => heuristics::steps(title, notes),
+                Source::Project => heuristics::project_tasks(title, notes),
+            });
+        };
+        let instruction = match self {
+            Source::Task => "Break this task into concrete steps.",
+            Source::Project => "List the tasks this project needs.",
+        };
+        let prompt = format!(
+            "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
+            notes.unwrap_or("")
+        );
+        let found = titles_from(&json_answer(
+            &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
+                .await?,
+        )?);
+        if found.is_empty() {
+            return Err(ApiError::new(
+                ProblemKind::AiProvider,
+                "The AI provider proposed nothing",
+            ));
+        }
+        Ok(found)
+    }
 }
 
 /// Steps for a task, or tasks for a project: read it, ask the provider, keep the preview.
@@ -476,64 +532,16 @@ async fn titled_preview(
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
                 require_consent(conn, me.user_id).await?;
-                let row: Option<(Uuid, String, Option<String>)> = match source {
-                    Source::Task => tasks::table
-                        .find(id)
-                        .select((tasks::workspace_id, tasks::title, tasks::notes))
-                        .first(conn)
-                        .await
-                        .optional()?,
-                    Source::Project => projects::table
-                        .find(id)
-                        .select((projects::workspace_id, projects::title, projects::notes))
-                        .first(conn)
-                        .await
-                        .optional()?,
-                };
-                row.ok_or_else(|| match source {
-                    Source::Task => ApiError::field("task_id", "is not a task you can see"),
-                    Source::Project => {
-                        ApiError::field("project_id", "is not a project you can see")
-                    }
-                })
+                source.read(conn, id).await
             }
             .scope_boxed()
         })
         .await?;
-    let (local, instruction, prefix, key) = match source {
-        Source::Task => (
-            heuristics::steps(&title, notes.as_deref()),
-            "Break this task into concrete steps.",
-            "task",
-            "task_id",
-        ),
-        Source::Project => (
-            heuristics::project_tasks(&title, notes.as_deref()),
-            "List the tasks this project needs.",
-            "project",
-            "project_id",
-        ),
+    let (prefix, key) = match source {
+        Source::Task => ("task", "task_id"),
+        Source::Project => ("project", "project_id"),
     };
-    let found = match &state.ai {
-        Provider::Local => local,
-        Provider::Gemini(g) => {
-            let prompt = format!(
-                "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
-                notes.as_deref().unwrap_or("")
-            );
-            let found = titles_from(&json_answer(
-                &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
-                    .await?,
-            )?);
-            if found.is_empty() {
-                return Err(ApiError::new(
-                    ProblemKind::AiProvider,
-                    "The AI provider proposed nothing",
-                ));
-            }
-            found
-        }
-    };
+    let found = source.titles(&state.ai, &title, notes.as_deref()).await?;
     let mut fields = Map::new();
     fields.insert(format!("{prefix}.title"), json!(title));
     fields.insert(format!("{prefix}.notes"), json!(notes));
@@ -745,7 +753,7 @@ async fn from_draft(
                 };
                 let project: ProjectInput =
                     serde_json::from_value(json!({"title": name})).map_err(ApiError::internal)?;
-                let values = Projects::validate(conn, ctx, project).await?;
+                let values = Projects::validate(conn, ctx, None, project).await?;
                 let row = Projects::insert(conn, ctx, values).await?;
                 created_projects
                     .push(serde_json::to_value(Projects::output(row)).map_err(ApiError::internal)?);
@@ -804,86 +812,24 @@ pub async fn confirm(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let preview = load(conn, id, true).await?;
-                match preview.status.as_str() {
-                    "pending" => {}
-                    other => {
-                        return Err(ApiError::new(
-                            ProblemKind::Conflict,
-                            format!("This preview is already {other}"),
-                        ))
-                    }
-                }
-                if preview.expires_at < Utc::now() {
-                    return Err(ApiError::new(
-                        ProblemKind::PreviewExpired,
-                        "This preview expired; ask for a new one",
-                    ));
-                }
+                let anchor = Anchor::of(&preview)?;
                 let ws = preview.workspace_id;
-                let (parent, project): (Option<Value>, Option<Value>) =
-                    match preview.feature.as_str() {
-                        "smart-add" => (None, None),
-                        "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),
-                        "project-tasks" => (None, Some(preview.proposal["project_id"].clone())),
-                        _ => {
-                            return Err(ApiError::new(
-                                ProblemKind::Conflict,
-                                "This preview has nothing to apply",
-                            ))
-                        }
-                    };
                 let mut created_projects = Vec::new();
-                let mut inputs: Vec<TaskInput> = match edits {
+                let inputs = match edits {
                     Some(edits) => edits,
                     None => {
+                        let drafts = preview.proposal["tasks"].as_array().cloned();
                         let mut out = Vec::new();
-                        for draft in preview.proposal["tasks"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                        {
+                        for draft in drafts.unwrap_or_default() {
+                            let me = me.user_id;
                             out.push(
-                                from_draft(conn, me.user_id, ws, &draft, &mut created_projects)
-                                    .await?,
+                                from_draft(conn, me, ws, &draft, &mut created_projects).await?,
                             );
                         }
                         out
                     }
                 };
-                let mut errors: Vec<FieldError> = Vec::new();
-                let mut values = Vec::new();
-                for (n, input) in inputs.iter_mut().enumerate() {
-                    input.workspace_id = Some(ws);
-                    if let Some(parent) = &parent {
-                        input.parent_id = serde_json::from_value(parent.clone()).ok();
-                    }
-                    if let Some(project) = &project {
-                        input.project_id = serde_json::from_value(project.clone()).ok();
-                    }
-                    let ctx = Ctx {
-                        user_id: me.user_id,
-                        workspace_id: ws,
-                        id: Uuid::now_v7(),
-                    };
-                    let taken = std::mem::replace(
-                        input,
-                        serde_json::from_value(json!({"title": "x"}))
-                            .map_err(ApiError::internal)?,
-                    );
-                    match Tasks::validate(conn, ctx, taken).await {
-                        Ok(v) => values.push((ctx, v)),
-                        Err(e) if e.kind == ProblemKind::Validation => {
-                            errors.extend(e.errors.into_iter().map(|f| FieldError {
-                                field: format!("tasks.{n}.{}", f.field),
-                                message: f.message,
-                            }))
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                if !errors.is_empty() {
-                    return Err(ApiError::validation(errors));
-                }
+                let values = validate_all(conn, me.user_id, ws, &anchor, inputs).await?;
                 let mut created = Vec::new();
                 for (ctx, v) in values {
                     let row = Tasks::insert(conn, ctx, v).await?;
@@ -908,6 +854,86 @@ pub async fn confirm(
         })
         .await?;
     Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Where a confirmed preview's tasks go: under the task broken into steps, into the project
+/// given tasks, or neither.
+struct Anchor {
+    parent: Option<Value>,
+    project: Option<Value>,
+}
+
+impl Anchor {
+    /// The anchor of a preview that may still be confirmed: pending, not expired, and of a
+    /// feature that creates tasks.
+    fn of(preview: &Preview) -> ApiResult<Self> {
+        if preview.status != "pending" {
+            return Err(ApiError::new(
+                ProblemKind::Conflict,
+                format!("This preview is already {}", preview.status),
+            ));
+        }
+        if preview.expires_at < Utc::now() {
+            return Err(ApiError::new(
+                ProblemKind::PreviewExpired,
+                "This preview expired; ask for a new one",
+            ));
+        }
+        let (parent, project) = match preview.feature.as_str() {
+            "smart-add" => (None, None),
+            "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),
+            "project-tasks" => (None, Some(preview.proposal["project_id"].clone())),
+            _ => {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "This preview has nothing to apply",
+                ))
+            }
+        };
+        Ok(Anchor { parent, project })
+    }
+}
+
+/// Every task checked like `POST /v1/tasks` in the preview's workspace and anchor; the errors of
+/// all of them at once, named `tasks.N.field`.
+async fn validate_all(
+    conn: &mut Conn,
+    me: Uuid,
+    ws: Uuid,
+    anchor: &Anchor,
+    inputs: Vec<TaskInput>,
+) -> ApiResult<Vec<(Ctx, crate::tasks::Values)>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut values = Vec::new();
+    for (n, mut input) in inputs.into_iter().enumerate() {
+        input.workspace_id = Some(ws);
+        if let Some(parent) = &anchor.parent {
+            input.parent_id = serde_json::from_value(parent.clone()).ok();
+        }
+        if let Some(project) = &anchor.project {
+            input.project_id = serde_json::from_value(project.clone()).ok();
+        }
+        let ctx = Ctx {
+            user_id: me,
+            workspace_id: ws,
+            id: Uuid::now_v7(),
+        };
+        match Tasks::validate(conn, ctx, None, input).await {
+            Ok(v) => values.push((ctx, v)),
+            Err(e) if e.kind == ProblemKind::Validation => {
+                errors.extend(e.errors.into_iter().map(|f| FieldError {
+                    field: format!("tasks.{n}.{}", f.field),
+                    message: f.message,
+                }))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Discard a preview: it will not be applied.

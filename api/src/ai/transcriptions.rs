@@ -51,19 +51,7 @@ pub async fn transcribe(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let mime = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if !AUDIO_TYPES.contains(&mime.as_str()) {
-        return Err(ApiError::new(
-            ProblemKind::UnsupportedMediaType,
-            format!("Send the recording as one of: {}", AUDIO_TYPES.join(", ")),
-        ));
-    }
+    let mime = audio_type(&req)?;
     let workspace_id = auth
         .tx(&state.db, Access::Write, |conn, me| {
             async move {
@@ -79,23 +67,7 @@ pub async fn transcribe(
             "Transcription is not available offline: the server's AI provider is the built-in one",
         ));
     };
-    let limit = state.config.ai_max_audio_bytes;
-    let mut audio = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(ProblemKind::BadRequest, "The recording could not be read")
-        })?;
-        if audio.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                ProblemKind::PayloadTooLarge,
-                format!("A recording may have at most {limit} bytes (MINIME_AI_MAX_AUDIO_BYTES)"),
-            ));
-        }
-        audio.extend_from_slice(&chunk);
-    }
-    if audio.is_empty() {
-        return Err(ApiError::field("body", "is empty: send the recording"));
-    }
+    let audio = read_recording(&mut payload, state.config.ai_max_audio_bytes).await?;
     let text = gemini
         .generate(
             &[
@@ -127,4 +99,43 @@ pub async fn transcribe(
         json!({"text": text.trim()}),
     )
     .await
+}
+
+/// The recording's audio type, without parameters; one of [`AUDIO_TYPES`].
+fn audio_type(req: &HttpRequest) -> ApiResult<String> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !AUDIO_TYPES.contains(&mime.as_str()) {
+        return Err(ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            format!("Send the recording as one of: {}", AUDIO_TYPES.join(", ")),
+        ));
+    }
+    Ok(mime)
+}
+
+/// The whole recording, refused as soon as it grows over `limit` bytes.
+async fn read_recording(payload: &mut web::Payload, limit: usize) -> ApiResult<Vec<u8>> {
+    let mut audio = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(ProblemKind::BadRequest, "The recording could not be read")
+        })?;
+        if audio.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                ProblemKind::PayloadTooLarge,
+                format!("A recording may have at most {limit} bytes (MINIME_AI_MAX_AUDIO_BYTES)"),
+            ));
+        }
+        audio.extend_from_slice(&chunk);
+    }
+    if audio.is_empty() {
+        return Err(ApiError::field("body", "is empty: send the recording"));
+    }
+    Ok(audio)
 }

@@ -128,7 +128,12 @@ impl Resource for Areas {
         input.workspace_id
     }
 
-    async fn validate(_: &mut Conn, _: Ctx, input: AreaInput) -> ApiResult<Values> {
+    async fn validate(
+        _: &mut Conn,
+        _: Ctx,
+        _: Option<&Row>,
+        input: AreaInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let name = crate::common::fields::title("name", &input.name, 100, &mut errors);
         let color = input

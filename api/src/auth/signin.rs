@@ -1,6 +1,7 @@
 //! `POST /v1/auth/signin`, `/refresh` and `/signout`: sessions and their refresh-token families.
 
 use actix_web::{post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chrono::Utc;
 use diesel::{
     dsl::now,
     prelude::*,
@@ -179,8 +180,38 @@ pub async fn signin(
     let email =
         email::normalize("email", &body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
     let attempt = limits::Attempt::new(&email, &ip);
+    let user_id = check_password(&state, email, &attempt, body.password).await?;
+    let expires_at = state.clock.now()
+        + chrono::Duration::from_std(state.config.session_ttl)
+            .unwrap_or(chrono::Duration::days(30));
+    let session = NewSession {
+        user_id,
+        mode: body.mode,
+        agent: user_agent(&req),
+        ip: ip.to_string(),
+        expires_at,
+    };
+    let issued = state
+        .db
+        .tx(move |conn| {
+            async move {
+                limits::clear_failures(conn, &attempt).await?;
+                session.open(conn).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(respond(&state, HttpResponse::Ok(), issued))
+}
 
-    let lookup_email = email.clone();
+/// The user whose password this is, if the account may sign in. A wrong password counts
+/// towards the lockout; unknown addresses take the same time to answer.
+async fn check_password(
+    state: &State,
+    email: String,
+    attempt: &limits::Attempt,
+    password: String,
+) -> ApiResult<Uuid> {
     let lookup_attempt = attempt.clone();
     let at = state.clock.now();
     let user: Option<(Uuid, String, bool, bool)> = state
@@ -189,7 +220,7 @@ pub async fn signin(
             async move {
                 limits::check_lockout(conn, at, &lookup_attempt).await?;
                 Ok(users::table
-                    .filter(users::email.eq(&lookup_email))
+                    .filter(users::email.eq(&email))
                     .select((
                         users::id,
                         users::password_hash,
@@ -206,13 +237,13 @@ pub async fn signin(
     let stored = user.as_ref().map(|(_, hash, _, _)| hash.clone());
     if !state
         .hasher
-        .verify(SecretString::from(body.password), stored)
+        .verify(SecretString::from(password), stored)
         .await?
     {
         limits::record_failure(
             &state.db,
             state.clock.now(),
-            attempt,
+            attempt.clone(),
             state.config.lockout.clone(),
         )
         .await?;
@@ -235,41 +266,40 @@ pub async fn signin(
             "Open the link in the verification mail first, or ask for a new one at /v1/auth/verify-email/resend",
         ));
     }
+    Ok(user_id)
+}
 
-    let mode = body.mode;
-    let expires_at = state.clock.now()
-        + chrono::Duration::from_std(state.config.session_ttl)
-            .unwrap_or(chrono::Duration::days(30));
-    let agent = user_agent(&req);
-    let issued = state
-        .db
-        .tx(move |conn| {
-            async move {
-                limits::clear_failures(conn, &attempt).await?;
-                let session_id = Uuid::now_v7();
-                diesel::insert_into(sessions::table)
-                    .values((
-                        sessions::id.eq(session_id),
-                        sessions::user_id.eq(user_id),
-                        sessions::mode.eq(mode.as_str()),
-                        sessions::user_agent.eq(agent),
-                        sessions::ip.eq(ip.to_string()),
-                        sessions::expires_at.eq(expires_at),
-                    ))
-                    .execute(conn)
-                    .await?;
-                let refresh_token = new_refresh_token(conn, session_id).await?;
-                Ok(Issued {
-                    user_id,
-                    session_id,
-                    refresh_token,
-                    mode,
-                })
-            }
-            .scope_boxed()
+/// A session about to begin, with the first refresh token of its family.
+struct NewSession {
+    user_id: Uuid,
+    mode: SessionMode,
+    agent: Option<String>,
+    ip: String,
+    expires_at: chrono::DateTime<Utc>,
+}
+
+impl NewSession {
+    async fn open(self, conn: &mut Conn) -> ApiResult<Issued> {
+        let session_id = Uuid::now_v7();
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(session_id),
+                sessions::user_id.eq(self.user_id),
+                sessions::mode.eq(self.mode.as_str()),
+                sessions::user_agent.eq(self.agent),
+                sessions::ip.eq(self.ip),
+                sessions::expires_at.eq(self.expires_at),
+            ))
+            .execute(conn)
+            .await?;
+        let refresh_token = new_refresh_token(conn, session_id).await?;
+        Ok(Issued {
+            user_id: self.user_id,
+            session_id,
+            refresh_token,
+            mode: self.mode,
         })
-        .await?;
-    Ok(respond(&state, HttpResponse::Ok(), issued))
+    }
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -324,77 +354,19 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
         }
     };
     let hash = tokens::hash(&presented);
-    let csrf = req
-        .headers()
-        .get(crate::common::csrf::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    // Cookie refreshes prove they come from the page that holds the session's CSRF token.
+    let csrf = cookie_mode.then(|| {
+        req.headers()
+            .get(crate::common::csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    });
     let st = state.clone();
     let outcome = state
         .db
         .tx(move |conn| {
-            async move {
-                let token: Option<FoundRefresh> = diesel::sql_query(
-                    "SELECT session_id, used, user_id, mode, live FROM auth.find_refresh_token($1, $2)",
-                )
-                .bind::<Bytea, _>(&hash)
-                .bind::<Timestamptz, _>(st.clock.now())
-                .load(conn)
-                .await?
-                .into_iter()
-                .next();
-                let Some(FoundRefresh {
-                    session_id,
-                    used,
-                    user_id,
-                    mode,
-                    live,
-                }) = token
-                else {
-                    return Ok(RefreshOutcome::Ended);
-                };
-                if cookie_mode && !st.csrf.verify(session_id, &csrf) {
-                    return Err(ApiError::new(
-                        ProblemKind::Csrf,
-                        "Cookie refreshes need the X-CSRF-Token header",
-                    ));
-                }
-                if !live {
-                    return Ok(RefreshOutcome::Ended);
-                }
-                if used {
-                    diesel::update(sessions::table.find(session_id))
-                        .set((
-                            sessions::revoked_at.eq(now),
-                            sessions::revoked_reason.eq("refresh_token_reuse"),
-                        ))
-                        .execute(conn)
-                        .await?;
-                    return Ok(RefreshOutcome::Reused);
-                }
-                diesel::sql_query("SELECT auth.use_refresh_token($1)")
-                    .bind::<Bytea, _>(&hash)
-                    .execute(conn)
-                    .await?;
-                diesel::update(sessions::table.find(session_id))
-                    .set(sessions::last_used_at.eq(now))
-                    .execute(conn)
-                    .await?;
-                let rotated = new_refresh_token(conn, session_id).await?;
-                let mode = if mode == "cookie" {
-                    SessionMode::Cookie
-                } else {
-                    SessionMode::Token
-                };
-                Ok(RefreshOutcome::Rotated(Issued {
-                    user_id,
-                    session_id,
-                    refresh_token: rotated,
-                    mode,
-                }))
-            }
-            .scope_boxed()
+            async move { rotate(conn, &st, &hash, csrf.as_deref()).await }.scope_boxed()
         })
         .await?;
     match outcome {
@@ -409,6 +381,74 @@ pub async fn refresh(state: State, req: HttpRequest, body: web::Bytes) -> ApiRes
             "This refresh token is unknown or its session has ended",
         )),
     }
+}
+
+/// Uses the refresh token of `hash` and issues the next one of its family; a token used before
+/// ends its session. `csrf` is the header of a cookie refresh, checked against the session.
+async fn rotate(
+    conn: &mut Conn,
+    state: &State,
+    hash: &[u8],
+    csrf: Option<&str>,
+) -> ApiResult<RefreshOutcome> {
+    let token: Option<FoundRefresh> = diesel::sql_query(
+        "SELECT session_id, used, user_id, mode, live FROM auth.find_refresh_token($1, $2)",
+    )
+    .bind::<Bytea, _>(hash)
+    .bind::<Timestamptz, _>(state.clock.now())
+    .load(conn)
+    .await?
+    .into_iter()
+    .next();
+    let Some(FoundRefresh {
+        session_id,
+        used,
+        user_id,
+        mode,
+        live,
+    }) = token
+    else {
+        return Ok(RefreshOutcome::Ended);
+    };
+    if csrf.is_some_and(|csrf| !state.csrf.verify(session_id, csrf)) {
+        return Err(ApiError::new(
+            ProblemKind::Csrf,
+            "Cookie refreshes need the X-CSRF-Token header",
+        ));
+    }
+    if !live {
+        return Ok(RefreshOutcome::Ended);
+    }
+    if used {
+        diesel::update(sessions::table.find(session_id))
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq("refresh_token_reuse"),
+            ))
+            .execute(conn)
+            .await?;
+        return Ok(RefreshOutcome::Reused);
+    }
+    diesel::sql_query("SELECT auth.use_refresh_token($1)")
+        .bind::<Bytea, _>(hash)
+        .execute(conn)
+        .await?;
+    diesel::update(sessions::table.find(session_id))
+        .set(sessions::last_used_at.eq(now))
+        .execute(conn)
+        .await?;
+    let refresh_token = new_refresh_token(conn, session_id).await?;
+    let mode = if mode == "cookie" {
+        SessionMode::Cookie
+    } else {
+        SessionMode::Token
+    };
+    Ok(RefreshOutcome::Rotated(Issued {
+        user_id,
+        session_id,
+        refresh_token,
+        mode,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -109,19 +109,23 @@ pub async fn signup(
     req: HttpRequest,
     body: Json<SignupRequest>,
 ) -> ApiResult<HttpResponse> {
-    let at = state.clock.now();
-    let body = body.0;
-    let email = email::normalize("email", &body.email)?;
+    let SignupRequest {
+        email,
+        password,
+        display_name,
+        time_zone,
+        locale,
+    } = body.0;
+    let email = email::normalize("email", &email)?;
     let mut errors = Vec::new();
-    let inputs: Vec<&str> = [Some(email.as_str()), body.display_name.as_deref()]
+    let inputs: Vec<&str> = [Some(email.as_str()), display_name.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    if let Err(e) = password::check_strength("password", &body.password, &inputs) {
+    if let Err(e) = password::check_strength("password", &password, &inputs) {
         errors.extend(e.errors);
     }
-    let prefs =
-        profile::Preferences::validate(body.display_name, body.time_zone, body.locale, &mut errors);
+    let prefs = profile::Preferences::validate(display_name, time_zone, locale, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -135,64 +139,13 @@ pub async fn signup(
     .await?;
 
     // Hash before looking the address up, so both paths take the same time.
-    let hash = state.hasher.hash(SecretString::from(body.password)).await?;
-    let user_id = Uuid::now_v7();
+    let hash = state.hasher.hash(SecretString::from(password)).await?;
     let st = state.clone();
     state
         .db
         .tx(move |conn| {
             async move {
-                let existing: Option<(Uuid, bool)> = users::table
-                    .filter(users::email.eq(&email))
-                    .select((users::id, users::email_verified_at.is_not_null()))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let mail = match existing {
-                    None => {
-                        diesel::insert_into(users::table)
-                            .values((
-                                users::id.eq(user_id),
-                                users::email.eq(&email),
-                                users::password_hash.eq(&hash),
-                                users::display_name.eq(&prefs.display_name),
-                                users::time_zone.eq(&prefs.time_zone),
-                                users::locale.eq(&prefs.locale),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        workspaces::create_personal(conn, user_id).await?;
-                        let token = mailed_tokens::issue(
-                            conn,
-                            at,
-                            user_id,
-                            "verify_email",
-                            Duration::hours(VERIFY_TTL_HOURS),
-                            Some(&hash),
-                        )
-                        .await?;
-                        mails::verify_email(&st.config.app_url, user_id, &email, &token)
-                    }
-                    Some((id, false)) => {
-                        // Nobody has proven this mailbox yet: the newest sign-up's password is
-                        // the one a resent link will set, and its own link sets it too.
-                        diesel::update(users::table.find(id))
-                            .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
-                            .execute(conn)
-                            .await?;
-                        let token = mailed_tokens::issue(
-                            conn,
-                            at,
-                            id,
-                            "verify_email",
-                            Duration::hours(VERIFY_TTL_HOURS),
-                            Some(&hash),
-                        )
-                        .await?;
-                        mails::verify_email(&st.config.app_url, id, &email, &token)
-                    }
-                    Some((id, true)) => mails::already_registered(&st.config.app_url, id, &email),
-                };
+                let mail = register(conn, &st, &email, &hash, &prefs).await?;
                 if mail_allowed(conn, &st, &email).await? {
                     outbox::enqueue(conn, mail).await?;
                 }
@@ -203,6 +156,66 @@ pub async fn signup(
         .await?;
     state.outbox.wake();
     Ok(accepted())
+}
+
+/// Makes the account, or gives an unverified one the new password, and answers the mail the
+/// address is to get: a verification link, or a note that it is registered already.
+async fn register(
+    conn: &mut Conn,
+    st: &State,
+    email: &str,
+    hash: &str,
+    prefs: &profile::Preferences,
+) -> ApiResult<outbox::Mail> {
+    let existing: Option<(Uuid, bool)> = users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::email_verified_at.is_not_null()))
+        .first(conn)
+        .await
+        .optional()?;
+    let user_id = match existing {
+        None => {
+            let user_id = Uuid::now_v7();
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(user_id),
+                    users::email.eq(email),
+                    users::password_hash.eq(hash),
+                    users::display_name.eq(&prefs.display_name),
+                    users::time_zone.eq(&prefs.time_zone),
+                    users::locale.eq(&prefs.locale),
+                ))
+                .execute(conn)
+                .await?;
+            workspaces::create_personal(conn, user_id).await?;
+            user_id
+        }
+        Some((id, false)) => {
+            // Nobody has proven this mailbox yet: the newest sign-up's password is the one a
+            // resent link will set, and its own link sets it too.
+            diesel::update(users::table.find(id))
+                .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+                .execute(conn)
+                .await?;
+            id
+        }
+        Some((id, true)) => return Ok(mails::already_registered(&st.config.app_url, id, email)),
+    };
+    let token = mailed_tokens::issue(
+        conn,
+        st.clock.now(),
+        user_id,
+        "verify_email",
+        Duration::hours(VERIFY_TTL_HOURS),
+        Some(hash),
+    )
+    .await?;
+    Ok(mails::verify_email(
+        &st.config.app_url,
+        user_id,
+        email,
+        &token,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

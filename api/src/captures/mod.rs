@@ -178,7 +178,12 @@ impl Resource for Captures {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: CaptureInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: CaptureInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let text = body_text("text", &input.text, 5000, &mut errors);
         let source = fields::one_of("source", input.source, SOURCES, "manual", &mut errors);
@@ -301,68 +306,18 @@ pub async fn convert_capture(
                     .optional()?
                     .ok_or_else(ApiError::not_found)?;
                 if capture.status == "converted" {
-                    let earlier = if capture.converted_project_id.is_some() {
-                        ConvertTarget::Project
-                    } else {
-                        ConvertTarget::Task
-                    };
-                    if earlier != to {
-                        let kind = match earlier {
-                            ConvertTarget::Task => "a task",
-                            ConvertTarget::Project => "a project",
-                        };
-                        return Err(ApiError::new(
-                            ProblemKind::Conflict,
-                            format!("this capture was already converted to {kind}"),
-                        ));
-                    }
-                    return Ok((StatusCode::OK, capture));
+                    return already_converted(capture, to).map(|row| (StatusCode::OK, row));
                 }
-                let max = match to {
-                    ConvertTarget::Task => TASK_TITLE_MAX,
-                    ConvertTarget::Project => PROJECT_TITLE_MAX,
-                };
-                let title = match title {
-                    Some(raw) => {
-                        let mut errors = Vec::new();
-                        let title = fields::title("title", &raw, max, &mut errors);
-                        if !errors.is_empty() {
-                            return Err(ApiError::validation(errors));
-                        }
-                        title
-                    }
-                    None => title_from(&capture.text, max),
-                };
+                let title = converted_title(title, &capture.text, to)?;
                 let notes = (title != capture.text).then(|| capture.text.clone());
-                let new_id = Uuid::now_v7();
-                let (task_id, project_id) = match to {
-                    ConvertTarget::Task => {
-                        diesel::insert_into(tasks::table)
-                            .values((
-                                tasks::id.eq(new_id),
-                                tasks::workspace_id.eq(capture.workspace_id),
-                                tasks::created_by.eq(me.user_id),
-                                tasks::title.eq(&title),
-                                tasks::notes.eq(&notes),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        (Some(new_id), None)
-                    }
-                    ConvertTarget::Project => {
-                        diesel::insert_into(projects::table)
-                            .values((
-                                projects::id.eq(new_id),
-                                projects::workspace_id.eq(capture.workspace_id),
-                                projects::created_by.eq(me.user_id),
-                                projects::title.eq(&title),
-                                projects::notes.eq(&notes),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        (None, Some(new_id))
-                    }
+                let made = NewRow {
+                    id: Uuid::now_v7(),
+                    workspace_id: capture.workspace_id,
+                    created_by: me.user_id,
+                    title,
+                    notes,
                 };
+                let (task_id, project_id) = made.insert(conn, to).await?;
                 let row = diesel::update(t::table.find(id))
                     .set((
                         t::status.eq("converted"),
@@ -389,6 +344,91 @@ pub async fn convert_capture(
     Ok(HttpResponse::build(status)
         .insert_header(etag::etag(version))
         .json(conversion))
+}
+
+/// Converting again to the same kind answers the capture as it is; to the other kind, a conflict.
+fn already_converted(capture: Row, to: ConvertTarget) -> ApiResult<Row> {
+    let earlier = if capture.converted_project_id.is_some() {
+        ConvertTarget::Project
+    } else {
+        ConvertTarget::Task
+    };
+    if earlier != to {
+        let kind = match earlier {
+            ConvertTarget::Task => "a task",
+            ConvertTarget::Project => "a project",
+        };
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            format!("this capture was already converted to {kind}"),
+        ));
+    }
+    Ok(capture)
+}
+
+/// The title asked for, checked like the new row's own; else one taken from the capture's text.
+fn converted_title(title: Option<String>, text: &str, to: ConvertTarget) -> ApiResult<String> {
+    let max = match to {
+        ConvertTarget::Task => TASK_TITLE_MAX,
+        ConvertTarget::Project => PROJECT_TITLE_MAX,
+    };
+    let Some(raw) = title else {
+        return Ok(title_from(text, max));
+    };
+    let mut errors = Vec::new();
+    let title = fields::title("title", &raw, max, &mut errors);
+    if errors.is_empty() {
+        Ok(title)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// The task or project a capture becomes.
+struct NewRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    created_by: Uuid,
+    title: String,
+    notes: Option<String>,
+}
+
+impl NewRow {
+    /// Inserts the row; answers (task id, project id), one of them set.
+    async fn insert(
+        self,
+        conn: &mut Conn,
+        to: ConvertTarget,
+    ) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+        match to {
+            ConvertTarget::Task => {
+                diesel::insert_into(tasks::table)
+                    .values((
+                        tasks::id.eq(self.id),
+                        tasks::workspace_id.eq(self.workspace_id),
+                        tasks::created_by.eq(self.created_by),
+                        tasks::title.eq(&self.title),
+                        tasks::notes.eq(&self.notes),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok((Some(self.id), None))
+            }
+            ConvertTarget::Project => {
+                diesel::insert_into(projects::table)
+                    .values((
+                        projects::id.eq(self.id),
+                        projects::workspace_id.eq(self.workspace_id),
+                        projects::created_by.eq(self.created_by),
+                        projects::title.eq(&self.title),
+                        projects::notes.eq(&self.notes),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok((None, Some(self.id)))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

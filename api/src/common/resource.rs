@@ -66,7 +66,7 @@ pub struct ListQuery<F> {
 pub trait Resource: Send + Sync + 'static {
     /// The table, schema-qualified (`app.tasks`).
     const TABLE: &'static str;
-    type Row: Send + 'static;
+    type Row: Send + Sync + 'static;
     type Out: Serialize + Send + 'static;
     /// The writable fields: a create body, and the shape a merge patch is applied to.
     type Input: DeserializeOwned + Serialize + Send + 'static;
@@ -79,10 +79,12 @@ pub trait Resource: Send + Sync + 'static {
     fn input(row: &Self::Row) -> Self::Input;
     fn input_workspace(input: &Self::Input) -> Option<Uuid>;
 
-    /// Checks every field (all errors at once) and every link; fills defaults.
+    /// Checks every field (all errors at once) and every link; fills defaults. `current` is the
+    /// stored row when the write changes one (a patch), `None` for a new row.
     fn validate<'a>(
         conn: &'a mut Conn,
         ctx: Ctx,
+        current: Option<&'a Self::Row>,
         input: Self::Input,
     ) -> impl Future<Output = ApiResult<Self::Values>> + Send + 'a;
     fn find<'a>(
@@ -248,7 +250,7 @@ pub async fn create<R: Resource>(
                     workspace_id,
                     id: Uuid::now_v7(),
                 };
-                let values = R::validate(conn, ctx, input).await?;
+                let values = R::validate(conn, ctx, None, input).await?;
                 let row = R::insert(conn, ctx, values).await?;
                 let created = respond::<R>(StatusCode::CREATED, row)?;
                 if let Some(request) = &request {
@@ -347,7 +349,7 @@ pub async fn patch<R: Resource>(
                     workspace_id: meta.workspace_id,
                     id,
                 };
-                let values = R::validate(conn, ctx, input).await?;
+                let values = R::validate(conn, ctx, Some(&current), input).await?;
                 respond::<R>(StatusCode::OK, R::update(conn, id, values).await?)
             }
             .scope_boxed()

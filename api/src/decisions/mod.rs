@@ -139,7 +139,12 @@ impl Resource for Decisions {
         input.workspace_id
     }
 
-    async fn validate(_: &mut Conn, _: Ctx, input: DecisionInput) -> ApiResult<Values> {
+    async fn validate(
+        _: &mut Conn,
+        _: Ctx,
+        _: Option<&Row>,
+        input: DecisionInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &input.title, 200, &mut errors);
         let context = fields::text("context", input.context, 20000, &mut errors);

@@ -180,7 +180,12 @@ impl Resource for DecisionOptions {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: DecisionOptionInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: DecisionOptionInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &input.title, 200, &mut errors);
         let pros = points("pros", input.pros, &mut errors);

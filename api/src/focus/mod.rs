@@ -193,7 +193,12 @@ impl Resource for FocusSessions {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: FocusSessionInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: FocusSessionInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let clock = Utc::now();
         let started_at = input.started_at.unwrap_or(clock);

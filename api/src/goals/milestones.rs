@@ -133,7 +133,12 @@ impl Resource for Milestones {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, i: MilestoneInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        i: MilestoneInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &i.title, 200, &mut errors);
         check_link(

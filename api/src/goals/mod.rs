@@ -170,7 +170,12 @@ impl Resource for Goals {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, i: GoalInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        i: GoalInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &i.title, 200, &mut errors);
         let why = fields::text("why", i.why, 5000, &mut errors);

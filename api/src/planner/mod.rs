@@ -141,121 +141,205 @@ pub fn local_date(now: DateTime<Utc>, zone: Tz, day_starts_at: NaiveTime) -> Nai
 }
 
 pub fn plan(input: &PlanInput) -> Plan {
-    let at = |t: NaiveTime| place(input.date, t, input.zone);
-    let mut out = Plan::default();
-    let window = (at(input.work_start), at(input.work_end));
-    let high = (at(input.high_energy_start), at(input.high_energy_end));
-    let mut taken: Vec<Span> = input.busy.clone();
-    let mut budget = i64::from(input.available_minutes);
-    let passed = input.not_before.filter(|now| *now > window.0);
-    if let Some(now) = passed {
-        taken.push((window.0, now));
-    }
-
+    let mut day = Day::new(input);
     // Routines keep their time; untimed ones are placed like tasks, after them.
     let mut routines = input.routines.clone();
     routines.sort_by_key(|r| (r.time, r.id));
     for r in routines.iter().filter(|r| r.time.is_some()) {
-        let start = at(r.time.unwrap_or(input.work_start));
+        day.place_timed_routine(r);
+    }
+    day.place_tasks();
+    for r in routines.iter().filter(|r| r.time.is_none()) {
+        day.place_untimed_routine(r);
+    }
+    let mut out = day.out;
+    out.blocks.sort_by_key(|b| (b.start, b.end));
+    out
+}
+
+/// The day being planned: what is taken, the time left to give, and what has been decided.
+struct Day<'a> {
+    input: &'a PlanInput,
+    window: Span,
+    high: Span,
+    taken: Vec<Span>,
+    budget: i64,
+    out: Plan,
+}
+
+/// The free part of the working window, kept rather than rebuilt: it changes only when
+/// something is placed.
+struct Room {
+    spans: Vec<Span>,
+    minutes: i64,
+}
+
+impl<'a> Day<'a> {
+    fn new(input: &'a PlanInput) -> Self {
+        let at = |t: NaiveTime| place(input.date, t, input.zone);
+        let window = (at(input.work_start), at(input.work_end));
+        let mut taken: Vec<Span> = input.busy.clone();
+        if let Some(now) = input.not_before.filter(|now| *now > window.0) {
+            taken.push((window.0, now));
+        }
+        Day {
+            input,
+            window,
+            high: (at(input.high_energy_start), at(input.high_energy_end)),
+            taken,
+            budget: i64::from(input.available_minutes),
+            out: Plan::default(),
+        }
+    }
+
+    fn unplanned(&mut self, item: Item, reason: String) {
+        self.out.unplanned.push(Unplanned { item, reason });
+    }
+
+    fn block(&mut self, item: Item, span: Span, reason: String) {
+        self.taken.push(span);
+        self.out.blocks.push(Block {
+            item,
+            start: span.0,
+            end: span.1,
+            reason,
+        });
+    }
+
+    /// Planned after the working window has ended: nothing more fits in it today.
+    fn day_is_over(&self) -> Option<String> {
+        self.input
+            .not_before
+            .is_some_and(|now| now >= self.window.1)
+            .then(|| {
+                format!(
+                    "the working day ({}–{}) is over",
+                    self.input.work_start.format("%H:%M"),
+                    self.input.work_end.format("%H:%M")
+                )
+            })
+    }
+
+    fn place_timed_routine(&mut self, r: &RoutineIn) {
+        let start = place(
+            self.input.date,
+            r.time.unwrap_or(self.input.work_start),
+            self.input.zone,
+        );
         let span = (
             start,
             start + Duration::minutes(i64::from(r.minutes.max(1))),
         );
         let item = Item::Routine(r.id);
-        if input.not_before.is_some_and(|now| span.0 < now) {
-            out.unplanned.push(Unplanned {
+        if self.input.not_before.is_some_and(|now| span.0 < now) {
+            self.unplanned(item, "its time has already passed".into());
+        } else if self.taken.iter().any(|(s, e)| *s < span.1 && *e > span.0) {
+            self.unplanned(
                 item,
-                reason: "its time has already passed".into(),
-            });
-        } else if taken.iter().any(|(s, e)| *s < span.1 && *e > span.0) {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: "its time overlaps a busy block or another routine".into(),
-            });
-        } else if minutes(&span) > budget {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: "the day's available time is used up".into(),
-            });
+                "its time overlaps a busy block or another routine".into(),
+            );
+        } else if minutes(&span) > self.budget {
+            self.unplanned(item, "the day's available time is used up".into());
         } else {
-            budget -= minutes(&span);
-            taken.push(span);
-            out.blocks.push(Block {
-                item,
-                start: span.0,
-                end: span.1,
-                reason: "routine at its usual time".into(),
-            });
+            self.budget -= minutes(&span);
+            self.block(item, span, "routine at its usual time".into());
         }
     }
 
-    // The free room changes only when something is placed, so it is kept rather than rebuilt.
-    let mut room = subtract(&[window], &taken);
-    let mut free: i64 = room.iter().map(minutes).sum();
-    let mut tasks: Vec<&TaskIn> = input.tasks.iter().collect();
-    tasks.sort_by_key(|t| (urgency(t, input.date).0, t.priority, t.due, t.id));
-    let max_block = i64::from(input.max_block_minutes.max(5));
-    for task in tasks {
-        let item = Item::Task(task.id);
-        if let Some(day) = task.scheduled.filter(|d| *d > input.date) {
-            if task.due.is_none_or(|due| due > input.date) {
-                out.unplanned.push(Unplanned {
-                    item,
-                    reason: format!("scheduled for {day}"),
-                });
-                continue;
+    fn place_tasks(&mut self) {
+        let spans = subtract(&[self.window], &self.taken);
+        let mut room = Room {
+            minutes: spans.iter().map(minutes).sum(),
+            spans,
+        };
+        let mut tasks: Vec<&TaskIn> = self.input.tasks.iter().collect();
+        tasks.sort_by_key(|t| (urgency(t, self.input.date).0, t.priority, t.due, t.id));
+        for task in tasks {
+            if let Err(reason) = self.place_task(task, &mut room) {
+                self.unplanned(Item::Task(task.id), reason);
+            }
+        }
+    }
+
+    /// Places one task whole, or says why it stays out of today's plan.
+    fn place_task(&mut self, task: &TaskIn, room: &mut Room) -> Result<(), String> {
+        let date = self.input.date;
+        if let Some(day) = task.scheduled.filter(|d| *d > date) {
+            if task.due.is_none_or(|due| due > date) {
+                return Err(format!("scheduled for {day}"));
             }
         }
         if task.has_open_steps {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: "planned through its open steps".into(),
-            });
-            continue;
+            return Err("planned through its open steps".into());
+        }
+        let label = urgency(task, date).1;
+        let left_out = |why: &str| format!("{label}, priority {}: {why}", task.priority);
+        if let Some(over) = self.day_is_over() {
+            return Err(left_out(&over));
         }
         let estimate = task
             .estimate_minutes
-            .unwrap_or(input.default_estimate_minutes)
+            .unwrap_or(self.input.default_estimate_minutes)
             .max(1);
         // Work already done in focus sessions shrinks what is left, down to a short block.
         let left_minutes = estimate
             .saturating_sub(task.focused_minutes)
             .max(estimate.min(15));
         let need = i64::from(left_minutes);
-        if need > budget {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: format!(
-                    "{}, priority {}: more than the day's remaining available time",
-                    urgency(task, input.date).1,
-                    task.priority
-                ),
-            });
-            continue;
+        if need > self.budget {
+            return Err(left_out("more than the day's remaining available time"));
         }
-        if need > free {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: format!(
-                    "{}, priority {}: no room left in the working hours around busy blocks",
-                    urgency(task, input.date).1,
-                    task.priority
-                ),
-            });
-            continue;
+        let no_room = "no room left in the working hours around busy blocks";
+        if need > room.minutes {
+            return Err(left_out(no_room));
         }
         let high_energy = task.energy == Some(Energy::High);
-        // Preferred spans first: the high-energy hours for high-energy work, the rest otherwise.
-        let in_high = subtract(&room, &[(window.0, high.0), (high.1, window.1)]);
-        let outside_high = subtract(&room, &[high]);
-        let order: Vec<Span> = if high_energy {
-            in_high.iter().chain(outside_high.iter()).copied().collect()
+        let (in_high, outside_high) = self.split_by_energy(&room.spans);
+        let pieces = if high_energy {
+            self.cut(need, in_high.iter().chain(&outside_high))
         } else {
-            outside_high.iter().chain(in_high.iter()).copied().collect()
+            self.cut(need, outside_high.iter().chain(&in_high))
+        }
+        .ok_or_else(|| left_out(no_room))?;
+        // Free high-energy time before a piece of other work was passed over on purpose.
+        let skipped_high = in_high.first().map(|s| s.0);
+
+        self.budget -= need;
+        room.spans = subtract(&room.spans, &pieces);
+        room.minutes -= need;
+        let why = if left_minutes < estimate {
+            format!("{label}, {left_minutes} of {estimate} min left after focus sessions")
+        } else {
+            label.to_owned()
         };
+        let total = pieces.len();
+        for (n, piece) in pieces.into_iter().enumerate() {
+            let place = self.where_and_why(piece, high_energy, skipped_high);
+            let part = if total > 1 {
+                format!(" (part {} of {total})", n + 1)
+            } else {
+                String::new()
+            };
+            let reason = format!("{why}, priority {}{part}; {place}", task.priority);
+            self.block(Item::Task(task.id), piece, reason);
+        }
+        Ok(())
+    }
+
+    /// The free spans inside the high-energy hours, and those outside them.
+    fn split_by_energy(&self, free: &[Span]) -> (Vec<Span>, Vec<Span>) {
+        let (window, high) = (self.window, self.high);
+        let in_high = subtract(free, &[(window.0, high.0), (high.1, window.1)]);
+        (in_high, subtract(free, &[high]))
+    }
+
+    /// `need` minutes cut into blocks no longer than the maximum, from the spans in order of
+    /// preference; `None` when they do not hold it all.
+    fn cut<'s>(&self, need: i64, spans: impl Iterator<Item = &'s Span>) -> Option<Vec<Span>> {
+        let max_block = i64::from(self.input.max_block_minutes.max(5));
         let mut left = need;
         let mut pieces: Vec<Span> = Vec::new();
-        for span in order {
+        for span in spans {
             let mut start = span.0;
             while left > 0 && minutes(&(start, span.1)) > 0 {
                 let len = left.min(max_block).min(minutes(&(start, span.1)));
@@ -264,81 +348,53 @@ pub fn plan(input: &PlanInput) -> Plan {
                 start += Duration::minutes(len);
             }
             if left == 0 {
-                break;
+                return Some(pieces);
             }
         }
-        let why = if left_minutes < estimate {
-            format!(
-                "{}, {left_minutes} of {estimate} min left after focus sessions",
-                urgency(task, input.date).1
-            )
-        } else {
-            urgency(task, input.date).1.to_owned()
-        };
-        if left > 0 {
-            out.unplanned.push(Unplanned {
-                item,
-                reason: format!(
-                    "{}, priority {}: no room left in the working hours around busy blocks",
-                    urgency(task, input.date).1,
-                    task.priority
-                ),
-            });
-            continue;
-        }
-        budget -= need;
-        room = subtract(&room, &pieces);
-        free -= need;
-        let total = pieces.len();
-        for (n, piece) in pieces.into_iter().enumerate() {
-            let place = if high_energy && piece.0 >= high.0 && piece.1 <= high.1 {
-                "in your high-energy hours"
-            } else if high_energy {
-                "high-energy work, outside the high-energy hours (they were full)"
-            } else {
-                "in the first free slot"
-            };
-            let part = if total > 1 {
-                format!(" (part {} of {total})", n + 1)
-            } else {
-                String::new()
-            };
-            taken.push(piece);
-            out.blocks.push(Block {
-                item,
-                start: piece.0,
-                end: piece.1,
-                reason: format!("{why}, priority {}{part}; {place}", task.priority),
-            });
+        None
+    }
+
+    /// Why a piece of a task sits where it does.
+    fn where_and_why(
+        &self,
+        piece: Span,
+        high_energy: bool,
+        skipped_high: Option<DateTime<Utc>>,
+    ) -> &'static str {
+        let in_high = piece.0 >= self.high.0 && piece.1 <= self.high.1;
+        match (high_energy, in_high) {
+            (true, true) => "in your high-energy hours",
+            (true, false) => "high-energy work, outside the high-energy hours (they were full)",
+            (false, true) => "in your high-energy hours (the other working hours were full)",
+            (false, false) if skipped_high.is_some_and(|s| s < piece.0) => {
+                "outside your high-energy hours, kept free for high-energy work"
+            }
+            (false, false) => "in the first free slot",
         }
     }
 
-    for r in routines.iter().filter(|r| r.time.is_none()) {
+    fn place_untimed_routine(&mut self, r: &RoutineIn) {
         let item = Item::Routine(r.id);
+        if let Some(over) = self.day_is_over() {
+            return self.unplanned(item, over);
+        }
         let need = i64::from(r.minutes.max(1));
-        let slot = subtract(&[window], &taken)
+        let slot = subtract(&[self.window], &self.taken)
             .into_iter()
             .find(|s| minutes(s) >= need);
         match slot {
-            Some(s) if need <= budget => {
-                budget -= need;
+            Some(s) if need <= self.budget => {
+                self.budget -= need;
                 let span = (s.0, s.0 + Duration::minutes(need));
-                taken.push(span);
-                out.blocks.push(Block {
+                self.block(
                     item,
-                    start: span.0,
-                    end: span.1,
-                    reason: "routine without a set time, in the first free slot".into(),
-                });
+                    span,
+                    "routine without a set time, in the first free slot".into(),
+                );
             }
-            _ => out.unplanned.push(Unplanned {
-                item,
-                reason: "no room left for this routine today".into(),
-            }),
+            _ => self.unplanned(item, "no room left for this routine today".into()),
         }
     }
-    out.blocks.sort_by_key(|b| (b.start, b.end));
-    out
 }
 
 #[cfg(test)]

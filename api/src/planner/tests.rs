@@ -137,6 +137,68 @@ fn dst_day_keeps_local_hours() {
     assert_eq!(plan.blocks[0].item, Item::Routine(id(9)));
 }
 
+#[test]
+fn after_the_working_day_the_reason_is_that_it_is_over() {
+    let date = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap();
+    let mut input = base(date);
+    input.work_start = t(8, 30);
+    input.work_end = t(16, 45);
+    input.tasks = vec![task(1, 1, Some(date), None, 30)];
+    input.routines = vec![RoutineIn {
+        id: id(9),
+        time: None,
+        minutes: 15,
+    }];
+    input.not_before = Some(recurrence_place(date, t(18, 0), input.zone));
+    let plan = plan(&input);
+    assert!(plan.blocks.is_empty());
+    assert_eq!(
+        plan.unplanned[0].reason,
+        "due today, priority 1: the working day (08:30–16:45) is over"
+    );
+    assert_eq!(
+        plan.unplanned[1].reason,
+        "the working day (08:30–16:45) is over"
+    );
+}
+
+#[test]
+fn other_work_says_the_high_energy_hours_were_kept_free() {
+    let date = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap();
+    let mut input = base(date);
+    input.tasks = vec![task(1, 1, Some(date), Some(Energy::Low), 30)];
+    let plan = plan(&input);
+    // 09:00-12:00 is free, yet the low-energy task starts at noon: the reason says why.
+    assert_eq!(
+        plan.blocks[0].start,
+        recurrence_place(date, t(12, 0), input.zone)
+    );
+    assert_eq!(
+        plan.blocks[0].reason,
+        "due today, priority 1; outside your high-energy hours, kept free for high-energy work"
+    );
+    // With the rest of the day taken, it goes into the high-energy hours and says so.
+    input.busy = vec![(
+        recurrence_place(date, t(12, 0), input.zone),
+        recurrence_place(date, t(17, 0), input.zone),
+    )];
+    let plan = super::plan(&input);
+    assert_eq!(
+        plan.blocks[0].reason,
+        "due today, priority 1; in your high-energy hours (the other working hours were full)"
+    );
+    // With no high-energy hours free before it, the first free slot is just that.
+    input.busy = vec![(
+        recurrence_place(date, t(9, 0), input.zone),
+        recurrence_place(date, t(12, 0), input.zone),
+    )];
+    let plan = super::plan(&input);
+    assert_eq!(
+        plan.blocks[0].reason,
+        "due today, priority 1; in the first free slot"
+    );
+}
+
 fn arb_input() -> impl Strategy<Value = PlanInput> {
     let tasks = prop::collection::vec(
         (
@@ -285,6 +347,19 @@ proptest! {
         }
         for r in &input.routines {
             prop_assert!(seen.contains(&Item::Routine(r.id)));
+        }
+        // Once the working day is over, that is what the tasks left out are told.
+        let day_end = recurrence_place(input.date, input.work_end, input.zone);
+        if input.not_before.is_some_and(|now| now >= day_end) {
+            for u in plan.unplanned.iter().filter(|u| matches!(u.item, Item::Task(_))) {
+                prop_assert!(
+                    u.reason.starts_with("scheduled for")
+                        || u.reason == "planned through its open steps"
+                        || u.reason.ends_with(": the working day (09:00–17:00) is over"),
+                    "{}",
+                    u.reason
+                );
+            }
         }
     }
 }

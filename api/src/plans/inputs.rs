@@ -44,6 +44,116 @@ pub fn energy(value: &str) -> Option<Energy> {
     }
 }
 
+/// The open tasks not yet settled, with what focus sessions already spent on each; their titles
+/// go into `titles`.
+async fn open_tasks(
+    conn: &mut Conn,
+    req: &Request<'_>,
+    default_energy: Option<Energy>,
+    titles: &mut HashMap<Item, String>,
+) -> ApiResult<Vec<TaskIn>> {
+    let rows: Vec<TaskCols> = t::table
+        .filter(t::workspace_id.eq(req.workspace_id))
+        .filter(t::status.eq_any(["todo", "in_progress"]))
+        .order((
+            t::due_date.asc().nulls_last(),
+            t::priority.asc(),
+            t::id.asc(),
+        ))
+        .limit(MAX_TASKS)
+        .select((
+            t::id,
+            t::title,
+            t::priority,
+            t::due_date,
+            t::scheduled_date,
+            t::energy,
+            t::estimate_minutes,
+            t::parent_id,
+        ))
+        .load(conn)
+        .await?;
+    let with_open_steps: HashSet<Uuid> = rows.iter().filter_map(|row| row.7).collect();
+    let focused = focused_minutes(conn, req.workspace_id).await?;
+    let mut tasks = Vec::with_capacity(rows.len());
+    for (id, title, priority, due, scheduled, task_energy, estimate, _) in rows {
+        let item = Item::Task(id);
+        if req.settled.contains(&item) {
+            continue;
+        }
+        titles.insert(item, title);
+        tasks.push(TaskIn {
+            id,
+            priority,
+            due,
+            scheduled,
+            energy: task_energy.as_deref().and_then(energy).or(default_energy),
+            estimate_minutes: estimate.map(|m| m.max(1) as u32),
+            focused_minutes: focused.get(&id).copied().unwrap_or(0),
+            has_open_steps: with_open_steps.contains(&id),
+        });
+    }
+    Ok(tasks)
+}
+
+/// Minutes spent in finished focus sessions, per task of the workspace.
+async fn focused_minutes(conn: &mut Conn, workspace_id: Uuid) -> ApiResult<HashMap<Uuid, u32>> {
+    Ok(diesel::sql_query(
+        "SELECT task_id, (sum(extract(epoch FROM ended_at - started_at)) / 60)::int4 AS minutes \
+         FROM app.focus_sessions WHERE workspace_id = $1 AND task_id IS NOT NULL AND ended_at IS NOT NULL \
+         GROUP BY task_id",
+    )
+    .bind::<SqlUuid, _>(workspace_id)
+    .load::<Focused>(conn)
+    .await?
+    .into_iter()
+    .map(|f| (f.task_id, f.minutes.max(0) as u32))
+    .collect())
+}
+
+/// What a typical recent focus session took: a task without an estimate takes that long.
+async fn typical_focus_minutes(
+    conn: &mut Conn,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<i32>> {
+    Ok(diesel::sql_query(
+        "SELECT (percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at)) / 60)::int4 AS minutes \
+         FROM app.focus_sessions WHERE created_by = $1 AND ended_at IS NOT NULL \
+         AND ended_at - started_at >= interval '5 minutes' AND started_at >= $2",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Timestamptz, _>(now - chrono::Duration::days(30))
+    .get_result::<Median>(conn)
+    .await?
+    .minutes)
+}
+
+/// The routines due that day and not yet done, skipped or settled; their titles go into `titles`.
+async fn due_routines(
+    conn: &mut Conn,
+    req: &Request<'_>,
+    zone: Tz,
+    titles: &mut HashMap<Item, String>,
+) -> ApiResult<Vec<RoutineIn>> {
+    let mut routines = Vec::new();
+    for due in crate::routines::due::on(conn, req.workspace_id, req.date, zone).await? {
+        let item = Item::Routine(due.id);
+        if due.outcome.is_some() || req.settled.contains(&item) {
+            continue;
+        }
+        titles.insert(item, due.title);
+        routines.push(RoutineIn {
+            id: due.id,
+            time: due.time_of_day,
+            minutes: due
+                .duration_minutes
+                .map_or(ROUTINE_MINUTES, |m| m.max(1) as u32),
+        });
+    }
+    Ok(routines)
+}
+
 /// Minutes of planned work a day holds, from the onboarding bucket, never more than the window.
 pub fn available_minutes(bucket: &str, window_minutes: u32) -> u32 {
     let minutes = match bucket {
@@ -95,88 +205,10 @@ pub async fn load(conn: &mut Conn, req: Request<'_>) -> ApiResult<Loaded> {
     let (settings, _) = preferences::load_settings(conn, req.user_id).await?;
     let (onboarding, _) = preferences::load_onboarding(conn, req.user_id).await?;
     let default_energy = energy(&onboarding.default_energy);
-
-    let rows: Vec<TaskCols> = t::table
-        .filter(t::workspace_id.eq(req.workspace_id))
-        .filter(t::status.eq_any(["todo", "in_progress"]))
-        .order((
-            t::due_date.asc().nulls_last(),
-            t::priority.asc(),
-            t::id.asc(),
-        ))
-        .limit(MAX_TASKS)
-        .select((
-            t::id,
-            t::title,
-            t::priority,
-            t::due_date,
-            t::scheduled_date,
-            t::energy,
-            t::estimate_minutes,
-            t::parent_id,
-        ))
-        .load(conn)
-        .await?;
-    let with_open_steps: HashSet<Uuid> = rows.iter().filter_map(|row| row.7).collect();
-
-    let focused: HashMap<Uuid, u32> = diesel::sql_query(
-        "SELECT task_id, (sum(extract(epoch FROM ended_at - started_at)) / 60)::int4 AS minutes \
-         FROM app.focus_sessions WHERE workspace_id = $1 AND task_id IS NOT NULL AND ended_at IS NOT NULL \
-         GROUP BY task_id",
-    )
-    .bind::<SqlUuid, _>(req.workspace_id)
-    .load::<Focused>(conn)
-    .await?
-    .into_iter()
-    .map(|f| (f.task_id, f.minutes.max(0) as u32))
-    .collect();
-    // A task without an estimate takes what a typical recent focus session took.
-    let typical: Option<i32> = diesel::sql_query(
-        "SELECT (percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at)) / 60)::int4 AS minutes \
-         FROM app.focus_sessions WHERE created_by = $1 AND ended_at IS NOT NULL \
-         AND ended_at - started_at >= interval '5 minutes' AND started_at >= $2",
-    )
-    .bind::<SqlUuid, _>(req.user_id)
-    .bind::<Timestamptz, _>(req.now - chrono::Duration::days(30))
-    .get_result::<Median>(conn)
-    .await?
-    .minutes;
-
     let mut titles = HashMap::new();
-    let mut tasks = Vec::with_capacity(rows.len());
-    for (id, title, priority, due, scheduled, task_energy, estimate, _) in rows {
-        let item = Item::Task(id);
-        if req.settled.contains(&item) {
-            continue;
-        }
-        titles.insert(item, title);
-        tasks.push(TaskIn {
-            id,
-            priority,
-            due,
-            scheduled,
-            energy: task_energy.as_deref().and_then(energy).or(default_energy),
-            estimate_minutes: estimate.map(|m| m.max(1) as u32),
-            focused_minutes: focused.get(&id).copied().unwrap_or(0),
-            has_open_steps: with_open_steps.contains(&id),
-        });
-    }
-
-    let mut routines = Vec::new();
-    for due in crate::routines::due::on(conn, req.workspace_id, req.date, zone).await? {
-        let item = Item::Routine(due.id);
-        if due.outcome.is_some() || req.settled.contains(&item) {
-            continue;
-        }
-        titles.insert(item, due.title);
-        routines.push(RoutineIn {
-            id: due.id,
-            time: due.time_of_day,
-            minutes: due
-                .duration_minutes
-                .map_or(ROUTINE_MINUTES, |m| m.max(1) as u32),
-        });
-    }
+    let tasks = open_tasks(conn, &req, default_energy, &mut titles).await?;
+    let typical = typical_focus_minutes(conn, req.user_id, req.now).await?;
+    let routines = due_routines(conn, &req, zone, &mut titles).await?;
 
     let window = (
         place(req.date, settings.work_start, zone),

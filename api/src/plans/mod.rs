@@ -196,6 +196,19 @@ type ItemRow = (
     String,
 );
 
+/// The stored plan's own row: id, time zone, window, available minutes, busy blocks, what did
+/// not fit, and when it was computed.
+type Head = (
+    Uuid,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    i32,
+    serde_json::Value,
+    serde_json::Value,
+    DateTime<Utc>,
+);
+
 /// The stored plan of `date`, if there is one.
 pub async fn stored(
     conn: &mut Conn,
@@ -203,17 +216,7 @@ pub async fn stored(
     workspace_id: Uuid,
     date: NaiveDate,
 ) -> ApiResult<Option<DayPlan>> {
-    #[allow(clippy::type_complexity)]
-    let head: Option<(
-        Uuid,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        i32,
-        serde_json::Value,
-        serde_json::Value,
-        DateTime<Utc>,
-    )> = p::table
+    let head: Option<Head> = p::table
         .filter(p::created_by.eq(user_id))
         .filter(p::workspace_id.eq(workspace_id))
         .filter(p::plan_date.eq(date))
@@ -249,56 +252,12 @@ pub async fn stored(
         ))
         .load(conn)
         .await?;
-    let mut task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.1).collect();
-    let mut routine_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
-    for u in &unfit {
-        match u.item {
-            Item::Task(id) => task_ids.push(id),
-            Item::Routine(id) => routine_ids.push(id),
-        }
-    }
-    let mut titles: HashMap<Uuid, String> = tasks::table
-        .filter(tasks::id.eq_any(&task_ids))
-        .select((tasks::id, tasks::title))
-        .load(conn)
-        .await?
-        .into_iter()
-        .collect();
-    titles.extend(
-        routines::table
-            .filter(routines::id.eq_any(&routine_ids))
-            .select((routines::id, routines::title))
-            .load::<(Uuid, String)>(conn)
-            .await?,
-    );
-    let title = |item: &Item| match item {
-        Item::Task(id) | Item::Routine(id) => titles.get(id).cloned().unwrap_or_default(),
-    };
+    let titles = stored_titles(conn, &rows, &unfit).await?;
+    let (blocks, rejected) = stored_lines(rows, &titles);
     let unplanned = unfit
         .into_iter()
-        .map(|u| PlanLine::unfit(u.item, title(&u.item), u.reason))
+        .map(|u| PlanLine::unfit(u.item, title_of(&titles, &u.item), u.reason))
         .collect();
-    let (mut blocks, mut rejected) = (Vec::new(), Vec::new());
-    for (line_id, task, routine, start, end, reason, status) in rows {
-        let item = match (task, routine) {
-            (Some(t), _) => Item::Task(t),
-            (None, Some(r)) => Item::Routine(r),
-            (None, None) => continue,
-        };
-        let line = PlanLine {
-            id: Some(line_id),
-            title: title(&item),
-            item,
-            start: Some(start),
-            end: Some(end),
-            reason,
-            status,
-        };
-        match line.status.as_str() {
-            "rejected" => rejected.push(line),
-            _ => blocks.push(line),
-        }
-    }
     Ok(Some(
         DayPlan {
             id: Some(id),
@@ -320,6 +279,79 @@ pub async fn stored(
     ))
 }
 
+/// The item a stored line stands for: a task or a routine.
+fn item_of(task: Option<Uuid>, routine: Option<Uuid>) -> Option<Item> {
+    match (task, routine) {
+        (Some(t), _) => Some(Item::Task(t)),
+        (None, Some(r)) => Some(Item::Routine(r)),
+        (None, None) => None,
+    }
+}
+
+fn title_of(titles: &HashMap<Uuid, String>, item: &Item) -> String {
+    match item {
+        Item::Task(id) | Item::Routine(id) => titles.get(id).cloned().unwrap_or_default(),
+    }
+}
+
+/// The titles of the tasks and routines a stored plan names, by id.
+async fn stored_titles(
+    conn: &mut Conn,
+    rows: &[ItemRow],
+    unfit: &[planner::Unplanned],
+) -> ApiResult<HashMap<Uuid, String>> {
+    let mut task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.1).collect();
+    let mut routine_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
+    for u in unfit {
+        match u.item {
+            Item::Task(id) => task_ids.push(id),
+            Item::Routine(id) => routine_ids.push(id),
+        }
+    }
+    let mut titles: HashMap<Uuid, String> = tasks::table
+        .filter(tasks::id.eq_any(&task_ids))
+        .select((tasks::id, tasks::title))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
+    titles.extend(
+        routines::table
+            .filter(routines::id.eq_any(&routine_ids))
+            .select((routines::id, routines::title))
+            .load::<(Uuid, String)>(conn)
+            .await?,
+    );
+    Ok(titles)
+}
+
+/// The stored lines as blocks (proposed or accepted) and rejected lines.
+fn stored_lines(
+    rows: Vec<ItemRow>,
+    titles: &HashMap<Uuid, String>,
+) -> (Vec<PlanLine>, Vec<PlanLine>) {
+    let (mut blocks, mut rejected) = (Vec::new(), Vec::new());
+    for (line_id, task, routine, start, end, reason, status) in rows {
+        let Some(item) = item_of(task, routine) else {
+            continue;
+        };
+        let line = PlanLine {
+            id: Some(line_id),
+            title: title_of(titles, &item),
+            item,
+            start: Some(start),
+            end: Some(end),
+            reason,
+            status,
+        };
+        match line.status.as_str() {
+            "rejected" => rejected.push(line),
+            _ => blocks.push(line),
+        }
+    }
+    (blocks, rejected)
+}
+
 /// Computes the plan of `date` and stores it, keeping the lines already answered.
 pub async fn recompute(
     conn: &mut Conn,
@@ -329,9 +361,66 @@ pub async fn recompute(
     at: DateTime<Utc>,
     busy: Vec<BusyBlock>,
 ) -> ApiResult<DayPlan> {
-    let busy_json = serde_json::to_value(&busy).map_err(ApiError::internal)?;
-    // The upsert locks the plan's row, so two recomputations of one day run one after the other.
-    let plan_id: Uuid = diesel::insert_into(p::table)
+    let plan_id = claim_plan(conn, user_id, workspace_id, date, at, &busy).await?;
+    let answered = Answered::load(conn, plan_id).await?;
+    let mut busy_spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        busy.iter().map(|b| (b.start, b.end)).collect();
+    busy_spans.extend(&answered.pinned);
+    let mut loaded = inputs::load(
+        conn,
+        inputs::Request {
+            user_id,
+            workspace_id,
+            date,
+            now: at,
+            busy: busy_spans,
+            settled: &answered.settled,
+        },
+    )
+    .await?;
+    // Accepted blocks already spend part of the day's available time.
+    let available = loaded.input.available_minutes;
+    let pinned_minutes: i64 = answered
+        .pinned
+        .iter()
+        .map(|(s, e)| (*e - *s).num_minutes())
+        .sum();
+    loaded.input.available_minutes = (i64::from(available) - pinned_minutes).max(0) as u32;
+    let plan = planner::plan(&loaded.input);
+
+    let head = (user_id, workspace_id, plan_id);
+    replace_proposed(conn, head, &plan, answered.count).await?;
+    let input = &loaded.input;
+    // What did not fit is kept as the planner said it.
+    let unfit = serde_json::to_value(&plan.unplanned).map_err(ApiError::internal)?;
+    diesel::update(p::table.find(plan_id))
+        .set((
+            p::time_zone.eq(input.zone.name()),
+            p::window_start.eq(crate::recurrence::place(date, input.work_start, input.zone)),
+            p::window_end.eq(crate::recurrence::place(date, input.work_end, input.zone)),
+            p::available_minutes.eq(available as i32),
+            p::unplanned.eq(&unfit),
+            p::computed_at.eq(at),
+        ))
+        .execute(conn)
+        .await?;
+    stored(conn, user_id, workspace_id, date)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The plan's row for `date`, created or with its busy blocks replaced. The upsert locks the
+/// row, so two recomputations of one day run one after the other.
+async fn claim_plan(
+    conn: &mut Conn,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    date: NaiveDate,
+    at: DateTime<Utc>,
+    busy: &[BusyBlock],
+) -> ApiResult<Uuid> {
+    let busy_json = serde_json::to_value(busy).map_err(ApiError::internal)?;
+    Ok(diesel::insert_into(p::table)
         .values((
             p::id.eq(Uuid::now_v7()),
             p::workspace_id.eq(workspace_id),
@@ -352,60 +441,62 @@ pub async fn recompute(
         ))
         .returning(p::id)
         .get_result(conn)
-        .await?;
+        .await?)
+}
 
-    type Answered = (
-        Option<Uuid>,
-        Option<Uuid>,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-    );
-    let answered: Vec<Answered> = i::table
-        .filter(i::plan_id.eq(plan_id))
-        .filter(i::status.eq_any(["accepted", "rejected"]))
-        .select((i::task_id, i::routine_id, i::start_at, i::end_at, i::status))
-        .load(conn)
-        .await?;
-    let mut settled = HashSet::new();
-    let mut pinned = Vec::new();
-    for (task, routine, start, end, status) in &answered {
-        let item = match (task, routine) {
-            (Some(t), _) => Item::Task(*t),
-            (None, Some(r)) => Item::Routine(*r),
-            (None, None) => continue,
-        };
-        settled.insert(item);
-        if status == "accepted" {
-            pinned.push((*start, *end));
+/// The lines of a plan already answered: they are not proposed again, and accepted blocks stay.
+struct Answered {
+    count: usize,
+    settled: HashSet<Item>,
+    pinned: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Answered {
+    async fn load(conn: &mut Conn, plan_id: Uuid) -> ApiResult<Self> {
+        type Line = (
+            Option<Uuid>,
+            Option<Uuid>,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            String,
+        );
+        let lines: Vec<Line> = i::table
+            .filter(i::plan_id.eq(plan_id))
+            .filter(i::status.eq_any(["accepted", "rejected"]))
+            .select((i::task_id, i::routine_id, i::start_at, i::end_at, i::status))
+            .load(conn)
+            .await?;
+        let mut settled = HashSet::new();
+        let mut pinned = Vec::new();
+        for (task, routine, start, end, status) in &lines {
+            let Some(item) = item_of(*task, *routine) else {
+                continue;
+            };
+            settled.insert(item);
+            if status == "accepted" {
+                pinned.push((*start, *end));
+            }
         }
+        Ok(Answered {
+            count: lines.len(),
+            settled,
+            pinned,
+        })
     }
-    let mut busy_spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
-        busy.iter().map(|b| (b.start, b.end)).collect();
-    busy_spans.extend(&pinned);
-    let mut loaded = inputs::load(
-        conn,
-        inputs::Request {
-            user_id,
-            workspace_id,
-            date,
-            now: at,
-            busy: busy_spans,
-            settled: &settled,
-        },
-    )
-    .await?;
-    let available = loaded.input.available_minutes;
-    let pinned_minutes: i64 = pinned.iter().map(|(s, e)| (*e - *s).num_minutes()).sum();
-    loaded.input.available_minutes = (i64::from(available) - pinned_minutes).max(0) as u32;
-    let plan = planner::plan(&loaded.input);
-    let input = &loaded.input;
+}
 
+/// Drops the proposed lines and writes the new plan's blocks after the answered ones.
+async fn replace_proposed(
+    conn: &mut Conn,
+    (user_id, workspace_id, plan_id): (Uuid, Uuid, Uuid),
+    plan: &Plan,
+    answered: usize,
+) -> ApiResult<()> {
     diesel::delete(i::table.filter(i::plan_id.eq(plan_id)))
         .filter(i::status.eq("proposed"))
         .execute(conn)
         .await?;
-    let first = answered.len() as i32;
+    let first = answered as i32;
     let new_rows: Vec<_> = plan
         .blocks
         .iter()
@@ -436,22 +527,7 @@ pub async fn recompute(
             .execute(conn)
             .await?;
     }
-    // What did not fit is kept as the planner said it.
-    let unfit = serde_json::to_value(&plan.unplanned).map_err(ApiError::internal)?;
-    diesel::update(p::table.find(plan_id))
-        .set((
-            p::time_zone.eq(input.zone.name()),
-            p::window_start.eq(crate::recurrence::place(date, input.work_start, input.zone)),
-            p::window_end.eq(crate::recurrence::place(date, input.work_end, input.zone)),
-            p::available_minutes.eq(available as i32),
-            p::unplanned.eq(&unfit),
-            p::computed_at.eq(at),
-        ))
-        .execute(conn)
-        .await?;
-    stored(conn, user_id, workspace_id, date)
-        .await?
-        .ok_or_else(ApiError::not_found)
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]

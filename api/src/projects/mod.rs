@@ -149,7 +149,12 @@ impl Resource for Projects {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, i: ProjectInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        i: ProjectInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &i.title, 200, &mut errors);
         let notes = fields::text("notes", i.notes, 20_000, &mut errors);

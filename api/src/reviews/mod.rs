@@ -269,7 +269,12 @@ impl Resource for Reviews {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: ReviewInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: ReviewInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let kind = fields::one_of("kind", Some(input.kind), KINDS, "daily", &mut errors);
         // Dates outside four-digit years are typing mistakes, and some would not fit

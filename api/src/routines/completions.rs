@@ -174,35 +174,9 @@ pub async fn record(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let r = routine(conn, id).await?;
-                let zone = user_zone(conn, me.user_id).await?;
                 let mut errors = Vec::new();
-                let scheduled = series(&r, zone).occurs_on(input.date);
-                if !scheduled || r.ended_on.is_some_and(|end| input.date > end) {
-                    errors.push(FieldError {
-                        field: "date".into(),
-                        message: "is not an occurrence of this routine".into(),
-                    });
-                }
-                if input.outcome == OutcomeInput::Done
-                    && input.date > today(conn, me.user_id, zone).await?
-                {
-                    errors.push(FieldError {
-                        field: "date".into(),
-                        message: "cannot be done ahead of time (skipping can)".into(),
-                    });
-                }
-                let steps: usize =
-                    serde_json::from_value::<Vec<serde_json::Value>>(r.steps.clone())
-                        .map_or(0, |s| s.len());
-                let mut done_steps = input.steps_done.unwrap_or_default();
-                done_steps.sort_unstable();
-                done_steps.dedup();
-                if done_steps.iter().any(|n| *n >= steps) {
-                    errors.push(FieldError {
-                        field: "steps_done".into(),
-                        message: format!("must be step indexes below {steps}"),
-                    });
-                }
+                check_date(conn, me.user_id, &r, &input, &mut errors).await?;
+                let done_steps = steps_done(&r, input.steps_done, &mut errors);
                 if !errors.is_empty() {
                     return Err(ApiError::validation(errors));
                 }
@@ -238,6 +212,51 @@ pub async fn record(
         })
         .await?;
     Ok(HttpResponse::Ok().json(completion))
+}
+
+/// The date must be an occurrence of the routine, and not in the future when it is done.
+async fn check_date(
+    conn: &mut Conn,
+    user_id: Uuid,
+    r: &RoutineRow,
+    input: &CompletionInput,
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<()> {
+    let zone = user_zone(conn, user_id).await?;
+    let scheduled = series(r, zone).occurs_on(input.date);
+    if !scheduled || r.ended_on.is_some_and(|end| input.date > end) {
+        errors.push(FieldError {
+            field: "date".into(),
+            message: "is not an occurrence of this routine".into(),
+        });
+    }
+    if input.outcome == OutcomeInput::Done && input.date > today(conn, user_id, zone).await? {
+        errors.push(FieldError {
+            field: "date".into(),
+            message: "cannot be done ahead of time (skipping can)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The steps marked done, sorted and once each; each must be one of the routine's steps.
+fn steps_done(
+    r: &RoutineRow,
+    steps_done: Option<Vec<usize>>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<usize> {
+    let steps: usize =
+        serde_json::from_value::<Vec<serde_json::Value>>(r.steps.clone()).map_or(0, |s| s.len());
+    let mut done_steps = steps_done.unwrap_or_default();
+    done_steps.sort_unstable();
+    done_steps.dedup();
+    if done_steps.iter().any(|n| *n >= steps) {
+        errors.push(FieldError {
+            field: "steps_done".into(),
+            message: format!("must be step indexes below {steps}"),
+        });
+    }
+    done_steps
 }
 
 #[derive(Serialize, ToSchema)]

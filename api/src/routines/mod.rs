@@ -250,7 +250,12 @@ impl Resource for Routines {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, i: RoutineInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        i: RoutineInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let title = fields::title("title", &i.title, 200, &mut errors);
         let rrule = i.rrule.trim().to_ascii_uppercase();

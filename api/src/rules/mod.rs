@@ -448,7 +448,12 @@ impl Resource for Rules {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, input: RuleInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        _: Option<&Row>,
+        input: RuleInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
         let name = fields::title("name", &input.name, 200, &mut errors);
         let trigger = check_trigger(&input.trigger, &mut errors);

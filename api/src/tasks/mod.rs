@@ -208,13 +208,110 @@ pub async fn due_context(
     Ok((crate::smart_add::Context::new(today, zone, &locale), locale))
 }
 
-/// What a write keeps from the stored row: completion time and the series' rule, due date, start.
-type Current = (
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
+/// A free-text `due` ("tomorrow 5pm") becomes the due date and time it names.
+async fn read_due_text(
+    conn: &mut Conn,
+    user_id: Uuid,
+    i: &mut TaskInput,
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<()> {
+    let Some(text) = i.due.take() else {
+        return Ok(());
+    };
+    match crate::smart_add::parse_due(&text, &due_context(conn, user_id).await?.0) {
+        Some((date, time)) => {
+            i.due_date = Some(date);
+            i.due_time = time;
+            if time.is_none() {
+                i.due_time_zone = None;
+            }
+        }
+        None => errors.push(FieldError {
+            field: "due".into(),
+            message: "is not a due date minime understands, e.g. \"tomorrow 5pm\", \"next fri\", \"31/12\"".into(),
+        }),
+    }
+    Ok(())
+}
+
+/// A due time needs a due date, and a time zone needs a due time it fixes.
+fn check_due_time(i: &TaskInput, errors: &mut Vec<FieldError>) {
+    if i.due_time.is_some() && i.due_date.is_none() {
+        errors.push(FieldError {
+            field: "due_time".into(),
+            message: "needs a due_date".into(),
+        });
+    }
+    if let Some(zone) = &i.due_time_zone {
+        if i.due_time.is_none() {
+            errors.push(FieldError {
+                field: "due_time_zone".into(),
+                message: "needs a due_time".into(),
+            });
+        }
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            errors.push(FieldError {
+                field: "due_time_zone".into(),
+                message: "is not an IANA time zone".into(),
+            });
+        }
+    }
+}
+
+/// The normalised repeat rule, which must be valid and start from a due date.
+fn check_recurrence(i: &TaskInput, errors: &mut Vec<FieldError>) -> Option<String> {
+    let recurrence = i
+        .recurrence
+        .as_deref()
+        .map(|r| r.trim().to_ascii_uppercase())
+        .filter(|r| !r.is_empty());
+    if let Some(rule) = &recurrence {
+        if let Err(message) = recurrence::validate(rule) {
+            errors.push(FieldError {
+                field: "recurrence".into(),
+                message,
+            });
+        } else if i.due_date.is_none() {
+            errors.push(FieldError {
+                field: "recurrence".into(),
+                message: "needs a due_date to start from".into(),
+            });
+        }
+    }
+    recurrence
+}
+
+/// The parent, project, area and goal must be rows of the same workspace, without cycles.
+async fn check_links(
+    conn: &mut Conn,
+    ctx: Ctx,
+    i: &TaskInput,
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<()> {
+    let ws = ctx.workspace_id;
+    check_link(conn, Link::Task, i.parent_id, ws, "parent_id", errors).await?;
+    check_parent(conn, ctx.id, i.parent_id, errors).await?;
+    check_link(conn, Link::Project, i.project_id, ws, "project_id", errors).await?;
+    check_link(conn, Link::Area, i.area_id, ws, "area_id", errors).await?;
+    check_link(conn, Link::Goal, i.goal_id, ws, "goal_id", errors).await
+}
+
+/// A series keeps its first date until its rule or due date is changed by hand.
+fn series_start(
+    current: Option<&Row>,
+    recurrence: Option<&str>,
+    due_date: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    match (recurrence, current) {
+        (None, _) => None,
+        (Some(rule), Some(row))
+            if row.recurrence.as_deref() == Some(rule) && row.due_date == due_date =>
+        {
+            row.recurrence_start
+        }
+        (Some(_), _) => due_date,
+    }
+}
 
 /// The instant of a due time fixed to a zone.
 fn due_at(r: &Row) -> Option<DateTime<Utc>> {
@@ -338,30 +435,22 @@ impl Resource for Tasks {
         input.workspace_id
     }
 
-    async fn validate(conn: &mut Conn, ctx: Ctx, mut i: TaskInput) -> ApiResult<Values> {
+    async fn validate(
+        conn: &mut Conn,
+        ctx: Ctx,
+        current: Option<&Row>,
+        mut i: TaskInput,
+    ) -> ApiResult<Values> {
         let mut errors = Vec::new();
-        if let Some(text) = i.due.take() {
-            match crate::smart_add::parse_due(&text, &due_context(conn, ctx.user_id).await?.0) {
-                Some((date, time)) => {
-                    i.due_date = Some(date);
-                    i.due_time = time;
-                    if time.is_none() {
-                        i.due_time_zone = None;
-                    }
-                }
-                None => errors.push(FieldError {
-                    field: "due".into(),
-                    message: "is not a due date minime understands, e.g. \"tomorrow 5pm\", \"next fri\", \"31/12\"".into(),
-                }),
-            }
-        }
+        read_due_text(conn, ctx.user_id, &mut i, &mut errors).await?;
         let title = fields::title("title", &i.title, 500, &mut errors);
-        let notes = fields::text("notes", i.notes, 20_000, &mut errors);
-        let status = fields::one_of("status", i.status, STATUSES, "todo", &mut errors);
+        let notes = fields::text("notes", i.notes.take(), 20_000, &mut errors);
+        let status = fields::one_of("status", i.status.take(), STATUSES, "todo", &mut errors);
         let priority = i.priority.unwrap_or(4);
         fields::range("priority", Some(priority.into()), 1, 4, &mut errors);
         let energy = i
             .energy
+            .take()
             .map(|e| fields::one_of("energy", Some(e), ENERGIES, "", &mut errors));
         fields::range(
             "estimate_minutes",
@@ -370,83 +459,20 @@ impl Resource for Tasks {
             1440,
             &mut errors,
         );
-        if i.due_time.is_some() && i.due_date.is_none() {
-            errors.push(FieldError {
-                field: "due_time".into(),
-                message: "needs a due_date".into(),
-            });
-        }
-        if let Some(zone) = &i.due_time_zone {
-            if i.due_time.is_none() {
-                errors.push(FieldError {
-                    field: "due_time_zone".into(),
-                    message: "needs a due_time".into(),
-                });
-            }
-            if zone.parse::<chrono_tz::Tz>().is_err() {
-                errors.push(FieldError {
-                    field: "due_time_zone".into(),
-                    message: "is not an IANA time zone".into(),
-                });
-            }
-        }
-        let recurrence = i
-            .recurrence
-            .map(|r| r.trim().to_ascii_uppercase())
-            .filter(|r| !r.is_empty());
-        if let Some(rule) = &recurrence {
-            if let Err(message) = recurrence::validate(rule) {
-                errors.push(FieldError {
-                    field: "recurrence".into(),
-                    message,
-                });
-            } else if i.due_date.is_none() {
-                errors.push(FieldError {
-                    field: "recurrence".into(),
-                    message: "needs a due_date to start from".into(),
-                });
-            }
-        }
-        let labels = fields::labels("labels", i.labels, &mut errors);
-        let ws = ctx.workspace_id;
-        check_link(conn, Link::Task, i.parent_id, ws, "parent_id", &mut errors).await?;
-        check_parent(conn, ctx.id, i.parent_id, &mut errors).await?;
-        check_link(
-            conn,
-            Link::Project,
-            i.project_id,
-            ws,
-            "project_id",
-            &mut errors,
-        )
-        .await?;
-        check_link(conn, Link::Area, i.area_id, ws, "area_id", &mut errors).await?;
-        check_link(conn, Link::Goal, i.goal_id, ws, "goal_id", &mut errors).await?;
+        check_due_time(&i, &mut errors);
+        let recurrence = check_recurrence(&i, &mut errors);
+        let labels = fields::labels("labels", i.labels.take(), &mut errors);
+        check_links(conn, ctx, &i, &mut errors).await?;
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        let current: Option<Current> = t::table
-            .find(ctx.id)
-            .select((
-                t::completed_at,
-                t::recurrence,
-                t::due_date,
-                t::recurrence_start,
-            ))
-            .first(conn)
-            .await
-            .optional()?;
         // completed_at follows the status: set when it becomes done, kept while it stays done.
-        let completed_at =
-            (status == "done").then(|| current.as_ref().and_then(|c| c.0).unwrap_or_else(Utc::now));
-        // A series keeps its first date until its rule or due date is changed by hand.
-        let recurrence_start = match (&recurrence, &current) {
-            (None, _) => None,
-            (Some(rule), Some((_, Some(old), due, start))) if old == rule && *due == i.due_date => {
-                *start
-            }
-            (Some(_), _) => i.due_date,
-        };
+        let completed_at = (status == "done").then(|| {
+            current
+                .and_then(|c| c.completed_at)
+                .unwrap_or_else(Utc::now)
+        });
+        let recurrence_start = series_start(current, recurrence.as_deref(), i.due_date);
         Ok(Values {
             title,
             notes,

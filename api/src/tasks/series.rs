@@ -126,6 +126,30 @@ async fn reset_steps(conn: &mut Conn, parent: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
+/// What a step makes of a task.
+enum Next {
+    /// The series ends; the task stays as it is, once.
+    Once,
+    /// A one-off task, or a series with no occurrence left: done.
+    Done,
+    /// Open again, due on the series' next date.
+    Due(NaiveDate),
+}
+
+fn next_state(step: &Step, row: &Row, zone: chrono_tz::Tz) -> ApiResult<Next> {
+    let series = match (step, series(row, zone)) {
+        (Step::End, Some(_)) => return Ok(Next::Once),
+        (Step::End | Step::Skip, None) => return Err(not_recurring()),
+        (Step::Complete, None) => return Ok(Next::Done),
+        (_, Some(series)) => series,
+    };
+    let current = row.due_date.unwrap_or(series.start);
+    let next = series
+        .next_after(current, &[])
+        .map_err(|e| ApiError::field("recurrence", e))?;
+    Ok(next.map_or(Next::Done, |occurrence| Next::Due(occurrence.date)))
+}
+
 async fn advance(
     state: &State,
     auth: &Auth,
@@ -147,9 +171,9 @@ async fn advance(
                 let row = row.ok_or_else(ApiError::not_found)?;
                 etag::check(expected, row.version)?;
                 let zone = user_zone(conn, me.user_id).await?;
-                let next = match (&step, series(&row, zone)) {
-                    (Step::End, Some(_)) => {
-                        let updated = diesel::update(t::table.find(id))
+                let updated = match next_state(&step, &row, zone)? {
+                    Next::Once => {
+                        diesel::update(t::table.find(id))
                             .set((
                                 t::recurrence.eq(None::<String>),
                                 t::version.eq(t::version + 1),
@@ -157,23 +181,9 @@ async fn advance(
                             ))
                             .returning(Row::as_returning())
                             .get_result(conn)
-                            .await?;
-                        return Ok(Tasks::output(updated));
+                            .await?
                     }
-                    (Step::End | Step::Skip, None) => return Err(not_recurring()),
-                    (Step::Complete, None) => None,
-                    (_, Some(series)) => {
-                        let current = row.due_date.unwrap_or(series.start);
-                        Some(
-                            series
-                                .next_after(current, &[])
-                                .map_err(|e| ApiError::field("recurrence", e))?,
-                        )
-                    }
-                };
-                let updated = match next {
-                    // One-off task, or the series has no occurrence left: done.
-                    None | Some(None) => {
+                    Next::Done => {
                         diesel::update(t::table.find(id))
                             .set((
                                 t::status.eq("done"),
@@ -185,13 +195,13 @@ async fn advance(
                             .get_result(conn)
                             .await?
                     }
-                    Some(Some(occurrence)) => {
+                    Next::Due(date) => {
                         if row.reset_steps {
                             reset_steps(conn, id).await?;
                         }
                         diesel::update(t::table.find(id))
                             .set((
-                                t::due_date.eq(Some(occurrence.date)),
+                                t::due_date.eq(Some(date)),
                                 t::status.eq("todo"),
                                 t::completed_at.eq(None::<chrono::DateTime<Utc>>),
                                 t::version.eq(t::version + 1),

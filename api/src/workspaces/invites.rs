@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::shared::{load, load_owned};
+use super::{
+    shared::{load, load_owned},
+    Workspace,
+};
 use crate::{
     common::{
         limits as auth_limits,
@@ -17,9 +20,12 @@ use crate::{
         state::State,
         Access, Auth,
     },
-    db::schema::{
-        app::{workspace_invites as i, workspace_members as m},
-        auth::users,
+    db::{
+        schema::{
+            app::{workspace_invites as i, workspace_members as m},
+            auth::users,
+        },
+        Conn,
     },
     http::{json::Json, ApiError, ApiResult, ProblemKind},
     subscriptions::{self as plans, Plan},
@@ -106,29 +112,7 @@ pub async fn create_invite(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let ws = load_owned(conn, id, me.user_id, "invite people").await?;
-                if ws.kind == "personal" {
-                    return Err(ApiError::new(ProblemKind::Conflict, "Create a shared workspace to invite people"));
-                }
-                let limits = Plan::of(conn, me.user_id).await?.limits();
-                if !limits.shared_workspaces {
-                    return Err(plans::required("Inviting people"));
-                }
-                let members: i64 = m::table.filter(m::workspace_id.eq(id)).count().get_result(conn).await?;
-                let pending: i64 = i::table
-                    .filter(i::workspace_id.eq(id))
-                    .filter(i::accepted_at.is_null())
-                    .filter(i::revoked_at.is_null())
-                    .filter(i::expires_at.gt(now))
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                if members + pending >= limits.max_members {
-                    return Err(plans::limit_reached("members per workspace (pending invitations count)", limits.max_members));
-                }
-                let budget = st.config.rate_limits.invites_per_user;
-                if let Err(retry) = auth_limits::hit(conn, st.clock.now(), &format!("invite:user:{}", me.user_id), budget).await? {
-                    return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
-                }
+                may_invite(conn, &st, &ws, me.user_id).await?;
                 let invite: Invite = diesel::insert_into(i::table)
                     .values((
                         i::id.eq(Uuid::now_v7()),
@@ -138,35 +122,25 @@ pub async fn create_invite(
                         i::email.eq(&email),
                         i::expires_at.eq(Utc::now() + Duration::days(days)),
                     ))
-                    .returning((i::id, i::workspace_id, i::email, i::expires_at, i::created_at))
+                    .returning((
+                        i::id,
+                        i::workspace_id,
+                        i::email,
+                        i::expires_at,
+                        i::created_at,
+                    ))
                     .get_result(conn)
                     .await?;
-                let mut mailed = false;
-                if let Some(to) = email.as_deref() {
-                    if !auth_limits::mail_allowed(conn, st.clock.now(), st.config.rate_limits.mail_per_address, to).await? {
-                        return Ok((invite, false));
-                    }
-                    mailed = true;
-                    let inviter: Option<String> = users::table.find(me.user_id).select(users::display_name).first(conn).await?;
-                    let mut link = st.config.app_url.clone();
-                    link.set_path("/invites/accept");
-                    link.query_pairs_mut().append_pair("token", &link_token);
-                    outbox::enqueue(
-                        conn,
-                        Mail {
-                            user_id: Some(me.user_id),
-                            kind: "workspace_invite",
-                            to: to.to_owned(),
-                            subject: format!("You are invited to the minime workspace \"{}\"", ws.name),
-                            body: format!(
-                                "{} invited you to the shared workspace \"{}\" on minime.\n\nAccept within {days} days:\n\n{link}\n",
-                                inviter.as_deref().unwrap_or("Someone"),
-                                ws.name
-                            ),
-                        },
-                    )
-                    .await?;
-                }
+                let Some(to) = email.as_deref() else {
+                    return Ok((invite, false));
+                };
+                let letter = Invitation {
+                    to,
+                    workspace: &ws.name,
+                    days,
+                    token: &link_token,
+                };
+                let mailed = letter.send(conn, &st, me.user_id).await?;
                 Ok((invite, mailed))
             }
             .scope_boxed()
@@ -180,6 +154,92 @@ pub async fn create_invite(
             token,
             mailed,
         }))
+}
+
+/// A shared workspace on a plan that allows members, with room for one more, and the owner
+/// within their invitation budget.
+async fn may_invite(conn: &mut Conn, st: &State, ws: &Workspace, me: Uuid) -> ApiResult<()> {
+    if ws.kind == "personal" {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            "Create a shared workspace to invite people",
+        ));
+    }
+    let limits = Plan::of(conn, me).await?.limits();
+    if !limits.shared_workspaces {
+        return Err(plans::required("Inviting people"));
+    }
+    let members: i64 = m::table
+        .filter(m::workspace_id.eq(ws.id))
+        .count()
+        .get_result(conn)
+        .await?;
+    let pending: i64 = i::table
+        .filter(i::workspace_id.eq(ws.id))
+        .filter(i::accepted_at.is_null())
+        .filter(i::revoked_at.is_null())
+        .filter(i::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+        .await?;
+    if members + pending >= limits.max_members {
+        return Err(plans::limit_reached(
+            "members per workspace (pending invitations count)",
+            limits.max_members,
+        ));
+    }
+    let budget = st.config.rate_limits.invites_per_user;
+    let key = format!("invite:user:{me}");
+    if let Err(retry) = auth_limits::hit(conn, st.clock.now(), &key, budget).await? {
+        return Err(ApiError::too_many(ProblemKind::RateLimited, retry));
+    }
+    Ok(())
+}
+
+/// The invitation mail with its accept link.
+struct Invitation<'a> {
+    to: &'a str,
+    workspace: &'a str,
+    days: i64,
+    token: &'a str,
+}
+
+impl Invitation<'_> {
+    /// Queues the mail unless the address had its share of mail: answers whether it was queued.
+    async fn send(&self, conn: &mut Conn, st: &State, me: Uuid) -> ApiResult<bool> {
+        let per_address = st.config.rate_limits.mail_per_address;
+        if !auth_limits::mail_allowed(conn, st.clock.now(), per_address, self.to).await? {
+            return Ok(false);
+        }
+        let inviter: Option<String> = users::table
+            .find(me)
+            .select(users::display_name)
+            .first(conn)
+            .await?;
+        let mut link = st.config.app_url.clone();
+        link.set_path("/invites/accept");
+        link.query_pairs_mut().append_pair("token", self.token);
+        outbox::enqueue(
+            conn,
+            Mail {
+                user_id: Some(me),
+                kind: "workspace_invite",
+                to: self.to.to_owned(),
+                subject: format!(
+                    "You are invited to the minime workspace \"{}\"",
+                    self.workspace
+                ),
+                body: format!(
+                    "{} invited you to the shared workspace \"{}\" on minime.\n\nAccept within {} days:\n\n{link}\n",
+                    inviter.as_deref().unwrap_or("Someone"),
+                    self.workspace,
+                    self.days,
+                ),
+            },
+        )
+        .await?;
+        Ok(true)
+    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -663,3 +663,42 @@ async fn the_assistant_answers_from_the_users_rows() {
     assert_eq!(theirs["items"][2]["figures"]["tasks_completed"], 0);
     assert_eq!(theirs["items"][3]["figures"]["active_goals"], 0);
 }
+
+#[tokio::test]
+async fn a_plan_made_after_the_working_day_says_the_day_is_over() {
+    let app = TestApp::spawn().await;
+    let (a, _) = two_users(&app).await;
+    let ada = app.signed_in(&a);
+    // A fixed-offset zone in which it is now about noon, with a working day that ended at 10:00.
+    let offset = 12 - i32::try_from(Utc::now().hour()).unwrap();
+    let zone = match offset {
+        0 => "Etc/GMT".to_owned(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    };
+    ada.ok(Method::PATCH, "/v1/me", Some(&json!({"time_zone": zone})))
+        .await;
+    ada.ok(
+        Method::PATCH,
+        "/v1/settings",
+        Some(&json!({
+            "day_starts_at": "00:00:00", "work_start": "06:00:00", "work_end": "10:00:00",
+            "high_energy_start": "06:00:00", "high_energy_end": "08:00:00"
+        })),
+    )
+    .await;
+    let zone: Tz = zone.parse().unwrap();
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let task = ada
+        .create(
+            "/v1/tasks",
+            &json!({"title": "Call the plumber", "priority": 2, "estimate_minutes": 15, "due_date": today}),
+        )
+        .await;
+    let p = plan(&ada, today, &json!([])).await;
+    let lines = lines_of(&p, task["id"].as_str().unwrap());
+    assert_eq!(
+        lines[0]["reason"], "due today, priority 2: the working day (06:00–10:00) is over",
+        "{p}"
+    );
+}
