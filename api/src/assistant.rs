@@ -424,7 +424,7 @@ pub async fn ask(
     let answers = auth
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
-                let c = today::context(conn, me.user_id, workspace_id).await?;
+                let c = today::context(conn, me, workspace_id).await?;
                 let questions = question.map_or(ALL.to_vec(), |q| vec![q]);
                 let mut items = Vec::new();
                 for q in questions {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     common::zone::user_zone,
-    common::{resource::resolve_workspace, state::State, Access, Auth},
+    common::{resource::resolve_workspace, state::State, Access, Auth, Principal},
     db::{schema::app::tasks as t, Conn},
     http::ApiResult,
     planner::Item,
@@ -250,10 +250,10 @@ pub struct Context {
 /// Where "today" stands for the caller: zone, local date after the boundary, workspace.
 pub async fn context(
     conn: &mut Conn,
-    user_id: Uuid,
+    me: Principal,
     requested: Option<Uuid>,
 ) -> ApiResult<Context> {
-    let now = Utc::now();
+    let (user_id, now) = (me.user_id, me.at);
     let workspace_id = resolve_workspace(conn, user_id, requested).await?;
     let zone = user_zone(conn, user_id).await?;
     let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
@@ -294,7 +294,7 @@ pub async fn today(
     let today = auth
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
-                let c = context(conn, me.user_id, requested).await?;
+                let c = context(conn, me, requested).await?;
                 let plan = plan_of_today(conn, me.user_id, &c).await?;
                 let (overdue_count, overdue) =
                     tasks_due(conn, c.workspace_id, c.date, true).await?;

@@ -193,7 +193,7 @@ fn receipt(state: &State, user_id: Uuid, outcome: Outcome) -> HttpResponse {
     }
     response.json(DeletionReceipt {
         user_id,
-        deleted_at: Utc::now(),
+        deleted_at: state.clock.now(),
         removed: outcome.removed,
         detached: outcome.detached,
         handed_over: outcome.handed_over,

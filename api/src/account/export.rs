@@ -11,7 +11,6 @@ use std::{
 };
 
 use actix_web::{get, http::header, web::Bytes, HttpResponse};
-use chrono::Utc;
 use diesel::{
     sql_types::{BigInt, Text},
     QueryableByName,
@@ -21,7 +20,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    common::{state::State, Access, Auth},
+    common::{state::State, Access, Auth, Principal},
     db::Conn,
     http::{ApiError, ApiResult, ProblemKind},
 };
@@ -206,10 +205,11 @@ pub async fn count(conn: &mut Conn) -> ApiResult<serde_json::Map<String, serde_j
 
 async fn stream(
     conn: &mut Conn,
-    user_id: uuid::Uuid,
+    me: Principal,
     out: Chunks,
     ready: oneshot::Sender<ApiResult<()>>,
 ) -> ApiResult<()> {
+    let user_id = me.user_id;
     let counts = match begin(conn, user_id, out.idle).await? {
         Begun::Counted(counts) => counts,
         Begun::Busy(problem) => {
@@ -227,7 +227,7 @@ async fn stream(
     let manifest = json!({
         "format": "minime-export",
         "format_version": FORMAT_VERSION,
-        "exported_at": Utc::now(),
+        "exported_at": me.at,
         "user_id": user_id,
         "counts": counts,
         "not_included": NOT_EXPORTED.iter().map(|(t, why)| (t.to_string(), json!(why))).collect::<serde_json::Map<_, _>>(),
@@ -376,7 +376,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
                             .ok_or_else(|| {
                                 ApiError::internal(anyhow::anyhow!("export started twice"))
                             })?;
-                    stream(conn, me.user_id, out, ready).await
+                    stream(conn, me, out, ready).await
                 }
                 .scope_boxed()
             })
@@ -401,7 +401,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     });
     let name = format!(
         "attachment; filename=\"minime-export-{}.json\"",
-        Utc::now().format("%Y-%m-%d")
+        state.clock.now().format("%Y-%m-%d")
     );
     Ok(HttpResponse::Ok()
         .content_type("application/json")

@@ -18,7 +18,7 @@ use crate::{
         ai_provider::{gemini::Part, Provider},
         resource::{resolve_workspace, Ctx, Resource},
         state::State,
-        Access, Auth,
+        Access, Auth, Principal,
     },
     db::{
         schema::app::{ai_previews as p, projects, tasks},
@@ -177,7 +177,7 @@ async fn store(
                         p::provider.eq(provider),
                         p::sent.eq(&sent),
                         p::proposal.eq(&proposal),
-                        p::expires_at.eq(Utc::now() + Duration::minutes(TTL_MINUTES)),
+                        p::expires_at.eq(me.at + Duration::minutes(TTL_MINUTES)),
                     ))
                     .execute(conn)
                     .await?;
@@ -383,7 +383,7 @@ pub async fn smart_add_preview(
             async move {
                 require_consent(conn, me.user_id).await?;
                 let workspace_id = resolve_workspace(conn, me.user_id, requested).await?;
-                let (ctx, locale) = crate::tasks::due_context(conn, me.user_id).await?;
+                let (ctx, locale) = crate::tasks::due_context(conn, me.user_id, me.at).await?;
                 Ok((workspace_id, ctx, locale))
             }
             .scope_boxed()
@@ -631,7 +631,7 @@ pub async fn explain_plan_preview(
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
                 require_consent(conn, me.user_id).await?;
-                let c = crate::today::context(conn, me.user_id, workspace_id).await?;
+                let c = crate::today::context(conn, me, workspace_id).await?;
                 let plan = match date {
                     Some(d) if d != c.date => {
                         crate::plans::stored(conn, me.user_id, c.workspace_id, d)
@@ -716,7 +716,7 @@ pub struct ConfirmRequest {
 /// A task input from a draft; a project named in it is looked up in the workspace, or made.
 async fn from_draft(
     conn: &mut Conn,
-    me: Uuid,
+    me: Principal,
     workspace_id: Uuid,
     draft: &Value,
     created_projects: &mut Vec<Value>,
@@ -747,9 +747,10 @@ async fn from_draft(
             Some(id) => id,
             None => {
                 let ctx = Ctx {
-                    user_id: me,
+                    user_id: me.user_id,
                     workspace_id,
                     id: Uuid::now_v7(),
+                    at: me.at,
                 };
                 let project: ProjectInput =
                     serde_json::from_value(json!({"title": name})).map_err(ApiError::internal)?;
@@ -812,7 +813,7 @@ pub async fn confirm(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let preview = load(conn, id, true).await?;
-                let anchor = Anchor::of(&preview)?;
+                let anchor = Anchor::of(&preview, me.at)?;
                 let ws = preview.workspace_id;
                 let mut created_projects = Vec::new();
                 let inputs = match edits {
@@ -821,7 +822,6 @@ pub async fn confirm(
                         let drafts = preview.proposal["tasks"].as_array().cloned();
                         let mut out = Vec::new();
                         for draft in drafts.unwrap_or_default() {
-                            let me = me.user_id;
                             out.push(
                                 from_draft(conn, me, ws, &draft, &mut created_projects).await?,
                             );
@@ -829,7 +829,7 @@ pub async fn confirm(
                         out
                     }
                 };
-                let values = validate_all(conn, me.user_id, ws, &anchor, inputs).await?;
+                let values = validate_all(conn, me, ws, &anchor, inputs).await?;
                 let mut created = Vec::new();
                 for (ctx, v) in values {
                     let row = Tasks::insert(conn, ctx, v).await?;
@@ -866,14 +866,14 @@ struct Anchor {
 impl Anchor {
     /// The anchor of a preview that may still be confirmed: pending, not expired, and of a
     /// feature that creates tasks.
-    fn of(preview: &Preview) -> ApiResult<Self> {
+    fn of(preview: &Preview, at: DateTime<Utc>) -> ApiResult<Self> {
         if preview.status != "pending" {
             return Err(ApiError::new(
                 ProblemKind::Conflict,
                 format!("This preview is already {}", preview.status),
             ));
         }
-        if preview.expires_at < Utc::now() {
+        if preview.expires_at < at {
             return Err(ApiError::new(
                 ProblemKind::PreviewExpired,
                 "This preview expired; ask for a new one",
@@ -898,7 +898,7 @@ impl Anchor {
 /// all of them at once, named `tasks.N.field`.
 async fn validate_all(
     conn: &mut Conn,
-    me: Uuid,
+    me: Principal,
     ws: Uuid,
     anchor: &Anchor,
     inputs: Vec<TaskInput>,
@@ -914,9 +914,10 @@ async fn validate_all(
             input.project_id = serde_json::from_value(project.clone()).ok();
         }
         let ctx = Ctx {
-            user_id: me,
+            user_id: me.user_id,
             workspace_id: ws,
             id: Uuid::now_v7(),
+            at: me.at,
         };
         match Tasks::validate(conn, ctx, None, input).await {
             Ok(v) => values.push((ctx, v)),

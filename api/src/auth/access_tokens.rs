@@ -127,7 +127,9 @@ pub async fn create_token(
     };
     let secret = format!("{}{}", tokens::PAT_PREFIX, tokens::random_token(32));
     let hash = tokens::hash(&secret);
-    let expires_at = body.expires_in_days.map(|d| Utc::now() + Duration::days(d));
+    let expires_at = body
+        .expires_in_days
+        .map(|d| state.clock.now() + Duration::days(d));
     let created = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {

@@ -60,7 +60,7 @@ pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<
                 let query = sessions::table
                     .filter(sessions::user_id.eq(me.user_id))
                     .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(now))
+                    .filter(sessions::expires_at.gt(me.at))
                     .into_boxed();
                 let rows: Vec<SessionRow> =
                     crate::keyset!(query, sessions, page.after, page.fetch())

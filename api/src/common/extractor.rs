@@ -18,6 +18,7 @@ use crate::tokens;
 use crate::{
     common::state::State,
     db::{
+        self as db,
         schema::auth::{personal_access_tokens as pat, sessions},
         set_config, text, Conn, Db,
     },
@@ -36,6 +37,7 @@ struct PatRow {
     scope: String,
     last_used: Option<DateTime<Utc>>,
     _user_set: String,
+    _at_set: String,
 }
 
 pub struct Auth {
@@ -213,8 +215,11 @@ impl Auth {
                     .filter(sessions::user_id.eq(user_id))
                     .filter(sessions::revoked_at.is_null())
                     .filter(sessions::expires_at.gt(self.at))
-                    .select(set_config("app.user_id", user_id.to_string(), true))
-                    .first::<String>(conn)
+                    .select((
+                        set_config("app.user_id", user_id.to_string(), true),
+                        set_config(db::AT_SETTING, self.at.to_rfc3339(), true),
+                    ))
+                    .first::<(String, String)>(conn)
                     .await
                     .optional()?;
                 found.ok_or_else(|| {
@@ -237,6 +242,7 @@ impl Auth {
                         pat::scope,
                         pat::last_used_at,
                         set_config("app.user_id", text(pat::user_id), true),
+                        set_config(db::AT_SETTING, self.at.to_rfc3339(), true),
                     ))
                     .first(conn)
                     .await

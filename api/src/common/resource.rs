@@ -46,6 +46,8 @@ pub struct Ctx {
     pub user_id: Uuid,
     pub workspace_id: Uuid,
     pub id: Uuid,
+    /// The request's instant on the server's clock.
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -249,6 +251,7 @@ pub async fn create<R: Resource>(
                     user_id: me.user_id,
                     workspace_id,
                     id: Uuid::now_v7(),
+                    at: me.at,
                 };
                 let values = R::validate(conn, ctx, None, input).await?;
                 let row = R::insert(conn, ctx, values).await?;
@@ -348,6 +351,7 @@ pub async fn patch<R: Resource>(
                     user_id: me.user_id,
                     workspace_id: meta.workspace_id,
                     id,
+                    at: me.at,
                 };
                 let values = R::validate(conn, ctx, Some(&current), input).await?;
                 respond::<R>(StatusCode::OK, R::update(conn, id, values).await?)

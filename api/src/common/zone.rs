@@ -1,7 +1,7 @@
 //! The user's time zone and "today": the local date after their day boundary, which every
 //! capability that speaks of days (tasks, routines, plans, Today) must agree on.
 
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -30,7 +30,12 @@ pub async fn user_zone(conn: &mut Conn, user_id: Uuid) -> ApiResult<chrono_tz::T
 }
 
 /// The user's today in `zone`, after their day boundary (`day_starts_at`).
-pub async fn today(conn: &mut Conn, user_id: Uuid, zone: chrono_tz::Tz) -> ApiResult<NaiveDate> {
+pub async fn today(
+    conn: &mut Conn,
+    user_id: Uuid,
+    zone: chrono_tz::Tz,
+    at: DateTime<Utc>,
+) -> ApiResult<NaiveDate> {
     let starts_at: Option<NaiveTime> = rule_settings::table
         .find(user_id)
         .select(rule_settings::day_starts_at)
@@ -38,7 +43,7 @@ pub async fn today(conn: &mut Conn, user_id: Uuid, zone: chrono_tz::Tz) -> ApiRe
         .await
         .optional()?;
     Ok(crate::planner::local_date(
-        Utc::now(),
+        at,
         zone,
         starts_at.unwrap_or_else(default_day_start),
     ))

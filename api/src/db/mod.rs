@@ -123,6 +123,30 @@ pub async fn current_user(conn: &mut Conn) -> QueryResult<Option<Uuid>> {
     diesel::select(current_user_id()).get_result(conn).await
 }
 
+/// The transaction setting holding the request's instant on the server's clock, set with the
+/// user at the start of every authenticated transaction, for code that has only the connection.
+pub const AT_SETTING: &str = "app.at";
+
+#[derive(diesel::QueryableByName)]
+struct Acting {
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    user_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The user this transaction acts as, if any, and the request's instant (the database's own
+/// time where no request set one).
+pub async fn acting(conn: &mut Conn) -> QueryResult<(Option<Uuid>, chrono::DateTime<chrono::Utc>)> {
+    let row: Acting = diesel::sql_query(
+        "SELECT app.current_user_id() AS user_id, \
+         coalesce(nullif(current_setting('app.at', true), '')::timestamptz, now()) AS at",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((row.user_id, row.at))
+}
+
 /// Sets the RLS user for the rest of this transaction only.
 pub async fn act_as(conn: &mut Conn, user_id: Uuid) -> QueryResult<()> {
     diesel::select(set_config("app.user_id", user_id.to_string(), true))

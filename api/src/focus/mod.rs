@@ -200,7 +200,7 @@ impl Resource for FocusSessions {
         input: FocusSessionInput,
     ) -> ApiResult<Values> {
         let mut errors = Vec::new();
-        let clock = Utc::now();
+        let clock = ctx.at;
         let started_at = input.started_at.unwrap_or(clock);
         let latest = clock + CLOCK_SLACK;
         if started_at > latest {
@@ -339,7 +339,7 @@ pub async fn stop_focus_session(
     let expected = etag::if_match(&req)?;
     let id = id.into_inner();
     let row = auth
-        .tx(&state.db, Access::Write, move |conn, _| {
+        .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let current = FocusSessions::find(conn, id)
                     .await?
@@ -349,7 +349,7 @@ pub async fn stop_focus_session(
                     return Err(already_stopped());
                 }
                 // A start recorded slightly ahead of our clock must not end before it began.
-                let ended_at = Utc::now().max(current.started_at);
+                let ended_at = me.at.max(current.started_at);
                 // A concurrent stop may have won since the read.
                 diesel::update(t::table.find(id))
                     .filter(t::ended_at.is_null())

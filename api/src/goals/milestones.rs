@@ -162,7 +162,7 @@ impl Resource for Milestones {
         let completed_at = i
             .done
             .unwrap_or(false)
-            .then(|| kept.flatten().unwrap_or_else(Utc::now));
+            .then(|| kept.flatten().unwrap_or(ctx.at));
         Ok(Values {
             goal_id: i.goal_id,
             title,

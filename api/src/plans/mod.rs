@@ -595,10 +595,10 @@ pub async fn compute(state: State, auth: Auth, body: Json<ComputePlan>) -> ApiRe
     let plan = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
-                let at = Utc::now();
+                let at = me.at;
                 let workspace_id = resolve_workspace(conn, me.user_id, body.workspace_id).await?;
                 let zone = crate::common::zone::user_zone(conn, me.user_id).await?;
-                let today = crate::common::zone::today(conn, me.user_id, zone).await?;
+                let today = crate::common::zone::today(conn, me.user_id, zone, at).await?;
                 let date = body.date.unwrap_or(today);
                 if date < today {
                     return Err(ApiError::field(

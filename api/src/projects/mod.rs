@@ -186,7 +186,7 @@ impl Resource for Projects {
             .first(conn)
             .await
             .optional()?;
-        let completed_at = (status == "completed").then(|| kept.flatten().unwrap_or_else(Utc::now));
+        let completed_at = (status == "completed").then(|| kept.flatten().unwrap_or(ctx.at));
         Ok(Values {
             title,
             notes,

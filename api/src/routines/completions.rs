@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{series, Routine, RoutineRow, Routines};
 use crate::common::zone::{today, user_zone};
 use crate::{
-    common::{resource::Resource, state::State, Access, Auth},
+    common::{resource::Resource, state::State, Access, Auth, Principal},
     db::{
         schema::app::{routine_completions as c, routines as t},
         Conn,
@@ -81,7 +81,7 @@ pub async fn occurrences(
                 let zone = user_zone(conn, me.user_id).await?;
                 let from = match from {
                     Some(from) => from,
-                    None => today(conn, me.user_id, zone).await?,
+                    None => today(conn, me.user_id, zone, me.at).await?,
                 };
                 let mut occ = series(&r, zone)
                     .occurrences(from, count, &[])
@@ -175,7 +175,7 @@ pub async fn record(
             async move {
                 let r = routine(conn, id).await?;
                 let mut errors = Vec::new();
-                check_date(conn, me.user_id, &r, &input, &mut errors).await?;
+                check_date(conn, me, &r, &input, &mut errors).await?;
                 let done_steps = steps_done(&r, input.steps_done, &mut errors);
                 if !errors.is_empty() {
                     return Err(ApiError::validation(errors));
@@ -217,12 +217,12 @@ pub async fn record(
 /// The date must be an occurrence of the routine, and not in the future when it is done.
 async fn check_date(
     conn: &mut Conn,
-    user_id: Uuid,
+    me: Principal,
     r: &RoutineRow,
     input: &CompletionInput,
     errors: &mut Vec<FieldError>,
 ) -> ApiResult<()> {
-    let zone = user_zone(conn, user_id).await?;
+    let zone = user_zone(conn, me.user_id).await?;
     let scheduled = series(r, zone).occurs_on(input.date);
     if !scheduled || r.ended_on.is_some_and(|end| input.date > end) {
         errors.push(FieldError {
@@ -230,7 +230,9 @@ async fn check_date(
             message: "is not an occurrence of this routine".into(),
         });
     }
-    if input.outcome == OutcomeInput::Done && input.date > today(conn, user_id, zone).await? {
+    if input.outcome == OutcomeInput::Done
+        && input.date > today(conn, me.user_id, zone, me.at).await?
+    {
         errors.push(FieldError {
             field: "date".into(),
             message: "cannot be done ahead of time (skipping can)".into(),
@@ -366,7 +368,7 @@ pub async fn end_series(
                     Some(d) => d,
                     None => {
                         let zone = user_zone(conn, me.user_id).await?;
-                        today(conn, me.user_id, zone).await?
+                        today(conn, me.user_id, zone, me.at).await?
                     }
                 };
                 if last < r.start_date {

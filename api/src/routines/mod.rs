@@ -148,9 +148,10 @@ async fn with_streaks(conn: &mut Conn, routines: Vec<RoutineRow>) -> ApiResult<V
     let Some(owner) = routines.iter().map(|r| r.created_by).next() else {
         return Ok(Vec::new());
     };
-    let me = crate::db::current_user(conn).await?.unwrap_or(owner);
+    let (me, at) = crate::db::acting(conn).await?;
+    let me = me.unwrap_or(owner);
     let zone = user_zone(conn, me).await?;
-    let today = today(conn, me, zone).await?;
+    let today = today(conn, me, zone, at).await?;
     let window = today - chrono::Duration::days(366);
     let recorded: Vec<(Uuid, NaiveDate, String)> = c::table
         .filter(c::routine_id.eq_any(&ids))
@@ -302,7 +303,7 @@ impl Resource for Routines {
             Some(d) => d,
             None => {
                 let zone = user_zone(conn, ctx.user_id).await?;
-                today(conn, ctx.user_id, zone).await?
+                today(conn, ctx.user_id, zone, ctx.at).await?
             }
         };
         Ok(Values {

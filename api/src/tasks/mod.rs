@@ -196,6 +196,7 @@ pub struct Tasks;
 pub async fn due_context(
     conn: &mut Conn,
     user_id: Uuid,
+    at: chrono::DateTime<Utc>,
 ) -> ApiResult<(crate::smart_add::Context, String)> {
     use crate::db::schema::auth::users;
     let (zone, locale): (String, String) = users::table
@@ -204,21 +205,21 @@ pub async fn due_context(
         .first(conn)
         .await?;
     let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    let today = crate::common::zone::today(conn, user_id, zone).await?;
+    let today = crate::common::zone::today(conn, user_id, zone, at).await?;
     Ok((crate::smart_add::Context::new(today, zone, &locale), locale))
 }
 
 /// A free-text `due` ("tomorrow 5pm") becomes the due date and time it names.
 async fn read_due_text(
     conn: &mut Conn,
-    user_id: Uuid,
+    ctx: &Ctx,
     i: &mut TaskInput,
     errors: &mut Vec<FieldError>,
 ) -> ApiResult<()> {
     let Some(text) = i.due.take() else {
         return Ok(());
     };
-    match crate::smart_add::parse_due(&text, &due_context(conn, user_id).await?.0) {
+    match crate::smart_add::parse_due(&text, &due_context(conn, ctx.user_id, ctx.at).await?.0) {
         Some((date, time)) => {
             i.due_date = Some(date);
             i.due_time = time;
@@ -442,7 +443,7 @@ impl Resource for Tasks {
         mut i: TaskInput,
     ) -> ApiResult<Values> {
         let mut errors = Vec::new();
-        read_due_text(conn, ctx.user_id, &mut i, &mut errors).await?;
+        read_due_text(conn, &ctx, &mut i, &mut errors).await?;
         let title = fields::title("title", &i.title, 500, &mut errors);
         let notes = fields::text("notes", i.notes.take(), 20_000, &mut errors);
         let status = fields::one_of("status", i.status.take(), STATUSES, "todo", &mut errors);

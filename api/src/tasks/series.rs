@@ -187,7 +187,7 @@ async fn advance(
                         diesel::update(t::table.find(id))
                             .set((
                                 t::status.eq("done"),
-                                t::completed_at.eq(Some(Utc::now())),
+                                t::completed_at.eq(Some(me.at)),
                                 t::version.eq(t::version + 1),
                                 t::updated_at.eq(now),
                             ))

@@ -120,7 +120,7 @@ pub async fn create_invite(
                         i::created_by.eq(me.user_id),
                         i::token_hash.eq(&hash),
                         i::email.eq(&email),
-                        i::expires_at.eq(Utc::now() + Duration::days(days)),
+                        i::expires_at.eq(me.at + Duration::days(days)),
                     ))
                     .returning((
                         i::id,

@@ -238,11 +238,14 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
 
     // Expired, discarded, nothing to apply.
     let pid = plan_tasks["id"].as_str().unwrap();
-    app.admin()
-        .await
-        .execute("UPDATE app.ai_previews SET expires_at = now() - interval '1 second' WHERE id = $1::text::uuid", &[&pid])
-        .await
-        .unwrap();
+    // Fifteen minutes on the server's clock end the preview (and the access token with it).
+    app.clock
+        .advance(std::time::Duration::from_secs(15 * 60 + 1));
+    let res = app
+        .post("/v1/auth/refresh", json!({"refresh_token": a.refresh}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ada = app.signed_in(&crate::helpers::tokens(res.json().await.unwrap()));
     let res = ada
         .send(
             Method::POST,
@@ -273,6 +276,11 @@ async fn previews_write_nothing_until_confirmed_and_apply_once() {
         )
         .await;
     problem(res, 409, "/problems/conflict").await;
+    // A live preview that creates nothing cannot be confirmed either.
+    let (status, explained) = ada
+        .call(Method::POST, "/v1/ai/explain-plan/previews", None)
+        .await;
+    assert_eq!(status, 201, "{explained}");
     let eid = explained["id"].as_str().unwrap();
     let res = ada
         .send(

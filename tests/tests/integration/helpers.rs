@@ -337,6 +337,21 @@ impl TestApp {
         );
     }
 
+    /// Moves the server's clock forward, and answers tokens for `t`'s session that are live
+    /// then (the access token lives 15 minutes).
+    pub async fn advance(&self, by: Duration, t: &Tokens) -> Tokens {
+        self.clock.advance(by);
+        let res = self
+            .post("/v1/auth/refresh", json!({"refresh_token": t.refresh}))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "refresh after moving the clock"
+        );
+        tokens(res.json().await.unwrap())
+    }
+
     pub async fn mail_token(&self, to: &str, subject: &str) -> String {
         token_in(&self.mail(to, subject).await)
     }

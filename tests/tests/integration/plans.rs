@@ -702,3 +702,57 @@ async fn a_plan_made_after_the_working_day_says_the_day_is_over() {
         "{p}"
     );
 }
+
+/// "Today" and streaks follow the server's clock across the user's day boundary.
+#[tokio::test]
+async fn the_day_turns_on_the_servers_clock() {
+    let app = TestApp::spawn().await;
+    let (a, _) = two_users(&app).await;
+    let ada = app.signed_in(&a);
+    ada.ok(
+        Method::PATCH,
+        "/v1/settings",
+        Some(&json!({"day_starts_at": "00:00:00"})),
+    )
+    .await;
+    let today = |clock: &minime_api::clock::Clock| clock.now().date_naive();
+    let day0 = today(&app.clock);
+    let routine = ada
+        .create(
+            "/v1/routines",
+            &json!({"title": "Stretch", "rrule": "FREQ=DAILY", "start_date": day0}),
+        )
+        .await;
+    let rid = routine["id"].as_str().unwrap();
+    let record = |date: chrono::NaiveDate| json!({"date": date, "outcome": "done"});
+    let completions = format!("/v1/routines/{rid}/completions");
+    // Tomorrow cannot be done yet; today can.
+    let (status, body) = ada
+        .call(
+            Method::POST,
+            &completions,
+            Some(&record(day0 + Duration::days(1))),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    ada.succeeds(Method::POST, &completions, Some(&record(day0)))
+        .await;
+    assert_eq!(
+        ada.get(&format!("/v1/routines/{rid}")).await["streak"]["current"],
+        1
+    );
+
+    // A day later on the server's clock, that day is today: it can be done, and the streak grows.
+    let a = app
+        .advance(std::time::Duration::from_secs(86_400), &a)
+        .await;
+    let ada = app.signed_in(&a);
+    let day1 = today(&app.clock);
+    assert_eq!(day1, day0 + Duration::days(1));
+    ada.succeeds(Method::POST, &completions, Some(&record(day1)))
+        .await;
+    assert_eq!(
+        ada.get(&format!("/v1/routines/{rid}")).await["streak"]["current"],
+        2
+    );
+}

@@ -95,6 +95,8 @@ async fn deliver_batch(db: &Db, provider: &Provider, from: &str) -> anyhow::Resu
                             tracing::warn!(%id, attempts, error = %format!("{error:#}"), "outbox: will retry");
                             let backoff =
                                 chrono::Duration::seconds(10 * (1i64 << attempts.min(12)));
+                            // Compared with the database's time when claiming: the worker
+                            // runs on real time, not on the requests' clock.
                             ("retry", Some(format!("{error:#}")), Some(Utc::now() + backoff))
                         }
                         Err(SendError::Retry(error) | SendError::Permanent(error)) => {
