@@ -511,8 +511,10 @@ fn describe(path: &str, method: &str, op: &mut Value) {
         .collect();
     let has = |place: &str, name: &str| params.iter().any(|(i, n)| i == place && n == name);
     let mut how: Vec<&str> = Vec::new();
-    if op.get("security").is_some() {
-        how.push("Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.");
+    if op.get("security").is_some() && method == "get" {
+        how.push("Needs a bearer token (an access token or a personal access token) or the session cookie.");
+    } else if op.get("security").is_some() {
+        how.push("Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.");
     } else {
         how.push("Needs no credentials.");
     }

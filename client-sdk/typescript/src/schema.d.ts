@@ -172,7 +172,7 @@ export interface paths {
          * End this session (or, with `?all=true`, every session)
          * @description Clears the cookies.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["signout"];
         delete?: never;
@@ -240,7 +240,7 @@ export interface paths {
          * @description Wrong current passwords
          *     count toward the same lockout as sign-in.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["change_password"];
         delete?: never;
@@ -258,7 +258,7 @@ export interface paths {
         };
         /**
          * The account's active sessions, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_sessions"];
         put?: never;
@@ -281,7 +281,7 @@ export interface paths {
         post?: never;
         /**
          * End one session (signs that device out)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke_session"];
         options?: never;
@@ -298,7 +298,7 @@ export interface paths {
         };
         /**
          * Active tokens, newest first (never their secrets)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tokens"];
         put?: never;
@@ -306,7 +306,7 @@ export interface paths {
          * Create a token for scripts
          * @description The secret is in this response only.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create_token"];
         delete?: never;
@@ -327,7 +327,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a token; it stops working at once
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke_token"];
         options?: never;
@@ -344,7 +344,7 @@ export interface paths {
         };
         /**
          * The signed-in user's profile
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_me"];
         put?: never;
@@ -356,7 +356,7 @@ export interface paths {
          * Change profile fields (RFC 7396 merge patch)
          * @description Send `If-Match` to avoid lost updates.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_me"];
         trace?: never;
@@ -376,7 +376,7 @@ export interface paths {
          *     mail sent to you (without bodies). Streamed in one database snapshot; `manifest.counts` says how
          *     many rows each section holds and the document ends with `"complete": true`.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["export"];
         put?: never;
@@ -406,7 +406,7 @@ export interface paths {
          *     members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
          *     answer lists them.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         delete: operations["delete_account_route"];
         options?: never;
@@ -423,21 +423,21 @@ export interface paths {
         };
         /**
          * Your rule settings (the defaults until you change one)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_settings"];
         put?: never;
         post?: never;
         /**
          * Return to the default settings
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["reset_settings"];
         options?: never;
         head?: never;
         /**
          * Change settings (merge patch); the whole result is checked
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_settings"];
         trace?: never;
@@ -451,21 +451,21 @@ export interface paths {
         };
         /**
          * Your onboarding answers (the defaults until you answer)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_onboarding"];
         put?: never;
         post?: never;
         /**
          * Forget the onboarding answers
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["reset_onboarding"];
         options?: never;
         head?: never;
         /**
          * Answer or change onboarding questions (merge patch)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_onboarding"];
         trace?: never;
@@ -501,13 +501,13 @@ export interface paths {
         };
         /**
          * Workspaces the caller belongs to, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_workspaces"];
         put?: never;
         /**
          * Create a shared workspace (Pro and Max); you are its owner
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create"];
         delete?: never;
@@ -525,7 +525,7 @@ export interface paths {
         };
         /**
          * One workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_one"];
         put?: never;
@@ -534,14 +534,14 @@ export interface paths {
          * Delete a shared workspace and everything in it
          * @description Delete a shared workspace and everything in it (owner only; the personal one stays).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["remove"];
         options?: never;
         head?: never;
         /**
          * Rename a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         patch: operations["rename"];
         trace?: never;
@@ -557,7 +557,7 @@ export interface paths {
         put?: never;
         /**
          * Hand the workspace over to another member (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["transfer"];
         delete?: never;
@@ -575,7 +575,7 @@ export interface paths {
         };
         /**
          * The members of a workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["members"];
         put?: never;
@@ -600,7 +600,7 @@ export interface paths {
          * Remove a member (owner), or leave (your own id)
          * @description The owner cannot leave before handing over.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["remove_member"];
         options?: never;
@@ -617,7 +617,7 @@ export interface paths {
         };
         /**
          * Pending invitations of a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["workspaces_list"];
         put?: never;
@@ -626,7 +626,7 @@ export interface paths {
          * @description Each owner may create a limited number of
          *     invitations a day (revoked ones count), and an address receives only so much mail an hour.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create_invite"];
         delete?: never;
@@ -647,7 +647,7 @@ export interface paths {
         post?: never;
         /**
          * Withdraw an invitation (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke"];
         options?: never;
@@ -668,7 +668,7 @@ export interface paths {
          * Join a workspace with an invitation token
          * @description Join a workspace with an invitation token (single use; bound ones only for their address).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["workspaces_accept"];
         delete?: never;
@@ -686,13 +686,13 @@ export interface paths {
         };
         /**
          * List life areas
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_areas"];
         put?: never;
         /**
          * Create a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_area"];
         delete?: never;
@@ -710,21 +710,21 @@ export interface paths {
         };
         /**
          * Get a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_area"];
         put?: never;
         post?: never;
         /**
          * Delete a life area (links to it are cleared)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_area"];
         options?: never;
         head?: never;
         /**
          * Change a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_area"];
         trace?: never;
@@ -738,13 +738,13 @@ export interface paths {
         };
         /**
          * List tasks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tasks"];
         put?: never;
         /**
          * Create a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_task"];
         delete?: never;
@@ -762,21 +762,21 @@ export interface paths {
         };
         /**
          * Get a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_task"];
         put?: never;
         post?: never;
         /**
          * Delete a task and its steps
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
         /**
          * Change a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_task"];
         trace?: never;
@@ -790,7 +790,7 @@ export interface paths {
         };
         /**
          * Preview the next dates of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["tasks_occurrences"];
         put?: never;
@@ -815,7 +815,7 @@ export interface paths {
          * @description Complete the task; a recurring one moves on to its next occurrence (reopening its steps
          *     if the series says so) and is done only when the series has no dates left.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["complete"];
         delete?: never;
@@ -835,7 +835,7 @@ export interface paths {
         put?: never;
         /**
          * Skip the current occurrence of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["skip"];
         delete?: never;
@@ -855,7 +855,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: the current occurrence stays as a one-off task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["tasks_end_series"];
         delete?: never;
@@ -873,13 +873,13 @@ export interface paths {
         };
         /**
          * List goals with their progress
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_goals"];
         put?: never;
         /**
          * Create a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_goal"];
         delete?: never;
@@ -897,21 +897,21 @@ export interface paths {
         };
         /**
          * Get a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_goal"];
         put?: never;
         post?: never;
         /**
          * Delete a goal and its milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_goal"];
         options?: never;
         head?: never;
         /**
          * Change a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_goal"];
         trace?: never;
@@ -925,13 +925,13 @@ export interface paths {
         };
         /**
          * List milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_milestones"];
         put?: never;
         /**
          * Create a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_milestone"];
         delete?: never;
@@ -949,21 +949,21 @@ export interface paths {
         };
         /**
          * Get a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_milestone"];
         put?: never;
         post?: never;
         /**
          * Delete a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_milestone"];
         options?: never;
         head?: never;
         /**
          * Change a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_milestone"];
         trace?: never;
@@ -977,13 +977,13 @@ export interface paths {
         };
         /**
          * List projects
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_projects"];
         put?: never;
         /**
          * Create a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_project"];
         delete?: never;
@@ -1001,21 +1001,21 @@ export interface paths {
         };
         /**
          * Get a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_project"];
         put?: never;
         post?: never;
         /**
          * Delete a project (its tasks stay, unlinked)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_project"];
         options?: never;
         head?: never;
         /**
          * Change a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_project"];
         trace?: never;
@@ -1029,13 +1029,13 @@ export interface paths {
         };
         /**
          * List routines with their streaks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_routines"];
         put?: never;
         /**
          * Create a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_routine"];
         delete?: never;
@@ -1053,21 +1053,21 @@ export interface paths {
         };
         /**
          * Get a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_routine"];
         put?: never;
         post?: never;
         /**
          * Delete a routine and its history
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_routine"];
         options?: never;
         head?: never;
         /**
          * Change a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_routine"];
         trace?: never;
@@ -1081,7 +1081,7 @@ export interface paths {
         };
         /**
          * The routine's next dates in your time zone, with what is recorded for each
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["routines_occurrences"];
         put?: never;
@@ -1101,7 +1101,7 @@ export interface paths {
         };
         /**
          * What was recorded for the routine, newest date first (the last 366 entries)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["routines_list"];
         put?: never;
@@ -1110,7 +1110,7 @@ export interface paths {
          * @description Record an occurrence as done (not in the future) or skipped (also ahead of time). Recording
          *     the same date again replaces what was recorded.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["record"];
         delete?: never;
@@ -1131,7 +1131,7 @@ export interface paths {
         post?: never;
         /**
          * Forget what was recorded for one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["undo"];
         options?: never;
@@ -1150,7 +1150,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: no occurrences after the last date; history and streaks stay
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["routines_end_series"];
         delete?: never;
@@ -1168,13 +1168,13 @@ export interface paths {
         };
         /**
          * List captures
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_captures"];
         put?: never;
         /**
          * Capture something
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_capture"];
         delete?: never;
@@ -1192,21 +1192,21 @@ export interface paths {
         };
         /**
          * Get a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_capture"];
         put?: never;
         post?: never;
         /**
          * Delete a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_capture"];
         options?: never;
         head?: never;
         /**
          * Change a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_capture"];
         trace?: never;
@@ -1227,7 +1227,7 @@ export interface paths {
          *     (200) and creates nothing. The new row's notes keep the full capture text when the title
          *     differs from it.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["convert_capture"];
         delete?: never;
@@ -1245,13 +1245,13 @@ export interface paths {
         };
         /**
          * List reviews
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_reviews"];
         put?: never;
         /**
          * Write a review (its stats are computed now)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_review"];
         delete?: never;
@@ -1269,21 +1269,21 @@ export interface paths {
         };
         /**
          * Get a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_review"];
         put?: never;
         post?: never;
         /**
          * Delete a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_review"];
         options?: never;
         head?: never;
         /**
          * Change a review (its stats are computed again)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_review"];
         trace?: never;
@@ -1297,13 +1297,13 @@ export interface paths {
         };
         /**
          * List decisions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decisions"];
         put?: never;
         /**
          * Open a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision"];
         delete?: never;
@@ -1321,21 +1321,21 @@ export interface paths {
         };
         /**
          * Get a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_decision"];
         put?: never;
         post?: never;
         /**
          * Delete a decision and its options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision"];
         options?: never;
         head?: never;
         /**
          * Change a decision's title or context
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_decision"];
         trace?: never;
@@ -1353,7 +1353,7 @@ export interface paths {
          * Record the chosen option
          * @description Deciding again with another option changes the choice.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["decide"];
         delete?: never;
@@ -1375,7 +1375,7 @@ export interface paths {
          * Undo a decision: back to `open`, no option chosen
          * @description An open decision is returned as is.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["reopen"];
         delete?: never;
@@ -1393,13 +1393,13 @@ export interface paths {
         };
         /**
          * List decision options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decision_options"];
         put?: never;
         /**
          * Add an option to a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision_option"];
         delete?: never;
@@ -1417,21 +1417,21 @@ export interface paths {
         };
         /**
          * Get a decision option
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_decision_option"];
         put?: never;
         post?: never;
         /**
          * Delete a decision option; a decision that had chosen it is open again
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision_option"];
         options?: never;
         head?: never;
         /**
          * Change a decision option
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_decision_option"];
         trace?: never;
@@ -1445,13 +1445,13 @@ export interface paths {
         };
         /**
          * List automation rules
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rules"];
         put?: never;
         /**
          * Create an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_rule"];
         delete?: never;
@@ -1469,21 +1469,21 @@ export interface paths {
         };
         /**
          * Get an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_rule"];
         put?: never;
         post?: never;
         /**
          * Delete an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_rule"];
         options?: never;
         head?: never;
         /**
          * Change an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_rule"];
         trace?: never;
@@ -1497,13 +1497,13 @@ export interface paths {
         };
         /**
          * List focus sessions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_focus_sessions"];
         put?: never;
         /**
          * Start a focus session, or record a past one
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_focus_session"];
         delete?: never;
@@ -1521,21 +1521,21 @@ export interface paths {
         };
         /**
          * Get a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_focus_session"];
         put?: never;
         post?: never;
         /**
          * Delete a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_focus_session"];
         options?: never;
         head?: never;
         /**
          * Change a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         patch: operations["patch_focus_session"];
         trace?: never;
@@ -1551,7 +1551,7 @@ export interface paths {
         put?: never;
         /**
          * Stop a running session now
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["stop_focus_session"];
         delete?: never;
@@ -1574,7 +1574,7 @@ export interface paths {
          * @description Lines you already accepted keep
          *     their place and lines you rejected are not proposed again; everything else is planned anew.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["compute"];
         delete?: never;
@@ -1592,7 +1592,7 @@ export interface paths {
         };
         /**
          * The stored plan of one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_plan"];
         put?: never;
@@ -1617,7 +1617,7 @@ export interface paths {
          * @description Accept a line of a plan: its task is scheduled on the plan's date and the block is kept
          *     when the plan is computed again. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["plans_accept"];
         delete?: never;
@@ -1640,7 +1640,7 @@ export interface paths {
          * @description Reject a line of a plan: its task moves to another date (the next day by default) and the
          *     item is not proposed again for this date. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["reject"];
         delete?: never;
@@ -1661,7 +1661,7 @@ export interface paths {
          * @description Today at a glance: the plan (stored, or a preview computed now), overdue and due tasks, the
          *     day's routines and what to do next — everything from your own data, in your time zone.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["today"];
         put?: never;
@@ -1684,7 +1684,7 @@ export interface paths {
          * @description Answers from your own data to a fixed set of questions: `what_next`, `overdue`, `week` and
          *     `stalled_goals`. Each answer lists the rows it used.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["ask"];
         put?: never;
@@ -1706,7 +1706,7 @@ export interface paths {
          * Statistics for administrators
          * @description Statistics: users by plan, sign-ups and active users per day, rows per table, mail queue.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["stats"];
         put?: never;
@@ -1726,7 +1726,7 @@ export interface paths {
         };
         /**
          * Accounts by hashed id, with plan, lock, role and the month they were made
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["users"];
         put?: never;
@@ -1748,7 +1748,7 @@ export interface paths {
         put?: never;
         /**
          * Set an account's plan
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["set_user_plan"];
         delete?: never;
@@ -1770,7 +1770,7 @@ export interface paths {
          * Lock an account
          * @description Lock an account: it cannot sign in, its sessions end and its access tokens are revoked.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["lock"];
         delete?: never;
@@ -1790,7 +1790,7 @@ export interface paths {
         put?: never;
         /**
          * Unlock an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["unlock"];
         delete?: never;
@@ -1810,7 +1810,7 @@ export interface paths {
         put?: never;
         /**
          * End every session of an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["sign_out"];
         delete?: never;
@@ -1830,7 +1830,7 @@ export interface paths {
          * The audit log, newest first
          * @description It can be read, never changed.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["audit"];
         put?: never;
@@ -1850,7 +1850,7 @@ export interface paths {
         };
         /**
          * What each AI feature sends to which provider, and whether you turned AI on
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["disclosure"];
         put?: never;
@@ -1874,7 +1874,7 @@ export interface paths {
          * Smart Add: draft tasks from plain words
          * @description Smart Add: draft tasks from plain words, each field with the span it was read from.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["smart_add_preview"];
         delete?: never;
@@ -1894,7 +1894,7 @@ export interface paths {
         put?: never;
         /**
          * Break a task into steps (created as its subtasks on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["steps_preview"];
         delete?: never;
@@ -1914,7 +1914,7 @@ export interface paths {
         put?: never;
         /**
          * Break a project into tasks (created in the project on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["project_tasks_preview"];
         delete?: never;
@@ -1937,7 +1937,7 @@ export interface paths {
          * @description There is nothing
          *     to confirm: the explanation writes nothing.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["explain_plan_preview"];
         delete?: never;
@@ -1955,14 +1955,14 @@ export interface paths {
         };
         /**
          * A preview of yours
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_preview"];
         put?: never;
         post?: never;
         /**
          * Discard a preview: it will not be applied
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["discard"];
         options?: never;
@@ -1981,7 +1981,7 @@ export interface paths {
         put?: never;
         /**
          * Apply a preview, once, in one transaction; optionally with your edits
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["confirm"];
         delete?: never;
@@ -2005,7 +2005,7 @@ export interface paths {
          *     Ogg, MP3, WAV, MP4/AAC or FLAC). The text comes back as a preview with nothing to apply;
          *     use it as the text of a Smart Add preview.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie; with the cookie, writes also need `X-CSRF-Token`.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["transcribe"];
         delete?: never;
