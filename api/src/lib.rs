@@ -10,6 +10,7 @@ pub mod captures;
 pub mod clock;
 pub mod common;
 pub mod config;
+pub mod contract;
 pub mod db;
 pub mod decisions;
 pub mod docs;

@@ -109,6 +109,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         add_problems(op);
     }
     unique_operation_ids(&mut doc);
+    crate::contract::apply(&mut doc);
     doc
 }
 
@@ -166,6 +167,7 @@ pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<crate::http::
             .map(|p| p.name.clone())
             .collect()
     };
+    let schemas = crate::contract::OperationSchemas::of(doc);
     doc.paths
         .paths
         .iter()
@@ -180,6 +182,8 @@ pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<crate::http::
             .into_iter()
             .filter_map(|(op, method)| {
                 op.as_ref().map(|op| crate::http::Operation {
+                    body: schemas.body(path, &method),
+                    params: schemas.params(path, &method),
                     method,
                     query: query_names(op),
                 })
@@ -263,10 +267,10 @@ const STANDARD_PROBLEMS: &[Standard] = &[
     (
         Applies::Params,
         "400",
-        "A malformed query string or header such as If-Match (`/problems/bad-request`)",
+        "A malformed header such as If-Match (`/problems/bad-request`)",
         "/problems/bad-request",
         "The request is not valid",
-        "Query string: invalid digit found in string",
+        "If-Match must be an ETag this API issued",
     ),
     (
         Applies::Input,

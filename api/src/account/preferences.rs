@@ -44,22 +44,22 @@ fn t(h: u32, m: u32) -> NaiveTime {
 #[diesel(table_name = s)]
 pub struct Settings {
     /// When "today" begins: work after midnight but before this still counts as yesterday.
-    #[schema(value_type = String, example = "03:00:00")]
+    #[schema(value_type = String, example = "03:00:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub day_starts_at: NaiveTime,
-    #[schema(value_type = String, example = "09:00:00")]
+    #[schema(value_type = String, example = "09:00:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub work_start: NaiveTime,
-    #[schema(value_type = String, example = "17:00:00")]
+    #[schema(value_type = String, example = "17:00:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub work_end: NaiveTime,
     /// Longest block the daily plan gives one task (15 to 480).
-    #[schema(example = 90)]
+    #[schema(example = 90, minimum = 15, maximum = 480)]
     pub max_block_minutes: i32,
-    #[schema(value_type = String, example = "09:00:00")]
+    #[schema(value_type = String, example = "09:00:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub high_energy_start: NaiveTime,
-    #[schema(value_type = String, example = "12:00:00")]
+    #[schema(value_type = String, example = "12:00:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub high_energy_end: NaiveTime,
     /// Send the morning recap by web push.
     pub morning_recap: bool,
-    #[schema(value_type = String, example = "07:30:00")]
+    #[schema(value_type = String, example = "07:30:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub morning_recap_at: NaiveTime,
     /// Consent to the AI features; off until you turn it on.
     pub ai_enabled: bool,
@@ -119,7 +119,7 @@ pub const ENERGY: &[&str] = &["low", "medium", "high"];
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct Onboarding {
     /// What the user most wants help with, in their words or from the app's choices.
-    #[schema(example = json!(["focus", "habits"]))]
+    #[schema(value_type = Vec<fields::Label>, example = json!(["focus", "habits"]), max_items = 20)]
     pub primary_needs: Vec<String>,
     /// `minimal`, `balanced` or `guided`.
     #[schema(example = "balanced")]
@@ -132,7 +132,9 @@ pub struct Onboarding {
     pub default_energy: String,
     /// Whether onboarding is finished (stamps `completed_at`).
     pub completed: bool,
+    /// When onboarding was finished; set by the server.
     #[serde(default, skip_deserializing)]
+    #[schema(read_only)]
     pub completed_at: Option<DateTime<Utc>>,
 }
 

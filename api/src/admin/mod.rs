@@ -181,6 +181,7 @@ pub struct Page {
     /// From `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

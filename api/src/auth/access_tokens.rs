@@ -36,11 +36,17 @@ pub enum Scope {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
-    #[schema(example = "nightly backup script")]
+    /// 1 to 100 characters.
+    #[schema(
+        example = "nightly backup script",
+        min_length = 1,
+        max_length = 100,
+        pattern = "\\S"
+    )]
     pub name: String,
     pub scope: Scope,
     /// Days until the token stops working (1 to 365); omit for no expiry.
-    #[schema(example = 90)]
+    #[schema(example = 90, minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
 }
 

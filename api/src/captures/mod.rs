@@ -26,9 +26,9 @@ use crate::{
     keyset,
 };
 
-const SOURCES: &[&str] = &["manual", "voice", "email", "share", "api"];
+pub const SOURCES: &[&str] = &["manual", "voice", "email", "share", "api"];
 /// What a client may set; `converted` is reached only through the convert route.
-const SETTABLE: &[&str] = &["inbox", "archived"];
+pub const SETTABLE: &[&str] = &["inbox", "archived"];
 const TASK_TITLE_MAX: usize = 500;
 const PROJECT_TITLE_MAX: usize = 200;
 

@@ -84,6 +84,7 @@ pub async fn patch<D: Document>(
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(req)?;
+    let schema = json::body_schema(req);
     let patch = body.0;
     let clock = state.clock.clone();
     let (document, version) = auth
@@ -91,7 +92,11 @@ pub async fn patch<D: Document>(
             async move {
                 let (current, version) = load::<D>(conn, me.user_id).await?;
                 etag::check(expected, version)?;
-                let next = merge(&current, &patch)?.accept(&current, &me, clock.now())?;
+                let next = merge(&current, &patch, schema.as_deref())?.accept(
+                    &current,
+                    &me,
+                    clock.now(),
+                )?;
                 let version = D::store(conn, me.user_id, &next).await?;
                 Ok((next, version))
             }
@@ -114,7 +119,12 @@ pub async fn reset<D: Document>(state: &State, auth: &Auth) -> ApiResult<HttpRes
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn merge<D: Document>(current: &D, patch: &serde_json::Value) -> ApiResult<D> {
+/// `schema` is the operation's documented body, for the words of a field that cannot be read.
+fn merge<D: Document>(
+    current: &D,
+    patch: &serde_json::Value,
+    schema: Option<&serde_json::Value>,
+) -> ApiResult<D> {
     let Some(keys) = patch.as_object() else {
         return Err(ApiError::field(
             "body",
@@ -138,5 +148,8 @@ fn merge<D: Document>(current: &D, patch: &serde_json::Value) -> ApiResult<D> {
         }
     }
     json_patch::merge(&mut merged, patch);
-    json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)
+    json::parse_as(
+        &serde_json::to_vec(&merged).map_err(ApiError::internal)?,
+        schema,
+    )
 }

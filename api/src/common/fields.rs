@@ -2,6 +2,13 @@
 
 use crate::http::FieldError;
 
+/// A short label as [`labels`] accepts it: 1 to 50 characters with at least one visible
+/// (`contract.rs` writes the bounds into the document). Only the document uses this type;
+/// bodies carry plain strings.
+#[derive(utoipa::ToSchema)]
+#[schema(example = "phone")]
+pub struct Label(pub String);
+
 /// Trimmed, 1 to `max` characters, no control characters.
 pub fn title(field: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let value = raw.trim().to_owned();

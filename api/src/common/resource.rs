@@ -323,6 +323,7 @@ pub async fn patch<R: Resource>(
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(req)?;
+    let schema = json::body_schema(req);
     let patch = body.0;
     if !patch.is_object() {
         return Err(ApiError::field(
@@ -339,8 +340,10 @@ pub async fn patch<R: Resource>(
                 let mut merged =
                     serde_json::to_value(R::input(&current)).map_err(ApiError::internal)?;
                 json_patch::merge(&mut merged, &patch);
-                let input: R::Input =
-                    json::parse(&serde_json::to_vec(&merged).map_err(ApiError::internal)?)?;
+                let input: R::Input = json::parse_as(
+                    &serde_json::to_vec(&merged).map_err(ApiError::internal)?,
+                    schema.as_deref(),
+                )?;
                 if R::input_workspace(&input).is_some_and(|ws| ws != meta.workspace_id) {
                     return Err(ApiError::field(
                         "workspace_id",

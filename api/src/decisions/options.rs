@@ -72,13 +72,13 @@ pub struct DecisionOptionInput {
     #[schema(example = "The 14-inch one")]
     pub title: String,
     /// Up to 20, each 1 to 300 characters.
-    #[schema(example = json!(["light", "long battery life"]))]
+    #[schema(example = json!(["light", "long battery life"]), max_items = 20)]
     pub pros: Option<Vec<String>>,
     /// Up to 20, each 1 to 300 characters.
-    #[schema(example = json!(["only 16 GB of memory"]))]
+    #[schema(example = json!(["only 16 GB of memory"]), max_items = 20)]
     pub cons: Option<Vec<String>>,
     /// 0 to 10.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 0, maximum = 10)]
     pub score: Option<i32>,
     /// Order among the decision's options, ascending.
     #[schema(example = 0)]

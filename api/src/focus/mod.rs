@@ -54,7 +54,8 @@ pub struct FocusSession {
     /// `null` while the session runs.
     #[schema(example = "2026-11-26T09:47:30Z")]
     pub ended_at: Option<DateTime<Utc>>,
-    #[schema(example = 50)]
+    /// 1 to 1440.
+    #[schema(example = 50, minimum = 1, maximum = 1440)]
     pub planned_minutes: Option<i32>,
     #[schema(example = "Drafted the intro")]
     pub note: Option<String>,

@@ -58,6 +58,7 @@ pub async fn list_focus_sessions(
     responses(
         (status = 201, description = "Created; `ETag` carries the version", body = FocusSession),
         (status = 403, description = "A read-only token, or the plan does not allow it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A focus session is already running; stop it first", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/focus-sessions")]

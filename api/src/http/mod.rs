@@ -19,16 +19,20 @@ pub use problem::{ApiError, ApiResult, FieldError, ProblemKind};
 /// Extractor settings whose failures answer problem+json.
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(web::PayloadConfig::new(max_body_bytes))
-        .app_data(QueryConfig::default().error_handler(|err, _| {
-            ApiError::new(ProblemKind::BadRequest, format!("Query string: {err}")).into()
-        }))
+        .app_data(
+            QueryConfig::default().error_handler(|err, req| json::query_error(&err, req).into()),
+        )
         .app_data(PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
 }
 
-/// A documented method of a path and the query parameters it takes.
+/// A documented method of a path and the query parameters it takes, with the schemas of its
+/// body and parameters (references resolved) that name what a field must be when it cannot be
+/// read.
 pub struct Operation {
     pub method: Method,
     pub query: Vec<String>,
+    pub body: Option<std::sync::Arc<serde_json::Value>>,
+    pub params: Vec<(String, serde_json::Value)>,
 }
 
 /// Every documented path with its operations, so an unknown method answers 405 with `Allow`
@@ -51,6 +55,12 @@ impl RouteTable {
             .iter()
             .find(|(def, _)| def.is_match(path))
             .map(|(_, ops)| ops.iter().map(|op| op.method.clone()).collect())
+    }
+
+    /// The documented operation a request reaches.
+    pub fn operation(&self, path: &str, method: &Method) -> Option<&Operation> {
+        let (_, ops) = self.0.iter().find(|(def, _)| def.is_match(path))?;
+        ops.iter().find(|op| op.method == *method)
     }
 
     /// The first query parameter the documented operation does not take, with the ones it does.

@@ -43,6 +43,40 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind, in declaration order (the document lists their `type`s as an enum).
+    pub const ALL: &'static [ProblemKind] = &[
+        Self::Validation,
+        Self::MalformedJson,
+        Self::BadRequest,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::Unauthorized,
+        Self::InvalidCredentials,
+        Self::EmailNotVerified,
+        Self::InsufficientScope,
+        Self::Csrf,
+        Self::InvalidToken,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::PreconditionFailed,
+        Self::Conflict,
+        Self::IdempotencyKeyReused,
+        Self::PlanRequired,
+        Self::PlanLimit,
+        Self::OwnerOnly,
+        Self::RateLimited,
+        Self::AccountLocked,
+        Self::AccountSuspended,
+        Self::AiConsentRequired,
+        Self::AiOffline,
+        Self::AiBlocked,
+        Self::AiQuota,
+        Self::AiProvider,
+        Self::PreviewExpired,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
     pub fn type_path(self) -> &'static str {
         match self {
             Self::Validation => "/problems/validation",

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct Reject {
     /// The task's new scheduled date; default the day after the plan's date, `null` to unschedule.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "2026-11-30")]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-11-30")]
     pub reschedule_to: Option<Option<NaiveDate>>,
 }
 

@@ -534,7 +534,6 @@ async fn replace_proposed(
 #[serde(deny_unknown_fields)]
 pub struct ComputePlan {
     /// The local date to plan (default: your today, after the day boundary).
-    #[schema(example = "2026-11-26")]
     pub date: Option<NaiveDate>,
     /// Default: your personal workspace.
     pub workspace_id: Option<Uuid>,

@@ -25,7 +25,7 @@ use crate::{
     keyset,
 };
 
-const KINDS: &[&str] = &["daily", "weekly"];
+pub const KINDS: &[&str] = &["daily", "weekly"];
 const ANSWERS_MAX: usize = 30;
 const QUESTION_CHARS: usize = 100;
 const ANSWER_CHARS: usize = 5000;

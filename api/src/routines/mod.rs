@@ -101,10 +101,14 @@ pub struct RoutineInput {
     pub rrule: String,
     /// Default: today in your time zone.
     pub start_date: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, example = "07:00")]
+    /// `HH:MM` (seconds optional).
+    #[schema(value_type = Option<String>, example = "07:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub time_of_day: Option<NaiveTime>,
-    #[schema(example = 30)]
+    /// 1 to 1440.
+    #[schema(example = 30, minimum = 1, maximum = 1440)]
     pub duration_minutes: Option<i32>,
+    /// Up to 30.
+    #[schema(max_items = 30)]
     pub steps: Option<Vec<RoutineStep>>,
     pub reset_steps: Option<bool>,
     pub area_id: Option<Uuid>,

@@ -40,13 +40,18 @@ pub enum Trigger {
     /// At a time of day on some weekdays, in the owner's time zone.
     Schedule {
         /// `HH:MM`, 24-hour.
-        #[schema(example = "07:30")]
+        #[schema(example = "07:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
         at: String,
         /// ISO weekdays, 1 (Monday) to 7 (Sunday); at least one.
-        #[schema(example = json!([1, 2, 3, 4, 5]))]
+        #[schema(value_type = Vec<Weekday>, example = json!([1, 2, 3, 4, 5]), min_items = 1)]
         days: Vec<i64>,
     },
 }
+
+/// An ISO weekday, 1 (Monday) to 7 (Sunday). Only the document uses this type.
+#[derive(ToSchema)]
+#[schema(example = 1)]
+pub struct Weekday(#[allow(dead_code)] i64);
 
 /// The task property a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -98,7 +103,7 @@ pub enum Action {
         title: String,
         /// 0 to 365.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[schema(example = 1)]
+        #[schema(example = 1, minimum = 0, maximum = 365)]
         due_in_days: Option<i64>,
     },
     /// Add a label (1 to 50 characters) to the task.
@@ -108,7 +113,7 @@ pub enum Action {
     },
     /// Set the task's priority, 1 (highest) to 4.
     SetPriority {
-        #[schema(example = 1)]
+        #[schema(example = 1, minimum = 1, maximum = 4)]
         priority: i64,
     },
     /// Send the owner a notification of 1 to 500 characters.
@@ -170,10 +175,10 @@ pub struct RuleInput {
     #[schema(value_type = Trigger)]
     pub trigger: Value,
     /// Up to 10; default none.
-    #[schema(value_type = Option<Vec<Condition>>)]
+    #[schema(value_type = Option<Vec<Condition>>, max_items = 10)]
     pub conditions: Option<Value>,
     /// 1 to 10.
-    #[schema(value_type = Vec<Action>)]
+    #[schema(value_type = Vec<Action>, min_items = 1, max_items = 10)]
     pub actions: Value,
 }
 

@@ -116,23 +116,26 @@ pub struct TaskInput {
     pub notes: Option<String>,
     #[schema(example = "todo")]
     pub status: Option<String>,
-    #[schema(example = 2)]
+    /// 1 (highest) to 4, default 4.
+    #[schema(example = 2, minimum = 1, maximum = 4)]
     pub priority: Option<i16>,
     #[schema(example = "low")]
     pub energy: Option<String>,
-    #[schema(example = 15)]
+    /// 1 to 1440.
+    #[schema(example = 15, minimum = 1, maximum = 1440)]
     pub estimate_minutes: Option<i32>,
     #[schema(example = "2026-12-01")]
     pub due_date: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, example = "17:30")]
+    /// `HH:MM` (seconds optional); needs `due_date`.
+    #[schema(value_type = Option<String>, example = "17:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$")]
     pub due_time: Option<NaiveTime>,
     #[schema(example = "Europe/Berlin")]
     pub due_time_zone: Option<String>,
     /// The due date (and time) in plain words, read in your time zone and locale like Smart Add
     /// ("tomorrow 5pm", "next fri", "31/12", "end of month"); it replaces `due_date` and
-    /// `due_time`. Write-only.
-    #[serde(default, skip_serializing)]
-    #[schema(example = "next fri 5pm")]
+    /// `due_time`. Write-only: never part of an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(write_only, example = "next fri 5pm")]
     pub due: Option<String>,
     pub scheduled_date: Option<NaiveDate>,
     pub parent_id: Option<Uuid>,
@@ -140,7 +143,8 @@ pub struct TaskInput {
     pub area_id: Option<Uuid>,
     pub goal_id: Option<Uuid>,
     pub position: Option<i32>,
-    #[schema(example = json!(["phone"]))]
+    /// Up to 20 distinct labels, each 1 to 50 characters.
+    #[schema(value_type = Option<Vec<fields::Label>>, example = json!(["phone"]), max_items = 20)]
     pub labels: Option<Vec<String>>,
     #[schema(example = "FREQ=WEEKLY;BYDAY=MO")]
     pub recurrence: Option<String>,

@@ -43,10 +43,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct InviteInput {
     /// Only this address may accept, and the invitation is mailed to it.
-    #[schema(example = "bob@example.com")]
+    #[schema(example = "bob@example.com", format = "email")]
     pub email: Option<String>,
     /// 1 to 30, default 7.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 1, maximum = 30)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -81,6 +81,7 @@ pub struct CreatedInvite {
         (status = 201, description = "Created; the token is in this response only", body = CreatedInvite),
         (status = 403, description = "Only the owner may invite, on a plan with room for another member", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such workspace, or you are not a member", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A personal workspace takes no invitations", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many invitations created today", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]

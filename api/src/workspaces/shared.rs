@@ -263,6 +263,7 @@ pub struct TransferInput {
         (status = 200, description = "The workspace under its new owner", body = Workspace),
         (status = 403, description = "Only the owner may transfer, and the new owner's plan must allow sharing", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such workspace, or you are not a member", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A personal workspace cannot change owner", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/workspaces/{id}/transfer")]

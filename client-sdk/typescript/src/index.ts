@@ -7,7 +7,9 @@ import type { components, paths } from "./schema.js";
 
 export type { components, paths } from "./schema.js";
 export type Schemas = components["schemas"];
-export type Problem = Schemas["Problem"];
+/** A problem document; `about:blank` (RFC 9457's default type) when the answer was not one, e.g.
+ * from a proxy in front of the server. */
+export type Problem = Omit<Schemas["Problem"], "type"> & { type: Schemas["Problem"]["type"] | "about:blank" };
 
 /** An RFC 9457 problem answered by the API; `type` is stable, switch on it. */
 export class ProblemError extends Error {

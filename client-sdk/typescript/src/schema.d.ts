@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: answers while the process runs, whatever the database does. */
+        /**
+         * Liveness: answers while the process runs, whatever the database does
+         * @description Needs no credentials. Safe to repeat: it changes nothing.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and every migration this build knows is applied. */
+        /**
+         * Readiness: the database answers and every migration this build knows is applied
+         * @description Needs no credentials. Safe to repeat: it changes nothing.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -48,8 +54,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create an account. The answer is the same whether or not the address is registered;
+         * Create an account
+         * @description The answer is the same whether or not the address is registered;
          *     the mailbox learns which case it was.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["signup"];
         delete?: never;
@@ -68,9 +77,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Confirm the address with the token from the verification mail. The link also sets the
+         * Confirm the address with the token from the verification mail
+         * @description The link also sets the
          *     password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
          *     an account someone else registered first with this address keeps nothing of theirs.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["verify_email"];
         delete?: never;
@@ -88,7 +100,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send the verification mail again (only if the address has an unverified account). */
+        /**
+         * Send the verification mail again
+         * @description Send the verification mail again (only if the address has an unverified account).
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["resend_verification"];
         delete?: never;
         options?: never;
@@ -106,8 +123,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign in with email and password. Unknown addresses and wrong passwords get the same
+         * Sign in with email and password
+         * @description Unknown addresses and wrong passwords get the same
          *     answer in the same time; repeated failures lock the address out for a growing time.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["signin"];
         delete?: never;
@@ -126,8 +146,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Trade a refresh token for a new access token and a new refresh token. Each refresh token
+         * Trade a refresh token for a new access token and a new refresh token
+         * @description Each refresh token
          *     works once: presenting a used one again ends the whole session (it was probably stolen).
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["refresh"];
         delete?: never;
@@ -145,7 +168,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End this session (or, with `?all=true`, every session). Clears the cookies. */
+        /**
+         * End this session (or, with `?all=true`, every session)
+         * @description Clears the cookies.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         post: operations["signout"];
         delete?: never;
         options?: never;
@@ -162,7 +190,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask for a reset link. The answer is the same whether or not the address has an account. */
+        /**
+         * Ask for a reset link
+         * @description The answer is the same whether or not the address has an account.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["request_reset"];
         delete?: never;
         options?: never;
@@ -180,8 +213,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set a new password with the mailed token (single use, one hour). Every session and every
+         * Set a new password with the mailed token (single use, one hour)
+         * @description Every session and every
          *     personal access token ends, and other mailed links stop working.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["confirm_reset"];
         delete?: never;
@@ -200,8 +236,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change the password; every other session ends, this one stays. Wrong current passwords
+         * Change the password; every other session ends, this one stays
+         * @description Wrong current passwords
          *     count toward the same lockout as sign-in.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["change_password"];
         delete?: never;
@@ -217,7 +256,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The account's active sessions, newest first. */
+        /**
+         * The account's active sessions, newest first
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_sessions"];
         put?: never;
         post?: never;
@@ -237,7 +279,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** End one session (signs that device out). */
+        /**
+         * End one session (signs that device out)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["revoke_session"];
         options?: never;
         head?: never;
@@ -251,10 +296,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active tokens, newest first (never their secrets). */
+        /**
+         * Active tokens, newest first (never their secrets)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_tokens"];
         put?: never;
-        /** Create a token for scripts. The secret is in this response only. */
+        /**
+         * Create a token for scripts
+         * @description The secret is in this response only.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["create_token"];
         delete?: never;
         options?: never;
@@ -272,7 +325,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a token; it stops working at once. */
+        /**
+         * Revoke a token; it stops working at once
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["revoke_token"];
         options?: never;
         head?: never;
@@ -286,14 +342,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user's profile. */
+        /**
+         * The signed-in user's profile
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_me"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change profile fields (RFC 7396 merge patch). Send `If-Match` to avoid lost updates. */
+        /**
+         * Change profile fields (RFC 7396 merge patch)
+         * @description Send `If-Match` to avoid lost updates.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_me"];
         trace?: never;
     };
@@ -305,11 +369,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download my data: a JSON archive of every workspace entity attached to your account (every
+         * Download all my data as one JSON archive
+         * @description Download my data: a JSON archive of every workspace entity attached to your account (every
          *     row of the workspaces you own and every row you wrote in shared ones), your profile, sessions,
          *     access tokens (without secrets), settings, onboarding answers, memberships, invitations and
          *     mail sent to you (without bodies). Streamed in one database snapshot; `manifest.counts` says how
          *     many rows each section holds and the document ends with `"complete": true`.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["export"];
         put?: never;
@@ -331,12 +398,15 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete my account: the workspaces you own with all their data, every row you wrote in shared
+         * Delete my account and everything that is only mine
+         * @description Delete my account: the workspaces you own with all their data, every row you wrote in shared
          *     ones, sessions, tokens, settings, mail, invitations addressed to you — then the account
          *     itself. Nothing of other people's goes: their rows under yours are detached, or keep the row
          *     of yours they need, handed to the workspace's owner. Shared workspaces you own that have other
          *     members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
          *     answer lists them.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         delete: operations["delete_account_route"];
         options?: never;
@@ -351,15 +421,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your rule settings (the defaults until you change one). */
+        /**
+         * Your rule settings (the defaults until you change one)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_settings"];
         put?: never;
         post?: never;
-        /** Return to the default settings. */
+        /**
+         * Return to the default settings
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["reset_settings"];
         options?: never;
         head?: never;
-        /** Change settings (merge patch); the whole result is checked. */
+        /**
+         * Change settings (merge patch); the whole result is checked
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_settings"];
         trace?: never;
     };
@@ -370,15 +449,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your onboarding answers (the defaults until you answer). */
+        /**
+         * Your onboarding answers (the defaults until you answer)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_onboarding"];
         put?: never;
         post?: never;
-        /** Forget the onboarding answers. */
+        /**
+         * Forget the onboarding answers
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["reset_onboarding"];
         options?: never;
         head?: never;
-        /** Answer or change onboarding questions (merge patch). */
+        /**
+         * Answer or change onboarding questions (merge patch)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_onboarding"];
         trace?: never;
     };
@@ -389,7 +477,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The plans and what each allows (your own plan is in `GET /v1/me`). Daily plans are under `/v1/plans`. */
+        /**
+         * The plans and what each allows (your own plan is in `GET /v1/me`)
+         * @description Daily plans are under `/v1/plans`.
+         *
+         *     Needs no credentials.
+         */
         get: operations["list_plans"];
         put?: never;
         post?: never;
@@ -406,10 +499,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Workspaces the caller belongs to, newest first. */
+        /**
+         * Workspaces the caller belongs to, newest first
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_workspaces"];
         put?: never;
-        /** Create a shared workspace (Pro and Max); you are its owner. */
+        /**
+         * Create a shared workspace (Pro and Max); you are its owner
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["create"];
         delete?: never;
         options?: never;
@@ -424,15 +523,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One workspace you belong to. */
+        /**
+         * One workspace you belong to
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_one"];
         put?: never;
         post?: never;
-        /** Delete a shared workspace and everything in it (owner only; the personal one stays). */
+        /**
+         * Delete a shared workspace and everything in it
+         * @description Delete a shared workspace and everything in it (owner only; the personal one stays).
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["remove"];
         options?: never;
         head?: never;
-        /** Rename a workspace (owner only). */
+        /**
+         * Rename a workspace (owner only)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         patch: operations["rename"];
         trace?: never;
     };
@@ -445,7 +555,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hand the workspace over to another member (owner only). */
+        /**
+         * Hand the workspace over to another member (owner only)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["transfer"];
         delete?: never;
         options?: never;
@@ -460,7 +573,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The members of a workspace you belong to. */
+        /**
+         * The members of a workspace you belong to
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["members"];
         put?: never;
         post?: never;
@@ -480,7 +596,12 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a member (owner), or leave (your own id). The owner cannot leave before handing over. */
+        /**
+         * Remove a member (owner), or leave (your own id)
+         * @description The owner cannot leave before handing over.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["remove_member"];
         options?: never;
         head?: never;
@@ -494,12 +615,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pending invitations of a workspace (owner only). */
+        /**
+         * Pending invitations of a workspace (owner only)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["workspaces_list"];
         put?: never;
         /**
-         * Invite someone to a shared workspace (owner only). Each owner may create a limited number of
+         * Invite someone to a shared workspace (owner only)
+         * @description Each owner may create a limited number of
          *     invitations a day (revoked ones count), and an address receives only so much mail an hour.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create_invite"];
         delete?: never;
@@ -518,7 +645,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Withdraw an invitation (owner only). */
+        /**
+         * Withdraw an invitation (owner only)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["revoke"];
         options?: never;
         head?: never;
@@ -534,7 +664,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join a workspace with an invitation token (single use; bound ones only for their address). */
+        /**
+         * Join a workspace with an invitation token
+         * @description Join a workspace with an invitation token (single use; bound ones only for their address).
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["workspaces_accept"];
         delete?: never;
         options?: never;
@@ -549,10 +684,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List life areas */
+        /**
+         * List life areas
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_areas"];
         put?: never;
-        /** Create a life area */
+        /**
+         * Create a life area
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_area"];
         delete?: never;
         options?: never;
@@ -567,15 +708,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a life area */
+        /**
+         * Get a life area
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_area"];
         put?: never;
         post?: never;
-        /** Delete a life area (links to it are cleared) */
+        /**
+         * Delete a life area (links to it are cleared)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_area"];
         options?: never;
         head?: never;
-        /** Change a life area */
+        /**
+         * Change a life area
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_area"];
         trace?: never;
     };
@@ -586,10 +736,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tasks */
+        /**
+         * List tasks
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_tasks"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_task"];
         delete?: never;
         options?: never;
@@ -604,15 +760,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a task */
+        /**
+         * Get a task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task and its steps */
+        /**
+         * Delete a task and its steps
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
-        /** Change a task */
+        /**
+         * Change a task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_task"];
         trace?: never;
     };
@@ -623,7 +788,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preview the next dates of a recurring task. */
+        /**
+         * Preview the next dates of a recurring task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["tasks_occurrences"];
         put?: never;
         post?: never;
@@ -643,8 +811,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Complete the task; a recurring one moves on to its next occurrence (reopening its steps
+         * Complete a task, or move a recurring one to its next date
+         * @description Complete the task; a recurring one moves on to its next occurrence (reopening its steps
          *     if the series says so) and is done only when the series has no dates left.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["complete"];
         delete?: never;
@@ -662,7 +833,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Skip the current occurrence of a recurring task. */
+        /**
+         * Skip the current occurrence of a recurring task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         post: operations["skip"];
         delete?: never;
         options?: never;
@@ -679,7 +853,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the series: the current occurrence stays as a one-off task. */
+        /**
+         * End the series: the current occurrence stays as a one-off task
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         post: operations["tasks_end_series"];
         delete?: never;
         options?: never;
@@ -694,10 +871,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List goals with their progress */
+        /**
+         * List goals with their progress
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_goals"];
         put?: never;
-        /** Create a goal */
+        /**
+         * Create a goal
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_goal"];
         delete?: never;
         options?: never;
@@ -712,15 +895,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a goal */
+        /**
+         * Get a goal
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_goal"];
         put?: never;
         post?: never;
-        /** Delete a goal and its milestones */
+        /**
+         * Delete a goal and its milestones
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_goal"];
         options?: never;
         head?: never;
-        /** Change a goal */
+        /**
+         * Change a goal
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_goal"];
         trace?: never;
     };
@@ -731,10 +923,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List milestones */
+        /**
+         * List milestones
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_milestones"];
         put?: never;
-        /** Create a milestone */
+        /**
+         * Create a milestone
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_milestone"];
         delete?: never;
         options?: never;
@@ -749,15 +947,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a milestone */
+        /**
+         * Get a milestone
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_milestone"];
         put?: never;
         post?: never;
-        /** Delete a milestone */
+        /**
+         * Delete a milestone
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_milestone"];
         options?: never;
         head?: never;
-        /** Change a milestone */
+        /**
+         * Change a milestone
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_milestone"];
         trace?: never;
     };
@@ -768,10 +975,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List projects */
+        /**
+         * List projects
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_projects"];
         put?: never;
-        /** Create a project */
+        /**
+         * Create a project
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_project"];
         delete?: never;
         options?: never;
@@ -786,15 +999,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a project */
+        /**
+         * Get a project
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_project"];
         put?: never;
         post?: never;
-        /** Delete a project (its tasks stay, unlinked) */
+        /**
+         * Delete a project (its tasks stay, unlinked)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_project"];
         options?: never;
         head?: never;
-        /** Change a project */
+        /**
+         * Change a project
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_project"];
         trace?: never;
     };
@@ -805,10 +1027,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List routines with their streaks */
+        /**
+         * List routines with their streaks
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_routines"];
         put?: never;
-        /** Create a routine */
+        /**
+         * Create a routine
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_routine"];
         delete?: never;
         options?: never;
@@ -823,15 +1051,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a routine */
+        /**
+         * Get a routine
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_routine"];
         put?: never;
         post?: never;
-        /** Delete a routine and its history */
+        /**
+         * Delete a routine and its history
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_routine"];
         options?: never;
         head?: never;
-        /** Change a routine */
+        /**
+         * Change a routine
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_routine"];
         trace?: never;
     };
@@ -842,7 +1079,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The routine's next dates in your time zone, with what is recorded for each. */
+        /**
+         * The routine's next dates in your time zone, with what is recorded for each
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["routines_occurrences"];
         put?: never;
         post?: never;
@@ -859,12 +1099,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What was recorded for the routine, newest date first (the last 366 entries). */
+        /**
+         * What was recorded for the routine, newest date first (the last 366 entries)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["routines_list"];
         put?: never;
         /**
-         * Record an occurrence as done (not in the future) or skipped (also ahead of time). Recording
+         * Record an occurrence of a routine as done or skipped
+         * @description Record an occurrence as done (not in the future) or skipped (also ahead of time). Recording
          *     the same date again replaces what was recorded.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["record"];
         delete?: never;
@@ -883,7 +1129,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Forget what was recorded for one date. */
+        /**
+         * Forget what was recorded for one date
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["undo"];
         options?: never;
         head?: never;
@@ -899,7 +1148,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the series: no occurrences after the last date; history and streaks stay. */
+        /**
+         * End the series: no occurrences after the last date; history and streaks stay
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["routines_end_series"];
         delete?: never;
         options?: never;
@@ -914,10 +1166,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List captures */
+        /**
+         * List captures
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_captures"];
         put?: never;
-        /** Capture something */
+        /**
+         * Capture something
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_capture"];
         delete?: never;
         options?: never;
@@ -932,15 +1190,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a capture */
+        /**
+         * Get a capture
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_capture"];
         put?: never;
         post?: never;
-        /** Delete a capture */
+        /**
+         * Delete a capture
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_capture"];
         options?: never;
         head?: never;
-        /** Change a capture */
+        /**
+         * Change a capture
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_capture"];
         trace?: never;
     };
@@ -954,10 +1221,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Turn a capture into a task or a project, atomically: the new row and the capture's
+         * Turn a capture into a task or a project
+         * @description Turn a capture into a task or a project, atomically: the new row and the capture's
          *     `converted` state are written together. Converting again returns the first result
          *     (200) and creates nothing. The new row's notes keep the full capture text when the title
          *     differs from it.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["convert_capture"];
         delete?: never;
@@ -973,10 +1243,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List reviews */
+        /**
+         * List reviews
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_reviews"];
         put?: never;
-        /** Write a review (its stats are computed now) */
+        /**
+         * Write a review (its stats are computed now)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_review"];
         delete?: never;
         options?: never;
@@ -991,15 +1267,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a review */
+        /**
+         * Get a review
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_review"];
         put?: never;
         post?: never;
-        /** Delete a review */
+        /**
+         * Delete a review
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_review"];
         options?: never;
         head?: never;
-        /** Change a review (its stats are computed again) */
+        /**
+         * Change a review (its stats are computed again)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_review"];
         trace?: never;
     };
@@ -1010,10 +1295,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List decisions */
+        /**
+         * List decisions
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_decisions"];
         put?: never;
-        /** Open a decision */
+        /**
+         * Open a decision
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_decision"];
         delete?: never;
         options?: never;
@@ -1028,15 +1319,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a decision */
+        /**
+         * Get a decision
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_decision"];
         put?: never;
         post?: never;
-        /** Delete a decision and its options */
+        /**
+         * Delete a decision and its options
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_decision"];
         options?: never;
         head?: never;
-        /** Change a decision's title or context */
+        /**
+         * Change a decision's title or context
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_decision"];
         trace?: never;
     };
@@ -1049,7 +1349,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record the chosen option. Deciding again with another option changes the choice. */
+        /**
+         * Record the chosen option
+         * @description Deciding again with another option changes the choice.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         post: operations["decide"];
         delete?: never;
         options?: never;
@@ -1066,7 +1371,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Undo a decision: back to `open`, no option chosen. An open decision is returned as is. */
+        /**
+         * Undo a decision: back to `open`, no option chosen
+         * @description An open decision is returned as is.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         post: operations["reopen"];
         delete?: never;
         options?: never;
@@ -1081,10 +1391,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List decision options */
+        /**
+         * List decision options
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_decision_options"];
         put?: never;
-        /** Add an option to a decision */
+        /**
+         * Add an option to a decision
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_decision_option"];
         delete?: never;
         options?: never;
@@ -1099,15 +1415,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a decision option */
+        /**
+         * Get a decision option
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_decision_option"];
         put?: never;
         post?: never;
-        /** Delete a decision option; a decision that had chosen it is open again */
+        /**
+         * Delete a decision option; a decision that had chosen it is open again
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_decision_option"];
         options?: never;
         head?: never;
-        /** Change a decision option */
+        /**
+         * Change a decision option
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_decision_option"];
         trace?: never;
     };
@@ -1118,10 +1443,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List automation rules */
+        /**
+         * List automation rules
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_rules"];
         put?: never;
-        /** Create an automation rule */
+        /**
+         * Create an automation rule
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_rule"];
         delete?: never;
         options?: never;
@@ -1136,15 +1467,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an automation rule */
+        /**
+         * Get an automation rule
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_rule"];
         put?: never;
         post?: never;
-        /** Delete an automation rule */
+        /**
+         * Delete an automation rule
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_rule"];
         options?: never;
         head?: never;
-        /** Change an automation rule */
+        /**
+         * Change an automation rule
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_rule"];
         trace?: never;
     };
@@ -1155,10 +1495,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List focus sessions */
+        /**
+         * List focus sessions
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["list_focus_sessions"];
         put?: never;
-        /** Start a focus session, or record a past one */
+        /**
+         * Start a focus session, or record a past one
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
         post: operations["create_focus_session"];
         delete?: never;
         options?: never;
@@ -1173,15 +1519,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a focus session */
+        /**
+         * Get a focus session
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_focus_session"];
         put?: never;
         post?: never;
-        /** Delete a focus session */
+        /**
+         * Delete a focus session
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         delete: operations["delete_focus_session"];
         options?: never;
         head?: never;
-        /** Change a focus session */
+        /**
+         * Change a focus session
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         patch: operations["patch_focus_session"];
         trace?: never;
     };
@@ -1194,7 +1549,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop a running session now. */
+        /**
+         * Stop a running session now
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
         post: operations["stop_focus_session"];
         delete?: never;
         options?: never;
@@ -1212,8 +1570,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Compute and store the plan of one date (today by default). Lines you already accepted keep
+         * Compute and store the plan of one date (today by default)
+         * @description Lines you already accepted keep
          *     their place and lines you rejected are not proposed again; everything else is planned anew.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["compute"];
         delete?: never;
@@ -1229,7 +1590,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The stored plan of one date. */
+        /**
+         * The stored plan of one date
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_plan"];
         put?: never;
         post?: never;
@@ -1249,8 +1613,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accept a line of a plan: its task is scheduled on the plan's date and the block is kept
+         * Accept a line of a plan
+         * @description Accept a line of a plan: its task is scheduled on the plan's date and the block is kept
          *     when the plan is computed again. Answers the whole plan.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["plans_accept"];
         delete?: never;
@@ -1269,8 +1636,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reject a line of a plan: its task moves to another date (the next day by default) and the
+         * Reject a line of a plan and move its task
+         * @description Reject a line of a plan: its task moves to another date (the next day by default) and the
          *     item is not proposed again for this date. Answers the whole plan.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["reject"];
         delete?: never;
@@ -1287,8 +1657,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Today at a glance: the plan (stored, or a preview computed now), overdue and due tasks, the
+         * Today at a glance
+         * @description Today at a glance: the plan (stored, or a preview computed now), overdue and due tasks, the
          *     day's routines and what to do next — everything from your own data, in your time zone.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["today"];
         put?: never;
@@ -1307,8 +1680,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Answers from your own data to a fixed set of questions: `what_next`, `overdue`, `week` and
+         * Answers to a fixed set of questions from your own data
+         * @description Answers from your own data to a fixed set of questions: `what_next`, `overdue`, `week` and
          *     `stalled_goals`. Each answer lists the rows it used.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["ask"];
         put?: never;
@@ -1326,7 +1702,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Statistics: users by plan, sign-ups and active users per day, rows per table, mail queue. */
+        /**
+         * Statistics for administrators
+         * @description Statistics: users by plan, sign-ups and active users per day, rows per table, mail queue.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
         get: operations["stats"];
         put?: never;
         post?: never;
@@ -1343,7 +1724,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Accounts by hashed id, with plan, lock, role and the month they were made. */
+        /**
+         * Accounts by hashed id, with plan, lock, role and the month they were made
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["users"];
         put?: never;
         post?: never;
@@ -1362,7 +1746,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set an account's plan. */
+        /**
+         * Set an account's plan
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["set_user_plan"];
         delete?: never;
         options?: never;
@@ -1379,7 +1766,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lock an account: it cannot sign in, its sessions end and its access tokens are revoked. */
+        /**
+         * Lock an account
+         * @description Lock an account: it cannot sign in, its sessions end and its access tokens are revoked.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         post: operations["lock"];
         delete?: never;
         options?: never;
@@ -1396,7 +1788,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unlock an account. */
+        /**
+         * Unlock an account
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         post: operations["unlock"];
         delete?: never;
         options?: never;
@@ -1413,7 +1808,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End every session of an account. */
+        /**
+         * End every session of an account
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         post: operations["sign_out"];
         delete?: never;
         options?: never;
@@ -1428,7 +1826,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log, newest first. It can be read, never changed. */
+        /**
+         * The audit log, newest first
+         * @description It can be read, never changed.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
         get: operations["audit"];
         put?: never;
         post?: never;
@@ -1445,7 +1848,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What each AI feature sends to which provider, and whether you turned AI on. */
+        /**
+         * What each AI feature sends to which provider, and whether you turned AI on
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["disclosure"];
         put?: never;
         post?: never;
@@ -1464,7 +1870,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Smart Add: draft tasks from plain words, each field with the span it was read from. */
+        /**
+         * Smart Add: draft tasks from plain words
+         * @description Smart Add: draft tasks from plain words, each field with the span it was read from.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["smart_add_preview"];
         delete?: never;
         options?: never;
@@ -1481,7 +1892,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Break a task into steps (created as its subtasks on confirmation). */
+        /**
+         * Break a task into steps (created as its subtasks on confirmation)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["steps_preview"];
         delete?: never;
         options?: never;
@@ -1498,7 +1912,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Break a project into tasks (created in the project on confirmation). */
+        /**
+         * Break a project into tasks (created in the project on confirmation)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["project_tasks_preview"];
         delete?: never;
         options?: never;
@@ -1516,8 +1933,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Explain a day's plan (the stored one, or today's preview) in plain words. There is nothing
+         * Explain a day's plan (the stored one, or today's preview) in plain words
+         * @description There is nothing
          *     to confirm: the explanation writes nothing.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["explain_plan_preview"];
         delete?: never;
@@ -1533,11 +1953,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A preview of yours. */
+        /**
+         * A preview of yours
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
         get: operations["get_preview"];
         put?: never;
         post?: never;
-        /** Discard a preview: it will not be applied. */
+        /**
+         * Discard a preview: it will not be applied
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
         delete: operations["discard"];
         options?: never;
         head?: never;
@@ -1553,7 +1979,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Apply a preview, once, in one transaction; optionally with your edits. */
+        /**
+         * Apply a preview, once, in one transaction; optionally with your edits
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
         post: operations["confirm"];
         delete?: never;
         options?: never;
@@ -1571,9 +2000,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Transcribe a voice recording (at most `MINIME_AI_MAX_AUDIO_BYTES`, 10 MiB by default; WebM,
+         * Transcribe a voice recording
+         * @description Transcribe a voice recording (at most `MINIME_AI_MAX_AUDIO_BYTES`, 10 MiB by default; WebM,
          *     Ogg, MP3, WAV, MP4/AAC or FLAC). The text comes back as a preview with nothing to apply;
          *     use it as the text of a Smart Add preview.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["transcribe"];
         delete?: never;
@@ -1594,38 +2026,44 @@ export interface components {
             token: string;
         };
         Accepted: {
-            /** @example accepted */
-            status: string;
             /** @example If the address can receive mail, a message is on its way. */
             detail: string;
+            /**
+             * @example accepted
+             * @enum {string}
+             */
+            status: "accepted";
         };
         AccessToken: {
-            /** Format: uuid */
-            id: string;
-            /** @example nightly backup script */
-            name: string;
-            /** @example read */
-            scope: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
             /** Format: date-time */
             last_used_at?: string | null;
+            /** @example nightly backup script */
+            name: string;
+            /**
+             * @example read
+             * @enum {string}
+             */
+            scope: "read" | "write";
         };
         /** @description What a rule does. */
         Action: {
-            /**
-             * @description 1 to 500 characters.
-             * @example Plan the week
-             */
-            title: string;
             /**
              * Format: int64
              * @description 0 to 365.
              * @example 1
              */
             due_in_days?: number | null;
+            /**
+             * @description 1 to 500 characters.
+             * @example Plan the week
+             */
+            title: string;
             /** @enum {string} */
             type: "create_task";
         } | {
@@ -1676,19 +2114,20 @@ export interface components {
         };
         /** @description An account as administrators see it: a keyed hash instead of any identifier. */
         AdminUser: {
-            /**
-             * @description HMAC-SHA-256 of the user id under the server's admin key (first 24 hex digits).
-             * @example 2a939fc63dc11349f6141a24
-             */
-            ref: string;
-            plan: string;
-            locked: boolean;
             admin: boolean;
             /**
              * @description When the account was made, to the month.
              * @example 2026-11
              */
             created_month: string;
+            locked: boolean;
+            /** @enum {string} */
+            plan: "free" | "pro" | "max";
+            /**
+             * @description HMAC-SHA-256 of the user id under the server's admin key (first 24 hex digits).
+             * @example 2a939fc63dc11349f6141a24
+             */
+            ref: string;
         };
         AdminUsers: {
             items: components["schemas"]["AdminUser"][];
@@ -1738,25 +2177,25 @@ export interface components {
             updated_at: string;
         };
         AreaInput: {
-            /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
-             */
-            workspace_id?: string | null;
-            /** @example Health */
-            name: string;
+            archived?: boolean | null;
             /**
              * @description `#rrggbb`, default `#6366f1`.
              * @example #22c55e
              */
             color?: string | null;
+            /** @example Health */
+            name: string;
             /**
              * Format: int32
              * @description Order among areas, ascending.
              * @example 0
              */
             position?: number | null;
-            archived?: boolean | null;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
         };
         /** @description One administrative action: who (hashed), what, on whom (hashed), when, in which request. */
         AuditEntry: {
@@ -1791,64 +2230,68 @@ export interface components {
             title?: string | null;
         };
         Capture: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
-            /** @example Call the plumber about the kitchen tap */
-            text: string;
-            /**
-             * @description `manual`, `voice`, `email`, `share` or `api`.
-             * @example voice
-             */
-            source: string;
-            /**
-             * @description `inbox`, `archived`, or `converted` once turned into a task or project.
-             * @example inbox
-             */
-            status: string;
-            /**
-             * Format: uuid
-             * @description The task this capture became, if any.
-             */
-            converted_task_id?: string | null;
+            /** Format: date-time */
+            converted_at?: string | null;
             /**
              * Format: uuid
              * @description The project this capture became, if any.
              */
             converted_project_id?: string | null;
-            /** Format: date-time */
-            converted_at?: string | null;
-            /** Format: int32 */
-            version: number;
+            /**
+             * Format: uuid
+             * @description The task this capture became, if any.
+             */
+            converted_task_id?: string | null;
             /** Format: date-time */
             created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `manual`, `voice`, `email`, `share` or `api`.
+             * @example voice
+             * @enum {string}
+             */
+            source: "manual" | "voice" | "email" | "share" | "api";
+            /**
+             * @description `inbox`, `archived`, or `converted` once turned into a task or project.
+             * @example inbox
+             * @enum {string}
+             */
+            status: "inbox" | "archived" | "converted";
+            /** @example Call the plumber about the kitchen tap */
+            text: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
         };
         CaptureInput: {
             /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
+             * @description `manual` (default), `voice`, `email`, `share` or `api`.
+             * @example voice
+             * @enum {string|null}
              */
-            workspace_id?: string | null;
+            source?: "manual" | "voice" | "email" | "share" | "api" | null;
+            /**
+             * @description `inbox` (default) or `archived`. A converted capture stays converted.
+             * @example inbox
+             * @enum {string|null}
+             */
+            status?: "inbox" | "archived" | null;
             /**
              * @description 1 to 5000 characters; line breaks are kept.
              * @example Call the plumber about the kitchen tap
              */
             text: string;
             /**
-             * @description `manual` (default), `voice`, `email`, `share` or `api`.
-             * @example voice
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
              */
-            source?: string | null;
-            /**
-             * @description `inbox` (default) or `archived`. A converted capture stays converted.
-             * @example inbox
-             */
-            status?: string | null;
+            workspace_id?: string | null;
         };
         ChangePasswordRequest: {
             /** @example tangerine-Orbit-4417-lamp */
@@ -1864,10 +2307,10 @@ export interface components {
             revoke_tokens: boolean | null;
         };
         Completion: {
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
             id: string;
-            /** Format: uuid */
-            routine_id: string;
             /**
              * Format: date
              * @example 2026-12-07
@@ -1876,8 +2319,11 @@ export interface components {
             /**
              * @description `done` or `skipped`.
              * @example done
+             * @enum {string}
              */
-            outcome: string;
+            outcome: "done" | "skipped";
+            /** Format: uuid */
+            routine_id: string;
             /**
              * @example [
              *       0,
@@ -1885,12 +2331,10 @@ export interface components {
              *     ]
              */
             steps_done: number[];
-            /** Format: int32 */
-            version: number;
-            /** Format: date-time */
-            created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: int32 */
+            version: number;
         };
         CompletionInput: {
             /**
@@ -1916,7 +2360,6 @@ export interface components {
             /**
              * Format: date
              * @description The local date to plan (default: your today, after the day boundary).
-             * @example 2026-11-26
              */
             date?: string | null;
             /**
@@ -1976,7 +2419,10 @@ export interface components {
         /** @enum {string} */
         ConvertTarget: "task" | "project";
         CreateTokenRequest: {
-            /** @example nightly backup script */
+            /**
+             * @description 1 to 100 characters.
+             * @example nightly backup script
+             */
             name: string;
             scope: components["schemas"]["Scope"];
             /**
@@ -2063,34 +2509,35 @@ export interface components {
             option_id: string;
         };
         Decision: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
-            /** @example Which laptop to buy */
-            title: string;
-            /** @example The old one dies daily; budget 1500 EUR. */
-            context?: string | null;
-            /**
-             * @description `open` or `decided`; changes only through `/decide` and `/reopen`.
-             * @example decided
-             */
-            status: string;
             /**
              * Format: uuid
              * @description The option chosen, while `decided`.
              */
             chosen_option_id?: string | null;
-            /** Format: date-time */
-            decided_at?: string | null;
-            /** Format: int32 */
-            version: number;
+            /** @example The old one dies daily; budget 1500 EUR. */
+            context?: string | null;
             /** Format: date-time */
             created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `open` or `decided`; changes only through `/decide` and `/reopen`.
+             * @example decided
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** @example Which laptop to buy */
+            title: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
         };
         /**
          * @description `status`, `chosen_option_id` and `decided_at` are not fields here: they change only
@@ -2098,20 +2545,20 @@ export interface components {
          */
         DecisionInput: {
             /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
+             * @description Up to 20000 characters.
+             * @example The old one dies daily; budget 1500 EUR.
              */
-            workspace_id?: string | null;
+            context?: string | null;
             /**
              * @description 1 to 200 characters.
              * @example Which laptop to buy
              */
             title: string;
             /**
-             * @description Up to 20000 characters.
-             * @example The old one dies daily; budget 1500 EUR.
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
              */
-            context?: string | null;
+            workspace_id?: string | null;
         };
         DecisionOption: {
             /** Format: uuid */
@@ -2154,20 +2601,23 @@ export interface components {
         };
         DecisionOptionInput: {
             /**
-             * Format: uuid
-             * @description Default: your personal workspace; must be the decision's. Cannot change later.
+             * @description Up to 20, each 1 to 300 characters.
+             * @example [
+             *       "only 16 GB of memory"
+             *     ]
              */
-            workspace_id?: string | null;
+            cons?: string[] | null;
             /**
              * Format: uuid
              * @description The decision this option belongs to, in the same workspace. Cannot change later.
              */
             decision_id: string;
             /**
-             * @description 1 to 200 characters.
-             * @example The 14-inch one
+             * Format: int32
+             * @description Order among the decision's options, ascending.
+             * @example 0
              */
-            title: string;
+            position?: number | null;
             /**
              * @description Up to 20, each 1 to 300 characters.
              * @example [
@@ -2177,24 +2627,21 @@ export interface components {
              */
             pros?: string[] | null;
             /**
-             * @description Up to 20, each 1 to 300 characters.
-             * @example [
-             *       "only 16 GB of memory"
-             *     ]
-             */
-            cons?: string[] | null;
-            /**
              * Format: int32
              * @description 0 to 10.
              * @example 7
              */
             score?: number | null;
             /**
-             * Format: int32
-             * @description Order among the decision's options, ascending.
-             * @example 0
+             * @description 1 to 200 characters.
+             * @example The 14-inch one
              */
-            position?: number | null;
+            title: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace; must be the decision's. Cannot change later.
+             */
+            workspace_id?: string | null;
         };
         DeleteAccount: {
             /**
@@ -2268,7 +2715,10 @@ export interface components {
             records: string;
         };
         EmailRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
         };
         EndSeries: {
@@ -2328,6 +2778,7 @@ export interface components {
             ended_at?: string | null;
             /**
              * Format: int32
+             * @description 1 to 1440.
              * @example 50
              */
             planned_minutes?: number | null;
@@ -2353,22 +2804,6 @@ export interface components {
         };
         FocusSessionInput: {
             /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
-             */
-            workspace_id?: string | null;
-            /**
-             * Format: uuid
-             * @description A task in the same workspace.
-             */
-            task_id?: string | null;
-            /**
-             * Format: date-time
-             * @description Default: now. At most a minute in the future.
-             * @example 2026-11-26T09:00:00Z
-             */
-            started_at?: string | null;
-            /**
              * Format: date-time
              * @description Leave out to start a running session (one per user); otherwise not before
              *     `started_at`, for recording a past session.
@@ -2376,71 +2811,94 @@ export interface components {
              */
             ended_at?: string | null;
             /**
+             * @description Up to 5000 characters.
+             * @example Drafted the intro
+             */
+            note?: string | null;
+            /**
              * Format: int32
              * @description 1 to 1440.
              * @example 50
              */
             planned_minutes?: number | null;
             /**
-             * @description Up to 5000 characters.
-             * @example Drafted the intro
+             * Format: date-time
+             * @description Default: now. At most a minute in the future.
+             * @example 2026-11-26T09:00:00Z
              */
-            note?: string | null;
+            started_at?: string | null;
+            /**
+             * Format: uuid
+             * @description A task in the same workspace.
+             */
+            task_id?: string | null;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
         };
         Goal: {
             /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
+            area_id?: string | null;
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
             created_by: string;
+            /** Format: uuid */
+            id: string;
+            progress: components["schemas"]["Progress"];
+            /**
+             * @description `active`, `paused`, `achieved` or `abandoned`.
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "paused" | "achieved" | "abandoned";
+            /**
+             * Format: date
+             * @example 2027-04-30
+             */
+            target_date?: string | null;
             /** @example Run a half marathon */
             title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
             /**
              * @description Why it matters: the reason to come back to.
              * @example To feel strong at 40
              */
             why?: string | null;
+            /** Format: uuid */
+            workspace_id: string;
+        };
+        GoalInput: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /**
+             * @example active
+             * @enum {string|null}
+             */
+            status?: "active" | "paused" | "achieved" | "abandoned" | null;
             /**
              * Format: date
              * @example 2027-04-30
              */
             target_date?: string | null;
-            /**
-             * @description `active`, `paused`, `achieved` or `abandoned`.
-             * @example active
-             */
-            status: string;
-            /** Format: uuid */
-            area_id?: string | null;
-            progress: components["schemas"]["Progress"];
-            /** Format: int32 */
-            version: number;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        GoalInput: {
-            /** Format: uuid */
-            workspace_id?: string | null;
             /** @example Run a half marathon */
             title: string;
             /** @example To feel strong at 40 */
             why?: string | null;
-            /**
-             * Format: date
-             * @example 2027-04-30
-             */
-            target_date?: string | null;
-            /** @example active */
-            status?: string | null;
             /** Format: uuid */
-            area_id?: string | null;
+            workspace_id?: string | null;
         };
         Health: {
-            /** @example ok */
-            status: string;
+            /**
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok" | "ready";
         };
         Invite: {
             /** Format: uuid */
@@ -2455,6 +2913,7 @@ export interface components {
         };
         InviteInput: {
             /**
+             * Format: email
              * @description Only this address may accept, and the invitation is mailed to it.
              * @example bob@example.com
              */
@@ -2480,6 +2939,13 @@ export interface components {
             /** @enum {string} */
             kind: "routine";
         };
+        /**
+         * @description A short label as [`labels`] accepts it: 1 to 50 characters with at least one visible
+         *     (`contract.rs` writes the bounds into the document). Only the document uses this type;
+         *     bodies carry plain strings.
+         * @example phone
+         */
+        Label: string;
         Limits: {
             /** @description Create shared workspaces and invite people (Pro and Max). */
             shared_workspaces: boolean;
@@ -2499,29 +2965,26 @@ export interface components {
             email: boolean;
         };
         Me: {
-            /** Format: uuid */
-            id: string;
-            /** @example ada@example.com */
-            email: string;
-            email_verified: boolean;
-            /** @example Ada */
-            display_name?: string | null;
-            /** @example Europe/London */
-            time_zone: string;
-            /** @example en-GB */
-            locale: string;
-            /**
-             * Format: int32
-             * @description ISO weekday the week starts on: 1 = Monday … 7 = Sunday.
-             * @example 1
-             */
-            week_start: number;
-            /** @example free */
-            plan: string;
             /** @description Consent to the AI features (off until you turn it on; also in `/v1/settings`). */
             ai_enabled: boolean;
             /** Format: date-time */
             created_at: string;
+            /** @example Ada */
+            display_name?: string | null;
+            /** @example ada@example.com */
+            email: string;
+            email_verified: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @example en-GB */
+            locale: string;
+            /**
+             * @example free
+             * @enum {string}
+             */
+            plan: "free" | "pro" | "max";
+            /** @example Europe/London */
+            time_zone: string;
             /** Format: date-time */
             updated_at: string;
             /**
@@ -2529,6 +2992,12 @@ export interface components {
              * @description Also sent as the `ETag`.
              */
             version: number;
+            /**
+             * Format: int32
+             * @description ISO weekday the week starts on: 1 = Monday … 7 = Sunday.
+             * @example 1
+             */
+            week_start: number;
         };
         MePatch: {
             /**
@@ -2552,19 +3021,20 @@ export interface components {
             ai_enabled?: boolean | null;
         };
         Member: {
-            /** Format: uuid */
-            user_id: string;
-            /**
-             * @description `owner` or `member`.
-             * @example member
-             */
-            role: string;
             /** @example Bob */
             display_name?: string | null;
             /** @example bob@example.com */
             email: string;
             /** Format: date-time */
             joined_at: string;
+            /**
+             * @description `owner` or `member`.
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "member";
+            /** Format: uuid */
+            user_id: string;
         };
         Members: {
             items: components["schemas"]["Member"][];
@@ -2598,21 +3068,21 @@ export interface components {
             updated_at: string;
         };
         MilestoneInput: {
-            /** Format: uuid */
-            workspace_id?: string | null;
-            /** Format: uuid */
-            goal_id: string;
-            /** @example Run 10 km without stopping */
-            title: string;
+            /** @description Setting it stamps `completed_at`. */
+            done?: boolean | null;
             /**
              * Format: date
              * @example 2027-01-31
              */
             due_date?: string | null;
-            /** @description Setting it stamps `completed_at`. */
-            done?: boolean | null;
+            /** Format: uuid */
+            goal_id: string;
             /** Format: int32 */
             position?: number | null;
+            /** @example Run 10 km without stopping */
+            title: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         OccurrenceOut: {
             /**
@@ -2632,30 +3102,33 @@ export interface components {
         /** @description What the user told minime when starting: it shapes suggestions and the daily plan. */
         Onboarding: {
             /**
+             * @description Time available for planned work on a typical day: `under_1h`, `1_2h`, `2_4h`, `over_4h`.
+             * @example 2_4h
+             * @enum {string}
+             */
+            available_time: "under_1h" | "1_2h" | "2_4h" | "over_4h";
+            /** @description Whether onboarding is finished (stamps `completed_at`). */
+            completed: boolean;
+            /**
+             * @description `low`, `medium` or `high`.
+             * @example medium
+             * @enum {string}
+             */
+            default_energy: "low" | "medium" | "high";
+            /**
+             * @description `minimal`, `balanced` or `guided`.
+             * @example balanced
+             * @enum {string}
+             */
+            guidance_level: "minimal" | "balanced" | "guided";
+            /**
              * @description What the user most wants help with, in their words or from the app's choices.
              * @example [
              *       "focus",
              *       "habits"
              *     ]
              */
-            primary_needs: string[];
-            /**
-             * @description `minimal`, `balanced` or `guided`.
-             * @example balanced
-             */
-            guidance_level: string;
-            /**
-             * @description Time available for planned work on a typical day: `under_1h`, `1_2h`, `2_4h`, `over_4h`.
-             * @example 2_4h
-             */
-            available_time: string;
-            /**
-             * @description `low`, `medium` or `high`.
-             * @example medium
-             */
-            default_energy: string;
-            /** @description Whether onboarding is finished (stamps `completed_at`). */
-            completed: boolean;
+            primary_needs: components["schemas"]["Label"][];
         };
         OutboxHealth: {
             /**
@@ -2865,6 +3338,7 @@ export interface components {
                 ended_at?: string | null;
                 /**
                  * Format: int32
+                 * @description 1 to 1440.
                  * @example 50
                  */
                 planned_minutes?: number | null;
@@ -3255,12 +3729,17 @@ export interface components {
             next_cursor?: string | null;
         };
         PlanInfo: {
-            /** @example pro */
-            name: string;
             limits: components["schemas"]["Limits"];
+            /**
+             * @example pro
+             * @enum {string}
+             */
+            name: "free" | "pro" | "max";
         };
         /** @description One line of a plan: a block of time for a task or routine, or an item that did not fit. */
         PlanLine: {
+            /** Format: date-time */
+            end?: string | null;
             /**
              * Format: uuid
              * @description The block's id, for accepting or rejecting it; `null` for items that did not fit (there
@@ -3268,68 +3747,73 @@ export interface components {
              */
             id?: string | null;
             item: components["schemas"]["Item"];
-            title: string;
-            /** Format: date-time */
-            start?: string | null;
-            /** Format: date-time */
-            end?: string | null;
             /**
              * @description Why this item, and why here (or why it did not fit).
              * @example overdue, priority 1; in your high-energy hours
              */
             reason: string;
+            /** Format: date-time */
+            start?: string | null;
             /**
              * @description `proposed`, `accepted`, `rejected`, or `unplanned` (did not fit).
              * @example proposed
+             * @enum {string}
              */
-            status: string;
+            status: "proposed" | "accepted" | "rejected" | "unplanned";
+            title: string;
         };
         PlanList: {
             items: components["schemas"]["PlanInfo"][];
         };
         /** @description A proposal waiting for your answer. */
         Preview: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
+            /** Format: date-time */
+            answered_at?: string | null;
+            /** Format: date-time */
+            expires_at: string;
             /** @example smart-add */
             feature: string;
-            /** @description `local` or `gemini`. */
-            provider: string;
-            /** @description `pending`, `confirmed` or `discarded`. */
-            status: string;
+            /** Format: uuid */
+            id: string;
             /**
              * @description Smart Add: `{"tasks": [draft…]}` (each field with the span of the input it was read
              *     from); steps: `{"task_id", "tasks": [{"title"}]}`; project tasks: `{"project_id",
              *     "tasks": [{"title"}]}`; plan explanation: `{"date", "text"}`; transcription: `{"text"}`.
              */
             proposal: Record<string, never>;
-            /** @description Exactly what was sent, to whom (`provider`, `to`, `left_server`, `fields`). */
-            sent: Record<string, never>;
-            /** Format: date-time */
-            expires_at: string;
-            /** Format: date-time */
-            answered_at?: string | null;
+            /** @description `local` or `gemini`. */
+            provider: string;
             /** @description After confirmation: what was created. */
             result?: Record<string, never> | null;
+            /** @description Exactly what was sent, to whom (`provider`, `to`, `left_server`, `fields`). */
+            sent: Record<string, never>;
+            /**
+             * @description `pending`, `confirmed` or `discarded`.
+             * @enum {string}
+             */
+            status: "pending" | "confirmed" | "discarded";
+            /** Format: uuid */
+            workspace_id: string;
         };
         /** @description An RFC 9457 problem document (`application/problem+json`). */
         Problem: {
-            /** @example /problems/validation */
-            type: string;
-            /** @example The request has invalid fields */
-            title: string;
-            /**
-             * Format: int32
-             * @example 422
-             */
-            status: number;
             /** @example 1 field is invalid */
             detail: string;
             errors?: components["schemas"]["FieldError"][];
             /** @example 01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11 */
             request_id?: string | null;
+            /**
+             * Format: int32
+             * @example 422
+             */
+            status: number;
+            /** @example The request has invalid fields */
+            title: string;
+            /**
+             * @example /problems/validation
+             * @enum {string}
+             */
+            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/preview-expired" | "/problems/unavailable" | "/problems/internal";
         };
         Progress: {
             /** Format: int64 */
@@ -3352,57 +3836,61 @@ export interface components {
         };
         Project: {
             /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
-            /** @example Move flat */
-            title: string;
-            notes?: string | null;
-            /**
-             * @description `planned`, `active`, `on_hold`, `completed` or `archived`.
-             * @example active
-             */
-            status: string;
-            /** Format: uuid */
             area_id?: string | null;
-            /** Format: uuid */
-            goal_id?: string | null;
-            /**
-             * Format: date
-             * @example 2027-02-28
-             */
-            target_date?: string | null;
             /**
              * Format: date-time
              * @description Stamped when the status becomes `completed`.
              */
             completed_at?: string | null;
-            /** Format: int32 */
-            version: number;
             /** Format: date-time */
             created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        ProjectInput: {
             /** Format: uuid */
-            workspace_id?: string | null;
-            /** @example Move flat */
-            title: string;
-            notes?: string | null;
-            /** @example active */
-            status?: string | null;
-            /** Format: uuid */
-            area_id?: string | null;
+            created_by: string;
             /** Format: uuid */
             goal_id?: string | null;
+            /** Format: uuid */
+            id: string;
+            notes?: string | null;
+            /**
+             * @description `planned`, `active`, `on_hold`, `completed` or `archived`.
+             * @example active
+             * @enum {string}
+             */
+            status: "planned" | "active" | "on_hold" | "completed" | "archived";
             /**
              * Format: date
              * @example 2027-02-28
              */
             target_date?: string | null;
+            /** @example Move flat */
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
+        };
+        ProjectInput: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /** Format: uuid */
+            goal_id?: string | null;
+            notes?: string | null;
+            /**
+             * @example active
+             * @enum {string|null}
+             */
+            status?: "planned" | "active" | "on_hold" | "completed" | "archived" | null;
+            /**
+             * Format: date
+             * @example 2027-02-28
+             */
+            target_date?: string | null;
+            /** @example Move flat */
+            title: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         ProjectTasksRequest: {
             /** Format: uuid */
@@ -3430,40 +3918,19 @@ export interface components {
         };
         Reject: {
             /**
+             * Format: date
              * @description The task's new scheduled date; default the day after the plan's date, `null` to unschedule.
              * @example 2026-11-30
              */
             reschedule_to?: string | null;
         };
         ResetConfirmRequest: {
-            /** @example Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY */
-            token: string;
             /** @example violet-Harbour-9921-kite */
             new_password: string;
+            /** @example Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY */
+            token: string;
         };
         Review: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
-            /**
-             * @description `daily` or `weekly`.
-             * @example weekly
-             */
-            kind: string;
-            /**
-             * Format: date
-             * @example 2026-11-23
-             */
-            period_start: string;
-            /**
-             * Format: date
-             * @description The same day for daily reviews, six days later for weekly ones.
-             * @example 2026-11-29
-             */
-            period_end: string;
             /**
              * @description Question → answer.
              * @example {
@@ -3474,38 +3941,39 @@ export interface components {
             answers: {
                 [key: string]: string;
             };
-            /** @description Computed by the server on every write; read-only. */
-            stats: components["schemas"]["ReviewStats"];
-            /** Format: int32 */
-            version: number;
             /** Format: date-time */
             created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        ReviewInput: {
-            /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
-             */
-            workspace_id?: string | null;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
             /**
              * @description `daily` or `weekly`.
              * @example weekly
+             * @enum {string}
              */
-            kind: string;
+            kind: "daily" | "weekly";
+            /**
+             * Format: date
+             * @description The same day for daily reviews, six days later for weekly ones.
+             * @example 2026-11-29
+             */
+            period_end: string;
             /**
              * Format: date
              * @example 2026-11-23
              */
             period_start: string;
-            /**
-             * Format: date
-             * @description Follows from `kind` and `period_start`; when sent, it must match: the same day for
-             *     daily reviews, `period_start` + 6 days for weekly ones.
-             * @example 2026-11-29
-             */
-            period_end?: string | null;
+            /** @description Computed by the server on every write; read-only. */
+            stats: components["schemas"]["ReviewStats"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
+        };
+        ReviewInput: {
             /**
              * @description Question → answer: up to 30, questions 1 to 100 characters, answers up to 5000.
              * @example {
@@ -3515,6 +3983,29 @@ export interface components {
             answers?: {
                 [key: string]: string;
             } | null;
+            /**
+             * @description `daily` or `weekly`.
+             * @example weekly
+             * @enum {string}
+             */
+            kind: "daily" | "weekly";
+            /**
+             * Format: date
+             * @description Follows from `kind` and `period_start`; when sent, it must match: the same day for
+             *     daily reviews, `period_start` + 6 days for weekly ones.
+             * @example 2026-11-29
+             */
+            period_end?: string | null;
+            /**
+             * Format: date
+             * @example 2026-11-23
+             */
+            period_start: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
         };
         /**
          * @description What happened in the workspace during the period, counted in UTC days: a task completed
@@ -3589,9 +4080,14 @@ export interface components {
         };
         RoutineInput: {
             /** Format: uuid */
-            workspace_id?: string | null;
-            /** @example Morning run */
-            title: string;
+            area_id?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 1440.
+             * @example 30
+             */
+            duration_minutes?: number | null;
+            reset_steps?: boolean | null;
             /** @example FREQ=WEEKLY;BYDAY=MO,WE,FR */
             rrule: string;
             /**
@@ -3599,31 +4095,34 @@ export interface components {
              * @description Default: today in your time zone.
              */
             start_date?: string | null;
-            /** @example 07:00 */
-            time_of_day?: string | null;
-            /**
-             * Format: int32
-             * @example 30
-             */
-            duration_minutes?: number | null;
+            /** @description Up to 30. */
             steps?: components["schemas"]["RoutineStep"][] | null;
-            reset_steps?: boolean | null;
+            /**
+             * @description `HH:MM` (seconds optional).
+             * @example 07:00
+             */
+            time_of_day?: string | null;
+            /** @example Morning run */
+            title: string;
             /** Format: uuid */
-            area_id?: string | null;
+            workspace_id?: string | null;
         };
         RoutineOccurrence: {
+            /**
+             * Format: date-time
+             * @description When it starts, if the routine has a time of day.
+             */
+            at?: string | null;
             /**
              * Format: date
              * @example 2026-12-07
              */
             date: string;
             /**
-             * Format: date-time
-             * @description When it starts, if the routine has a time of day.
+             * @description `done`, `skipped`, or null when nothing is recorded.
+             * @enum {string|null}
              */
-            at?: string | null;
-            /** @description `done`, `skipped`, or null when nothing is recorded. */
-            outcome?: string | null;
+            outcome?: "done" | "skipped" | null;
         };
         RoutineOccurrences: {
             items: components["schemas"]["RoutineOccurrence"][];
@@ -3633,18 +4132,21 @@ export interface components {
             title: string;
         };
         RoutineToday: {
-            /** Format: uuid */
-            id: string;
-            title: string;
-            /** @example 07:30:00 */
-            time_of_day?: string | null;
             /**
              * Format: date-time
              * @description The instant, when the routine has a time of day.
              */
             at?: string | null;
-            /** @description `done` or `skipped` once recorded for today; `null` while open. */
-            outcome?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `done` or `skipped` once recorded for today; `null` while open.
+             * @enum {string|null}
+             */
+            outcome?: "done" | "skipped" | null;
+            /** @example 07:30:00 */
+            time_of_day?: string | null;
+            title: string;
         };
         Rule: {
             /** Format: uuid */
@@ -3671,47 +4173,50 @@ export interface components {
          *     one answer lists every problem of the rule.
          */
         RuleInput: {
-            /**
-             * Format: uuid
-             * @description Default: your personal workspace. Cannot change later.
-             */
-            workspace_id?: string | null;
+            /** @description 1 to 10. */
+            actions: components["schemas"]["Action"][];
+            /** @description Up to 10; default none. */
+            conditions?: components["schemas"]["Condition"][] | null;
+            /** @description Default `true`. */
+            enabled?: boolean | null;
             /**
              * @description 1 to 200 characters.
              * @example Urgent work gets a follow-up
              */
             name: string;
-            /** @description Default `true`. */
-            enabled?: boolean | null;
             /**
              * @description A PATCH merges into it (RFC 7396): to switch to a trigger of another type, send
              *     `null` for the old type's fields, e.g. `{"type": "task_completed", "at": null, "days": null}`.
              */
             trigger: components["schemas"]["Trigger"];
-            /** @description Up to 10; default none. */
-            conditions?: components["schemas"]["Condition"][] | null;
-            /** @description 1 to 10. */
-            actions: components["schemas"]["Action"][];
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
         };
         /** @enum {string} */
         Scope: "read" | "write";
         Session: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description True for the session making this request. */
+            current: boolean;
+            /** Format: date-time */
+            expires_at: string;
             /** Format: uuid */
             id: string;
-            /** @example cookie */
-            mode: string;
-            /** @example Mozilla/5.0 (X11; Linux x86_64) */
-            user_agent?: string | null;
             /** @example 203.0.113.7 */
             ip?: string | null;
             /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
             last_used_at: string;
-            /** Format: date-time */
-            expires_at: string;
-            /** @description True for the session making this request. */
-            current: boolean;
+            /**
+             * @example cookie
+             * @enum {string}
+             */
+            mode: "token" | "cookie";
+            /** @example Mozilla/5.0 (X11; Linux x86_64) */
+            user_agent?: string | null;
         };
         /** @enum {string} */
         SessionMode: "token" | "cookie";
@@ -3719,61 +4224,68 @@ export interface components {
             /**
              * @description `free`, `pro` or `max`.
              * @example pro
+             * @enum {string}
              */
-            plan: string;
+            plan: "free" | "pro" | "max";
         };
         /** @description Preferences the planner and notifications follow, all in the user's time zone. */
         Settings: {
+            /** @description Consent to the AI features; off until you turn it on. */
+            ai_enabled: boolean;
             /**
              * @description When "today" begins: work after midnight but before this still counts as yesterday.
              * @example 03:00:00
              */
             day_starts_at: string;
+            /** @example 12:00:00 */
+            high_energy_end: string;
             /** @example 09:00:00 */
-            work_start: string;
-            /** @example 17:00:00 */
-            work_end: string;
+            high_energy_start: string;
             /**
              * Format: int32
              * @description Longest block the daily plan gives one task (15 to 480).
              * @example 90
              */
             max_block_minutes: number;
-            /** @example 09:00:00 */
-            high_energy_start: string;
-            /** @example 12:00:00 */
-            high_energy_end: string;
             /** @description Send the morning recap by web push. */
             morning_recap: boolean;
             /** @example 07:30:00 */
             morning_recap_at: string;
-            /** @description Consent to the AI features; off until you turn it on. */
-            ai_enabled: boolean;
+            /** @example 17:00:00 */
+            work_end: string;
+            /** @example 09:00:00 */
+            work_start: string;
         };
         SigninRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
+            mode?: components["schemas"]["SessionMode"];
             /** @example tangerine-Orbit-4417-lamp */
             password: string;
-            mode?: components["schemas"]["SessionMode"];
         };
         SignupRequest: {
-            /** @example ada@example.com */
+            /** @example Ada */
+            display_name?: string | null;
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
+            /** @example en-GB */
+            locale?: string | null;
             /**
              * @description At least 10 characters and hard to guess.
              * @example tangerine-Orbit-4417-lamp
              */
             password: string;
-            /** @example Ada */
-            display_name?: string | null;
             /**
              * @description IANA time zone; default UTC.
              * @example Europe/London
              */
             time_zone?: string | null;
-            /** @example en-GB */
-            locale?: string | null;
         };
         SmartAddRequest: {
             /**
@@ -3789,8 +4301,11 @@ export interface components {
             workspace_id?: string | null;
         };
         Status: {
-            /** @example verified */
-            status: string;
+            /**
+             * @example verified
+             * @enum {string}
+             */
+            status: "verified";
         };
         StepsRequest: {
             /** Format: uuid */
@@ -3810,35 +4325,18 @@ export interface components {
         };
         Task: {
             /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
+            area_id?: string | null;
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
             created_by: string;
-            /** @example Call the dentist */
-            title: string;
-            notes?: string | null;
             /**
-             * @description `todo`, `in_progress`, `done` or `cancelled`.
-             * @example todo
+             * Format: date-time
+             * @description The instant the task is due, when its time is fixed to a zone.
              */
-            status: string;
-            /**
-             * Format: int32
-             * @description 1 (highest) to 4.
-             * @example 2
-             */
-            priority: number;
-            /**
-             * @description `low`, `medium` or `high`.
-             * @example low
-             */
-            energy?: string | null;
-            /**
-             * Format: int32
-             * @example 15
-             */
-            estimate_minutes?: number | null;
+            due_at?: string | null;
             /**
              * Format: date
              * @example 2026-12-01
@@ -3852,28 +4350,39 @@ export interface components {
              */
             due_time_zone?: string | null;
             /**
-             * Format: date-time
-             * @description The instant the task is due, when its time is fixed to a zone.
+             * @description `low`, `medium` or `high`.
+             * @example low
+             * @enum {string|null}
              */
-            due_at?: string | null;
-            /** Format: date */
-            scheduled_date?: string | null;
-            /** Format: uuid */
-            parent_id?: string | null;
-            /** Format: uuid */
-            project_id?: string | null;
-            /** Format: uuid */
-            area_id?: string | null;
+            energy?: "low" | "medium" | "high" | null;
+            /**
+             * Format: int32
+             * @example 15
+             */
+            estimate_minutes?: number | null;
             /** Format: uuid */
             goal_id?: string | null;
-            /** Format: int32 */
-            position: number;
+            /** Format: uuid */
+            id: string;
             /**
              * @example [
              *       "phone"
              *     ]
              */
             labels: string[];
+            notes?: string | null;
+            /** Format: uuid */
+            parent_id?: string | null;
+            /** Format: int32 */
+            position: number;
+            /**
+             * Format: int32
+             * @description 1 (highest) to 4.
+             * @example 2
+             */
+            priority: number;
+            /** Format: uuid */
+            project_id?: string | null;
             /**
              * @description RRULE in the user's time zone, starting at the due date.
              * @example FREQ=WEEKLY;BYDAY=MO
@@ -3886,79 +4395,107 @@ export interface components {
             recurrence_start?: string | null;
             /** @description Whether completing an occurrence reopens the task's steps. */
             reset_steps: boolean;
-            /** Format: date-time */
-            completed_at?: string | null;
-            /** Format: int32 */
-            version: number;
-            /** Format: date-time */
-            created_at: string;
+            /** Format: date */
+            scheduled_date?: string | null;
+            /**
+             * @description `todo`, `in_progress`, `done` or `cancelled`.
+             * @example todo
+             * @enum {string}
+             */
+            status: "todo" | "in_progress" | "done" | "cancelled";
+            /** @example Call the dentist */
+            title: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
         };
         TaskBrief: {
+            /** Format: date */
+            due_date?: string | null;
+            /** @enum {string|null} */
+            energy?: "low" | "medium" | "high" | null;
+            /** Format: int32 */
+            estimate_minutes?: number | null;
             /** Format: uuid */
             id: string;
-            title: string;
             /** Format: int32 */
             priority: number;
             /** Format: date */
-            due_date?: string | null;
-            /** Format: date */
             scheduled_date?: string | null;
-            energy?: string | null;
-            /** Format: int32 */
-            estimate_minutes?: number | null;
+            title: string;
         };
         TaskInput: {
             /** Format: uuid */
-            workspace_id?: string | null;
-            /** @example Call the dentist */
-            title: string;
-            notes?: string | null;
-            /** @example todo */
-            status?: string | null;
+            area_id?: string | null;
             /**
-             * Format: int32
-             * @example 2
+             * @description The due date (and time) in plain words, read in your time zone and locale like Smart Add
+             *     ("tomorrow 5pm", "next fri", "31/12", "end of month"); it replaces `due_date` and
+             *     `due_time`. Write-only: never part of an answer.
+             * @example next fri 5pm
              */
-            priority?: number | null;
-            /** @example low */
-            energy?: string | null;
-            /**
-             * Format: int32
-             * @example 15
-             */
-            estimate_minutes?: number | null;
+            due?: string | null;
             /**
              * Format: date
              * @example 2026-12-01
              */
             due_date?: string | null;
-            /** @example 17:30 */
+            /**
+             * @description `HH:MM` (seconds optional); needs `due_date`.
+             * @example 17:30
+             */
             due_time?: string | null;
             /** @example Europe/Berlin */
             due_time_zone?: string | null;
-            /** Format: date */
-            scheduled_date?: string | null;
-            /** Format: uuid */
-            parent_id?: string | null;
-            /** Format: uuid */
-            project_id?: string | null;
-            /** Format: uuid */
-            area_id?: string | null;
+            /**
+             * @example low
+             * @enum {string|null}
+             */
+            energy?: "low" | "medium" | "high" | null;
+            /**
+             * Format: int32
+             * @description 1 to 1440.
+             * @example 15
+             */
+            estimate_minutes?: number | null;
             /** Format: uuid */
             goal_id?: string | null;
-            /** Format: int32 */
-            position?: number | null;
             /**
+             * @description Up to 20 distinct labels, each 1 to 50 characters.
              * @example [
              *       "phone"
              *     ]
              */
-            labels?: string[] | null;
+            labels?: components["schemas"]["Label"][] | null;
+            notes?: string | null;
+            /** Format: uuid */
+            parent_id?: string | null;
+            /** Format: int32 */
+            position?: number | null;
+            /**
+             * Format: int32
+             * @description 1 (highest) to 4, default 4.
+             * @example 2
+             */
+            priority?: number | null;
+            /** Format: uuid */
+            project_id?: string | null;
             /** @example FREQ=WEEKLY;BYDAY=MO */
             recurrence?: string | null;
             reset_steps?: boolean | null;
+            /** Format: date */
+            scheduled_date?: string | null;
+            /**
+             * @example todo
+             * @enum {string|null}
+             */
+            status?: "todo" | "in_progress" | "done" | "cancelled" | null;
+            /** @example Call the dentist */
+            title: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         Today: {
             /**
@@ -4051,25 +4588,26 @@ export interface components {
              *       5
              *     ]
              */
-            days: number[];
+            days: components["schemas"]["Weekday"][];
             /** @enum {string} */
             type: "schedule";
         };
         /** @description A row an answer used. */
         Used: {
             /**
-             * @description `task`, `routine_completion`, `focus_session`, `review` or `goal`.
-             * @example task
-             */
-            kind: string;
-            /** Format: uuid */
-            id: string;
-            title?: string | null;
-            /**
              * @description What about this row mattered.
              * @example due 2026-11-20
              */
             detail: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `task`, `routine_completion`, `focus_session`, `review` or `goal`.
+             * @example task
+             * @enum {string}
+             */
+            kind: "task" | "routine_completion" | "focus_session" | "review" | "goal";
+            title?: string | null;
         };
         /** @description The stored document's version is its ETag; the defaults have version 0. */
         Versioned_Onboarding: {
@@ -4080,7 +4618,7 @@ export interface components {
              *       "habits"
              *     ]
              */
-            primary_needs: string[];
+            primary_needs: components["schemas"]["Label"][];
             /**
              * @description `minimal`, `balanced` or `guided`.
              * @example balanced
@@ -4133,27 +4671,35 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /**
+         * Format: int64
+         * @description An ISO weekday, 1 (Monday) to 7 (Sunday). Only the document uses this type.
+         * @example 1
+         */
+        Weekday: number;
         Workspace: {
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
             id: string;
-            /** @example Personal */
-            name: string;
             /**
              * @description `personal` or `shared`.
              * @example personal
+             * @enum {string}
              */
-            kind: string;
+            kind: "personal" | "shared";
+            /** @example Personal */
+            name: string;
+            /** Format: uuid */
+            owner_id: string;
             /**
              * @description The caller's role: `owner` or `member`.
              * @example owner
+             * @enum {string}
              */
-            role: string;
-            /** Format: uuid */
-            owner_id: string;
+            role: "owner" | "member";
             /** Format: int32 */
             version: number;
-            /** Format: date-time */
-            created_at: string;
         };
         /** @enum {string} */
         WorkspaceChoice: "transfer" | "delete";
@@ -4282,6 +4828,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "display_name": "Ada",
+                 *       "email": "ada@example.com",
+                 *       "locale": "en-GB",
+                 *       "password": "tangerine-Orbit-4417-lamp",
+                 *       "time_zone": "Europe/London"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignupRequest"];
             };
         };
@@ -4429,6 +4984,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TokenRequest"];
             };
         };
@@ -4567,6 +5127,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmailRequest"];
             };
         };
@@ -4714,6 +5279,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "tangerine-Orbit-4417-lamp"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SigninRequest"];
             };
         };
@@ -4880,6 +5451,7 @@ export interface operations {
         /** @description May be empty in cookie mode */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["RefreshRequest"];
             };
         };
@@ -5055,7 +5627,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5063,7 +5635,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -5171,6 +5743,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmailRequest"];
             };
         };
@@ -5318,6 +5895,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "new_password": "violet-Harbour-9921-kite",
+                 *       "token": "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResetConfirmRequest"];
             };
         };
@@ -5454,6 +6037,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "tangerine-Orbit-4417-lamp",
+                 *       "new_password": "violet-Harbour-9921-kite",
+                 *       "revoke_tokens": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePasswordRequest"];
             };
         };
@@ -5625,7 +6215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Session"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5633,7 +6223,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -5742,7 +6332,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5750,7 +6340,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -5872,7 +6462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_AccessToken"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5880,7 +6470,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -5979,6 +6569,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "expires_in_days": 90,
+                 *       "name": "nightly backup script",
+                 *       "scope": "read"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTokenRequest"];
             };
         };
@@ -6154,7 +6751,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6162,7 +6759,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -6340,13 +6937,21 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The `ETag` you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "display_name": "Ada L.",
+                 *       "locale": "en-US",
+                 *       "time_zone": "America/New_York",
+                 *       "week_start": 7
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["MePatch"];
             };
         };
@@ -6595,6 +7200,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "tangerine-Orbit-4417-lamp",
+                 *       "workspaces": {
+                 *         "0195f1d2-7c4e-7b51-9d0e-5b1f3c2a4d6e": "transfer"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeleteAccount"];
             };
         };
@@ -6905,7 +7518,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6913,6 +7526,19 @@ export interface operations {
         /** @description Any subset of the fields */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ai_enabled": true,
+                 *       "day_starts_at": "03:00:00",
+                 *       "high_energy_end": "12:00:00",
+                 *       "high_energy_start": "09:00:00",
+                 *       "max_block_minutes": 90,
+                 *       "morning_recap": true,
+                 *       "morning_recap_at": "07:30:00",
+                 *       "work_end": "17:00:00",
+                 *       "work_start": "09:00:00"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["Settings"];
             };
         };
@@ -7220,7 +7846,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7228,6 +7854,18 @@ export interface operations {
         /** @description Any subset of the fields */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "available_time": "2_4h",
+                 *       "completed": true,
+                 *       "default_energy": "medium",
+                 *       "guidance_level": "balanced",
+                 *       "primary_needs": [
+                 *         "focus",
+                 *         "habits"
+                 *       ]
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["Onboarding"];
             };
         };
@@ -7463,7 +8101,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Workspace"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7471,7 +8109,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -7570,6 +8208,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Family"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WorkspaceInput"];
             };
         };
@@ -7746,7 +8389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7754,7 +8397,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -7871,7 +8514,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7879,7 +8522,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -8007,6 +8650,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Family"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WorkspaceInput"];
             };
         };
@@ -8183,6 +8831,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "user_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TransferInput"];
             };
         };
@@ -8243,6 +8896,15 @@ export interface operations {
             };
             /** @description No such workspace, or you are not a member */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A personal workspace cannot change owner */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8368,7 +9030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Members"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8376,7 +9038,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -8494,7 +9156,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8502,7 +9164,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -8639,7 +9301,7 @@ export interface operations {
                     "application/json": components["schemas"]["Invites"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8647,7 +9309,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -8766,6 +9428,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "bob@example.com",
+                 *       "expires_in_days": 7
+                 *     }
+                 */
                 "application/json": components["schemas"]["InviteInput"];
             };
         };
@@ -8826,6 +9494,15 @@ export interface operations {
             };
             /** @description No such workspace, or you are not a member */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A personal workspace takes no invitations */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8959,7 +9636,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8967,7 +9644,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -9075,6 +9752,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "Jx2m0f6R3tVd8o1sZkq9bW4yP7cN5aLhE0uGiTrQ2nY"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptInput"];
             };
         };
@@ -9240,7 +9922,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Area"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9248,7 +9930,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -9343,13 +10025,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "color": "#22c55e",
+                 *       "name": "Health",
+                 *       "position": 0
+                 *     }
+                 */
                 "application/json": components["schemas"]["AreaInput"];
             };
         };
@@ -9526,7 +10215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Area"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9534,7 +10223,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -9638,7 +10327,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -9654,7 +10343,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9662,7 +10351,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -9775,7 +10464,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -9785,6 +10474,13 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "color": "#22c55e",
+                 *       "name": "Health",
+                 *       "position": 0
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["AreaInput"];
             };
         };
@@ -9960,7 +10656,7 @@ export interface operations {
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
                 /** @description `todo`, `in_progress`, `done`, `cancelled`, or `open` for the first two. */
-                status?: string;
+                status?: "todo" | "in_progress" | "done" | "cancelled" | "open";
                 project_id?: string;
                 area_id?: string;
                 goal_id?: string;
@@ -9988,7 +10684,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Task"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9996,7 +10692,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -10091,13 +10787,30 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "due": "next fri 5pm",
+                 *       "due_date": "2026-12-01",
+                 *       "due_time": "17:30",
+                 *       "due_time_zone": "Europe/Berlin",
+                 *       "energy": "low",
+                 *       "estimate_minutes": 15,
+                 *       "labels": [
+                 *         "phone"
+                 *       ],
+                 *       "priority": 2,
+                 *       "recurrence": "FREQ=WEEKLY;BYDAY=MO",
+                 *       "status": "todo",
+                 *       "title": "Call the dentist"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TaskInput"];
             };
         };
@@ -10274,7 +10987,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10282,7 +10995,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -10386,7 +11099,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -10402,7 +11115,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10410,7 +11123,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -10523,7 +11236,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -10533,6 +11246,23 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "due": "next fri 5pm",
+                 *       "due_date": "2026-12-01",
+                 *       "due_time": "17:30",
+                 *       "due_time_zone": "Europe/Berlin",
+                 *       "energy": "low",
+                 *       "estimate_minutes": 15,
+                 *       "labels": [
+                 *         "phone"
+                 *       ],
+                 *       "priority": 2,
+                 *       "recurrence": "FREQ=WEEKLY;BYDAY=MO",
+                 *       "status": "todo",
+                 *       "title": "Call the dentist"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["TaskInput"];
             };
         };
@@ -10723,7 +11453,7 @@ export interface operations {
                     "application/json": components["schemas"]["Occurrences"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10731,7 +11461,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -10843,7 +11573,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -10861,7 +11591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10869,7 +11599,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -10981,7 +11711,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -10999,7 +11729,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11007,7 +11737,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -11046,6 +11776,15 @@ export interface operations {
             };
             /** @description The task does not repeat */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag (`/problems/precondition-failed`) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11119,7 +11858,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -11137,7 +11876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11145,7 +11884,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -11184,6 +11923,15 @@ export interface operations {
             };
             /** @description The task does not repeat */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag (`/problems/precondition-failed`) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11262,7 +12010,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
-                status?: string;
+                status?: "active" | "paused" | "achieved" | "abandoned";
                 area_id?: string;
             };
             header?: never;
@@ -11280,7 +12028,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Goal"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11288,7 +12036,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -11383,13 +12131,21 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "active",
+                 *       "target_date": "2027-04-30",
+                 *       "title": "Run a half marathon",
+                 *       "why": "To feel strong at 40"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GoalInput"];
             };
         };
@@ -11566,7 +12322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Goal"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11574,7 +12330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -11678,7 +12434,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -11694,7 +12450,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11702,7 +12458,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -11815,7 +12571,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -11825,6 +12581,14 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "active",
+                 *       "target_date": "2027-04-30",
+                 *       "title": "Run a half marathon",
+                 *       "why": "To feel strong at 40"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["GoalInput"];
             };
         };
@@ -12017,7 +12781,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Milestone"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12025,7 +12789,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -12120,13 +12884,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "due_date": "2027-01-31",
+                 *       "goal_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "title": "Run 10 km without stopping"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MilestoneInput"];
             };
         };
@@ -12303,7 +13074,7 @@ export interface operations {
                     "application/json": components["schemas"]["Milestone"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12311,7 +13082,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -12415,7 +13186,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -12431,7 +13202,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12439,7 +13210,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -12552,7 +13323,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -12562,6 +13333,13 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "due_date": "2027-01-31",
+                 *       "goal_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "title": "Run 10 km without stopping"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["MilestoneInput"];
             };
         };
@@ -12736,7 +13514,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
-                status?: string;
+                status?: "planned" | "active" | "on_hold" | "completed" | "archived";
                 area_id?: string;
                 goal_id?: string;
             };
@@ -12755,7 +13533,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Project"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12763,7 +13541,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -12858,13 +13636,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "active",
+                 *       "target_date": "2027-02-28",
+                 *       "title": "Move flat"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProjectInput"];
             };
         };
@@ -13041,7 +13826,7 @@ export interface operations {
                     "application/json": components["schemas"]["Project"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13049,7 +13834,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -13153,7 +13938,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -13169,7 +13954,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13177,7 +13962,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -13290,7 +14075,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -13300,6 +14085,13 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "active",
+                 *       "target_date": "2027-02-28",
+                 *       "title": "Move flat"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["ProjectInput"];
             };
         };
@@ -13493,7 +14285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Routine"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13501,7 +14293,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -13596,13 +14388,21 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "duration_minutes": 30,
+                 *       "rrule": "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                 *       "time_of_day": "07:00",
+                 *       "title": "Morning run"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoutineInput"];
             };
         };
@@ -13779,7 +14579,7 @@ export interface operations {
                     "application/json": components["schemas"]["Routine"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13787,7 +14587,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -13891,7 +14691,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -13907,7 +14707,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13915,7 +14715,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -14028,7 +14828,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -14038,6 +14838,14 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "duration_minutes": 30,
+                 *       "rrule": "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                 *       "time_of_day": "07:00",
+                 *       "title": "Morning run"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["RoutineInput"];
             };
         };
@@ -14228,7 +15036,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoutineOccurrences"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14236,7 +15044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -14355,7 +15163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Completions"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14363,7 +15171,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -14473,6 +15281,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "date": "2026-12-07",
+                 *       "outcome": "done",
+                 *       "steps_done": [
+                 *         0,
+                 *         2
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompletionInput"];
             };
         };
@@ -14648,7 +15466,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14656,7 +15474,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -14766,6 +15584,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["EndSeries"];
             };
         };
@@ -14932,7 +15751,7 @@ export interface operations {
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
                 /** @description Only captures in this state: `inbox`, `archived` or `converted`. */
-                status?: string;
+                status?: "inbox" | "archived" | "converted";
             };
             header?: never;
             path?: never;
@@ -14949,7 +15768,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Capture"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14957,7 +15776,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -15052,13 +15871,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "source": "voice",
+                 *       "status": "inbox",
+                 *       "text": "Call the plumber about the kitchen tap"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CaptureInput"];
             };
         };
@@ -15235,7 +16061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Capture"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15243,7 +16069,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -15347,7 +16173,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -15363,7 +16189,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15371,7 +16197,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -15484,7 +16310,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -15494,6 +16320,13 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "source": "voice",
+                 *       "status": "inbox",
+                 *       "text": "Call the plumber about the kitchen tap"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["CaptureInput"];
             };
         };
@@ -15671,6 +16504,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Call the plumber",
+                 *       "to": "task"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConvertRequest"];
             };
         };
@@ -15849,7 +16688,7 @@ export interface operations {
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
                 /** @description Only `daily` or only `weekly` reviews. */
-                kind?: string;
+                kind?: "daily" | "weekly";
                 /** @description Only reviews whose period starts on or after this date. */
                 from?: string;
                 /** @description Only reviews whose period starts on or before this date. */
@@ -15870,7 +16709,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Review"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15878,7 +16717,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -15973,13 +16812,23 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "answers": {
+                 *         "What went well?": "Shipped the garden plan"
+                 *       },
+                 *       "kind": "weekly",
+                 *       "period_end": "2026-11-29",
+                 *       "period_start": "2026-11-23"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviewInput"];
             };
         };
@@ -16156,7 +17005,7 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16164,7 +17013,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -16268,7 +17117,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -16284,7 +17133,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16292,7 +17141,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -16405,7 +17254,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -16415,6 +17264,16 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "answers": {
+                 *         "What went well?": "Shipped the garden plan"
+                 *       },
+                 *       "kind": "weekly",
+                 *       "period_end": "2026-11-29",
+                 *       "period_start": "2026-11-23"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["ReviewInput"];
             };
         };
@@ -16590,7 +17449,7 @@ export interface operations {
                 /** @description Only rows of this workspace (default: every workspace you belong to). */
                 workspace_id?: string;
                 /** @description Only `open` or only `decided` decisions. */
-                status?: string;
+                status?: "open" | "decided";
             };
             header?: never;
             path?: never;
@@ -16607,7 +17466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Decision"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16615,7 +17474,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -16710,13 +17569,19 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "context": "The old one dies daily; budget 1500 EUR.",
+                 *       "title": "Which laptop to buy"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionInput"];
             };
         };
@@ -16893,7 +17758,7 @@ export interface operations {
                     "application/json": components["schemas"]["Decision"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16901,7 +17766,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -17005,7 +17870,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -17021,7 +17886,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17029,7 +17894,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -17142,7 +18007,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -17152,6 +18017,12 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "context": "The old one dies daily; budget 1500 EUR.",
+                 *       "title": "Which laptop to buy"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["DecisionInput"];
             };
         };
@@ -17322,7 +18193,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 /** @description Decision id */
@@ -17332,6 +18203,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "option_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecideRequest"];
             };
         };
@@ -17496,7 +18372,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 /** @description Decision id */
@@ -17515,7 +18391,7 @@ export interface operations {
                     "application/json": components["schemas"]["Decision"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17523,7 +18399,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -17667,7 +18543,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DecisionOption"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17675,7 +18551,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -17770,13 +18646,28 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "cons": [
+                 *         "only 16 GB of memory"
+                 *       ],
+                 *       "decision_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "position": 0,
+                 *       "pros": [
+                 *         "light",
+                 *         "long battery life"
+                 *       ],
+                 *       "score": 7,
+                 *       "title": "The 14-inch one"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionOptionInput"];
             };
         };
@@ -17953,7 +18844,7 @@ export interface operations {
                     "application/json": components["schemas"]["DecisionOption"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17961,7 +18852,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -18065,7 +18956,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -18081,7 +18972,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18089,7 +18980,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -18202,7 +19093,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -18212,6 +19103,21 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "cons": [
+                 *         "only 16 GB of memory"
+                 *       ],
+                 *       "decision_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "position": 0,
+                 *       "pros": [
+                 *         "light",
+                 *         "long battery life"
+                 *       ],
+                 *       "score": 7,
+                 *       "title": "The 14-inch one"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["DecisionOptionInput"];
             };
         };
@@ -18404,7 +19310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Rule"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18412,7 +19318,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -18507,13 +19413,28 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "actions": [
+                 *         {
+                 *           "due_in_days": 1,
+                 *           "title": "Plan the week",
+                 *           "type": "create_task"
+                 *         }
+                 *       ],
+                 *       "name": "Urgent work gets a follow-up",
+                 *       "trigger": {
+                 *         "type": "task_completed"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["RuleInput"];
             };
         };
@@ -18690,7 +19611,7 @@ export interface operations {
                     "application/json": components["schemas"]["Rule"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18698,7 +19619,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -18802,7 +19723,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -18818,7 +19739,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18826,7 +19747,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -18939,7 +19860,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -18949,6 +19870,21 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "actions": [
+                 *         {
+                 *           "due_in_days": 1,
+                 *           "title": "Plan the week",
+                 *           "type": "create_task"
+                 *         }
+                 *       ],
+                 *       "name": "Urgent work gets a follow-up",
+                 *       "trigger": {
+                 *         "type": "task_completed"
+                 *       }
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["RuleInput"];
             };
         };
@@ -19143,7 +20079,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_FocusSession"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19151,7 +20087,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -19246,13 +20182,21 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ended_at": "2026-11-26T09:47:30Z",
+                 *       "note": "Drafted the intro",
+                 *       "planned_minutes": 50,
+                 *       "started_at": "2026-11-26T09:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FocusSessionInput"];
             };
         };
@@ -19304,6 +20248,15 @@ export interface operations {
             };
             /** @description A read-only token, or the plan does not allow it */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A focus session is already running; stop it first */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19429,7 +20382,7 @@ export interface operations {
                     "application/json": components["schemas"]["FocusSession"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19437,7 +20390,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -19541,7 +20494,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -19557,7 +20510,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19565,7 +20518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -19678,7 +20631,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 id: string;
@@ -19688,6 +20641,14 @@ export interface operations {
         /** @description Any subset of the fields; `null` clears a field */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ended_at": "2026-11-26T09:47:30Z",
+                 *       "note": "Drafted the intro",
+                 *       "planned_minutes": 50,
+                 *       "started_at": "2026-11-26T09:00:00Z"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["FocusSessionInput"];
             };
         };
@@ -19858,7 +20819,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The ETag you last saw */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 /** @description Focus session id */
@@ -19877,7 +20838,7 @@ export interface operations {
                     "application/json": components["schemas"]["FocusSession"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19885,7 +20846,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -20020,6 +20981,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["ComputePlan"];
             };
         };
@@ -20176,7 +21138,7 @@ export interface operations {
                     "application/json": components["schemas"]["DayPlan"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20184,7 +21146,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -20304,7 +21266,7 @@ export interface operations {
                     "application/json": components["schemas"]["DayPlan"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20312,7 +21274,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -20424,7 +21386,12 @@ export interface operations {
         /** @description Optional; `{}` moves the task to the next day */
         requestBody?: {
             content: {
-                "application/json": null | components["schemas"]["Reject"];
+                /**
+                 * @example {
+                 *       "reschedule_to": "2026-11-30"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Reject"];
             };
         };
         responses: {
@@ -20601,7 +21568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Today"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20609,7 +21576,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -20722,7 +21689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Answers"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20730,7 +21697,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -20926,7 +21893,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUsers"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20934,7 +21901,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -21045,6 +22012,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "plan": "pro"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetPlan"];
             };
         };
@@ -21218,7 +22190,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -21226,7 +22198,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -21344,7 +22316,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -21352,7 +22324,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -21470,7 +22442,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -21478,7 +22450,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -21600,7 +22572,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLog"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -21608,7 +22580,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -21790,6 +22762,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "text": "Call mum tomorrow 5pm @phone\nPay rent every 1st of the month #home !1"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SmartAddRequest"];
             };
         };
@@ -21940,6 +22917,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StepsRequest"];
             };
         };
@@ -22090,6 +23072,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "project_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProjectTasksRequest"];
             };
         };
@@ -22240,6 +23227,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["ExplainRequest"];
             };
         };
@@ -22425,7 +23413,7 @@ export interface operations {
                     "application/json": components["schemas"]["Preview"];
                 };
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22433,7 +23421,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -22550,7 +23538,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed query string or header such as If-Match (`/problems/bad-request`) */
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22558,7 +23546,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Query string: invalid digit found in string",
+                     *       "detail": "If-Match must be an ETag this API issued",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
                      *       "title": "The request is not valid",
@@ -22678,7 +23666,8 @@ export interface operations {
         /** @description Optional edits */
         requestBody?: {
             content: {
-                "application/json": null | components["schemas"]["ConfirmRequest"];
+                /** @example {} */
+                "application/json": components["schemas"]["ConfirmRequest"];
             };
         };
         responses: {

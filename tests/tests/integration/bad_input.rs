@@ -304,3 +304,185 @@ async fn a_misspelt_query_parameter_is_refused_not_ignored() {
     let body = problem(res, 422, "/problems/validation").await;
     assert_eq!(body["errors"][0]["field"], "verbose");
 }
+
+/// The field errors of a problem, as (field, message) pairs.
+fn field_errors(body: &serde_json::Value) -> Vec<(String, String)> {
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn message_of<'a>(errors: &'a [(String, String)], field: &str) -> &'a str {
+    errors
+        .iter()
+        .find(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+        .unwrap_or_else(|| panic!("no error for {field}: {errors:?}"))
+}
+
+#[tokio::test]
+async fn unreadable_fields_are_explained_in_words_and_all_named_together() {
+    let app = TestApp::spawn().await;
+    let t = app.user("ada@example.com").await;
+    let post = |body: serde_json::Value| {
+        app.client
+            .post(app.url("/v1/tasks"))
+            .bearer_auth(&t.access)
+            .json(&body)
+            .send()
+    };
+
+    // A date that does not exist, and one that is not a date at all.
+    for due in ["2026-02-30", "next tuesday"] {
+        let body = problem(
+            post(json!({"title": "Dentist", "due_date": due}))
+                .await
+                .unwrap(),
+            422,
+            "/problems/validation",
+        )
+        .await;
+        let errors = field_errors(&body);
+        assert_eq!(
+            message_of(&errors, "due_date"),
+            "must be a real date like 2026-12-01"
+        );
+    }
+    // Numbers out of the type's range or of the wrong type name the real bounds.
+    for priority in [json!(70000), json!("high"), json!(1.5)] {
+        let body = problem(
+            post(json!({"title": "Dentist", "priority": priority}))
+                .await
+                .unwrap(),
+            422,
+            "/problems/validation",
+        )
+        .await;
+        assert_eq!(
+            message_of(&field_errors(&body), "priority"),
+            "must be an integer from 1 to 4",
+            "{priority}"
+        );
+    }
+    // Every unreadable field of one body is named in one answer.
+    let body = problem(
+        post(json!({
+            "title": 5,
+            "due_date": "soon",
+            "priority": "urgent",
+            "due_time": "5pm",
+            "labels": [1],
+            "colour": "red",
+        }))
+        .await
+        .unwrap(),
+        422,
+        "/problems/validation",
+    )
+    .await;
+    let errors = field_errors(&body);
+    assert_eq!(message_of(&errors, "title"), "must be a string");
+    assert_eq!(
+        message_of(&errors, "due_date"),
+        "must be a real date like 2026-12-01"
+    );
+    assert_eq!(
+        message_of(&errors, "priority"),
+        "must be an integer from 1 to 4"
+    );
+    assert_eq!(
+        message_of(&errors, "due_time"),
+        "must be a time of day like 17:30"
+    );
+    assert!(
+        errors.iter().any(|(f, _)| f.starts_with("labels")),
+        "{errors:?}"
+    );
+    assert!(
+        message_of(&errors, "colour").starts_with("is not a field of this body"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        body["detail"],
+        format!("{} fields are invalid", errors.len())
+    );
+    assert_eq!(app.count("SELECT count(*) FROM app.tasks").await, 0);
+
+    // A merge patch is read the same way.
+    let task: serde_json::Value = post(json!({"title": "Dentist"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!("/v1/tasks/{}", task["id"].as_str().unwrap())))
+        .bearer_auth(&t.access)
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"due_date": "2026-13-01", "estimate_minutes": "an hour"}"#)
+        .send()
+        .await
+        .unwrap();
+    let errors = field_errors(&problem(res, 422, "/problems/validation").await);
+    assert_eq!(
+        message_of(&errors, "due_date"),
+        "must be a real date like 2026-12-01"
+    );
+    assert_eq!(
+        message_of(&errors, "estimate_minutes"),
+        "must be an integer from 1 to 1440"
+    );
+}
+
+#[tokio::test]
+async fn unreadable_query_parameters_answer_422_naming_each() {
+    let app = TestApp::spawn().await;
+    let t = app.user("ada@example.com").await;
+    let get = |query: &str| {
+        let url = format!("/v1/tasks?{query}");
+        let (app, access) = (&app, t.access.clone());
+        async move { app.get_auth(&url, &access).await }
+    };
+
+    let errors = field_errors(&problem(get("limit=many").await, 422, "/problems/validation").await);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, "limit");
+    assert!(errors[0].1.ends_with("from 1 to 200"), "{errors:?}");
+
+    let errors = field_errors(
+        &problem(
+            get("due_before=tomorrow&top_level=maybe&project_id=42").await,
+            422,
+            "/problems/validation",
+        )
+        .await,
+    );
+    assert_eq!(
+        message_of(&errors, "due_before"),
+        "must be a real date like 2026-12-01"
+    );
+    assert_eq!(message_of(&errors, "top_level"), "must be true or false");
+    assert!(
+        message_of(&errors, "project_id").starts_with("must be a UUID"),
+        "{errors:?}"
+    );
+    assert_eq!(errors.len(), 3, "{errors:?}");
+
+    let res = app
+        .get_auth("/v1/assistant?question=meaning_of_life", &t.access)
+        .await;
+    let errors = field_errors(&problem(res, 422, "/problems/validation").await);
+    assert!(
+        message_of(&errors, "question").starts_with("must be one of what_next"),
+        "{errors:?}"
+    );
+}

@@ -55,6 +55,29 @@ fn every_operation_documents_its_errors_and_examples() {
                 );
             }
             assert!(op["tags"].is_array(), "{method} {path}: untagged");
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(
+                !summary.is_empty() && summary.chars().count() < 80 && !summary.contains('\n'),
+                "{method} {path}: the summary must be one line under 80 characters: {summary:?}"
+            );
+            assert!(
+                op["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.trim().is_empty()),
+                "{method} {path}: no description"
+            );
+            for (media_type, media) in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                if media_type.ends_with("json") {
+                    assert!(
+                        media.get("example").is_some() || media.get("examples").is_some(),
+                        "{method} {path}: the {media_type} body has no example"
+                    );
+                }
+            }
         }
     }
     assert!(operations >= 17, "{operations} operations");
@@ -63,6 +86,80 @@ fn every_operation_documents_its_errors_and_examples() {
         text.matches("\"example\"").count() > 20,
         "examples are documented"
     );
+}
+
+/// Whether a property schema lists its values (inline, or through a reference or a nullable
+/// variant).
+fn is_enum(schema: &Value, schemas: &Value) -> bool {
+    if schema["enum"].is_array() {
+        return true;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        let target = &schemas[r.trim_start_matches("#/components/schemas/")];
+        return target["enum"].is_array()
+            || target["oneOf"].as_array().is_some_and(|v| {
+                v.iter()
+                    .all(|v| v["enum"].is_array() || v["const"].is_string())
+            });
+    }
+    ["oneOf", "anyOf"].iter().any(|k| {
+        schema[k].as_array().is_some_and(|variants| {
+            variants
+                .iter()
+                .filter(|v| v["type"] != "null")
+                .all(|v| is_enum(v, schemas))
+        })
+    })
+}
+
+#[test]
+fn enumerated_fields_are_enums() {
+    let doc: Value = serde_json::to_value(minime_api::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Fields whose values are a fixed list on the server, wherever they appear.
+    let enumerated = [
+        "status",
+        "energy",
+        "kind",
+        "source",
+        "outcome",
+        "plan",
+        "scope",
+        "mode",
+        "role",
+        "guidance_level",
+        "available_time",
+        "default_energy",
+    ];
+    let mut checked = 0;
+    for (name, schema) in schemas.as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            let object = property["$ref"].as_str().is_some_and(|r| {
+                schemas[r.trim_start_matches("#/components/schemas/")]["properties"].is_object()
+            });
+            let listed = !object && enumerated.contains(&field.as_str())
+                || (name == "Problem" && field == "type");
+            // `status` of a problem is its HTTP status code.
+            if listed && !(name == "Problem" && field == "status") {
+                checked += 1;
+                assert!(is_enum(property, schemas), "{name}.{field} is not an enum");
+            }
+        }
+    }
+    assert!(checked > 20, "{checked} enumerated fields");
+    // Query parameters with a fixed list of values.
+    for (path, param) in [
+        ("/v1/tasks", "status"),
+        ("/v1/captures", "status"),
+        ("/v1/reviews", "kind"),
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let p = params.iter().find(|p| p["name"] == param).unwrap();
+        assert!(
+            is_enum(&p["schema"], schemas),
+            "{path}?{param} is not an enum"
+        );
+    }
 }
 
 #[tokio::test]

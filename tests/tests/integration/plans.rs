@@ -652,12 +652,14 @@ async fn the_assistant_answers_from_the_users_rows() {
     assert_eq!(questions, ["what_next", "overdue", "week", "stalled_goals"]);
     assert!(!all["items"][0]["answer"].as_str().unwrap().is_empty());
 
-    // Unknown questions are refused; Bob's answers know nothing of Ada.
+    // Unknown questions are refused, naming the parameter; Bob's answers know nothing of Ada.
     let res = ada
         .send(Method::GET, &ask("meaning_of_life"), None, &[])
         .await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "question");
     let theirs = bob.ok(Method::GET, "/v1/assistant", None).await;
     assert_eq!(theirs["items"][1]["figures"]["overdue_tasks"], 0);
     assert_eq!(theirs["items"][2]["figures"]["tasks_completed"], 0);
