@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use criterion::{criterion_group, criterion_main, Criterion};
-use minime_api::planner::{plan, Energy, PlanInput, RoutineIn, TaskIn};
+use minime_api::planner::day::{plan, Energy, PlanInput, RoutineIn, TaskIn};
 use uuid::Uuid;
 
 fn input() -> PlanInput {

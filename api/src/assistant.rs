@@ -15,13 +15,16 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    common::{state::State, Access, Auth},
-    db::{
-        schema::app::{focus_sessions as f, reviews as rv, routine_completions as rc, tasks as t},
-        Conn,
+    common::{
+        extractor::{Access, Auth},
+        state::State,
     },
-    http::ApiResult,
-    planner::Item,
+    db::{
+        pool::Conn,
+        schema::app::{focus_sessions as f, reviews as rv, routine_completions as rc, tasks as t},
+    },
+    http::problem::ApiResult,
+    planner::day::Item,
     recurrence::place,
     today::{self, Context},
 };

@@ -20,24 +20,24 @@ pub const TIME_OF_DAY: &str = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-
 fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
     use crate::{account::preferences as prefs, captures, goals, projects, reviews, tasks};
     let v = |list: &[&'static str]| list.to_vec();
-    let mut capture_states = v(captures::SETTABLE);
+    let mut capture_states = v(captures::capture::SETTABLE);
     capture_states.push("converted");
     vec![
-        ("TaskInput", "status", v(tasks::STATUSES)),
-        ("Task", "status", v(tasks::STATUSES)),
-        ("TaskInput", "energy", v(tasks::ENERGIES)),
-        ("Task", "energy", v(tasks::ENERGIES)),
-        ("TaskBrief", "energy", v(tasks::ENERGIES)),
-        ("GoalInput", "status", v(goals::STATUSES)),
-        ("Goal", "status", v(goals::STATUSES)),
-        ("ProjectInput", "status", v(projects::STATUSES)),
-        ("Project", "status", v(projects::STATUSES)),
-        ("CaptureInput", "source", v(captures::SOURCES)),
-        ("Capture", "source", v(captures::SOURCES)),
-        ("CaptureInput", "status", v(captures::SETTABLE)),
+        ("TaskInput", "status", v(tasks::task::STATUSES)),
+        ("Task", "status", v(tasks::task::STATUSES)),
+        ("TaskInput", "energy", v(tasks::task::ENERGIES)),
+        ("Task", "energy", v(tasks::task::ENERGIES)),
+        ("TaskBrief", "energy", v(tasks::task::ENERGIES)),
+        ("GoalInput", "status", v(goals::goal::STATUSES)),
+        ("Goal", "status", v(goals::goal::STATUSES)),
+        ("ProjectInput", "status", v(projects::project::STATUSES)),
+        ("Project", "status", v(projects::project::STATUSES)),
+        ("CaptureInput", "source", v(captures::capture::SOURCES)),
+        ("Capture", "source", v(captures::capture::SOURCES)),
+        ("CaptureInput", "status", v(captures::capture::SETTABLE)),
         ("Capture", "status", capture_states),
-        ("ReviewInput", "kind", v(reviews::KINDS)),
-        ("Review", "kind", v(reviews::KINDS)),
+        ("ReviewInput", "kind", v(reviews::review::KINDS)),
+        ("Review", "kind", v(reviews::review::KINDS)),
         ("Decision", "status", vec!["open", "decided"]),
         ("Completion", "outcome", vec!["done", "skipped"]),
         ("RoutineOccurrence", "outcome", vec!["done", "skipped"]),
@@ -84,17 +84,21 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
 /// Query parameters (path, name) → accepted values.
 fn query_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
     use crate::{captures, goals, projects, reviews, tasks};
-    let mut task_states = tasks::STATUSES.to_vec();
+    let mut task_states = tasks::task::STATUSES.to_vec();
     task_states.push("open");
-    let mut capture_states = captures::SETTABLE.to_vec();
+    let mut capture_states = captures::capture::SETTABLE.to_vec();
     capture_states.push("converted");
     vec![
         ("/v1/tasks", "status", task_states),
-        ("/v1/goals", "status", goals::STATUSES.to_vec()),
-        ("/v1/projects", "status", projects::STATUSES.to_vec()),
+        ("/v1/goals", "status", goals::goal::STATUSES.to_vec()),
+        (
+            "/v1/projects",
+            "status",
+            projects::project::STATUSES.to_vec(),
+        ),
         ("/v1/captures", "status", capture_states),
         ("/v1/decisions", "status", vec!["open", "decided"]),
-        ("/v1/reviews", "kind", reviews::KINDS.to_vec()),
+        ("/v1/reviews", "kind", reviews::review::KINDS.to_vec()),
     ]
 }
 

@@ -14,7 +14,7 @@ use actix_web::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::http::{ApiError, ProblemKind};
+use crate::http::problem::{ApiError, ProblemKind};
 
 /// Same-origin only. `img-src` also allows `data:` because swagger-ui.css draws its icons
 /// (arrows, locks, checkboxes) as `data:image/svg+xml` backgrounds; a `data:` URL is decoded in

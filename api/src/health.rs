@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::{
     common::state::State,
     db::migrate::embedded_versions,
-    http::{ApiError, ApiResult, ProblemKind},
+    http::problem::{ApiError, ApiResult, ProblemKind},
 };
 
 #[derive(Serialize, ToSchema)]

@@ -79,21 +79,21 @@ async fn main() -> anyhow::Result<()> {
             command: Admin::SetPlan { email, plan },
         } => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-            minime_api::admin::set_plan(&url, &email, &plan).await?;
+            minime_api::admin::cli::set_plan(&url, &email, &plan).await?;
             println!("{email} is on the {plan} plan");
         }
         Command::Admin {
             command: Admin::Grant { email },
         } => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-            minime_api::admin::grant(&url, &email, true).await?;
+            minime_api::admin::cli::grant(&url, &email, true).await?;
             println!("{email} is an administrator");
         }
         Command::Admin {
             command: Admin::Revoke { email },
         } => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-            minime_api::admin::grant(&url, &email, false).await?;
+            minime_api::admin::cli::grant(&url, &email, false).await?;
             println!("{email} is no longer an administrator");
         }
         Command::Admin {

@@ -76,25 +76,25 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(crate::health::readyz)
         .service(
             utoipa_actix_web::scope("/v1")
-                .configure(crate::auth::configure)
-                .configure(crate::account::configure)
+                .configure(crate::auth::routes::configure)
+                .configure(crate::account::routes::configure)
                 .configure(crate::subscriptions::configure)
-                .configure(crate::workspaces::configure)
-                .configure(crate::areas::configure)
-                .configure(crate::tasks::configure)
-                .configure(crate::goals::configure)
-                .configure(crate::projects::configure)
-                .configure(crate::routines::configure)
-                .configure(crate::captures::configure)
-                .configure(crate::reviews::configure)
-                .configure(crate::decisions::configure)
-                .configure(crate::rules::configure)
-                .configure(crate::focus::configure)
-                .configure(crate::plans::configure)
+                .configure(crate::workspaces::routes::configure)
+                .configure(crate::areas::routes::configure)
+                .configure(crate::tasks::routes::configure)
+                .configure(crate::goals::routes::configure)
+                .configure(crate::projects::routes::configure)
+                .configure(crate::routines::routes::configure)
+                .configure(crate::captures::routes::configure)
+                .configure(crate::reviews::routes::configure)
+                .configure(crate::decisions::routes::configure)
+                .configure(crate::rules::routes::configure)
+                .configure(crate::focus::routes::configure)
+                .configure(crate::plans::routes::configure)
                 .configure(crate::today::configure)
                 .configure(crate::assistant::configure)
-                .configure(crate::admin::configure)
-                .configure(crate::ai::configure),
+                .configure(crate::admin::routes::configure)
+                .configure(crate::ai::routes::configure),
         );
 }
 
@@ -156,7 +156,9 @@ fn operations_mut(doc: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &m
 }
 
 /// Methods per path, for 405 answers.
-pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<crate::http::Operation>)> {
+pub fn methods(
+    doc: &utoipa::openapi::OpenApi,
+) -> Vec<(String, Vec<crate::http::route_table::Operation>)> {
     use actix_web::http::Method;
     use utoipa::openapi::path::{Operation, ParameterIn};
     let query_names = |op: &Operation| -> Vec<String> {
@@ -181,7 +183,7 @@ pub fn methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<crate::http::
             ]
             .into_iter()
             .filter_map(|(op, method)| {
-                op.as_ref().map(|op| crate::http::Operation {
+                op.as_ref().map(|op| crate::http::route_table::Operation {
                     body: schemas.body(path, &method),
                     params: schemas.params(path, &method),
                     method,

@@ -25,11 +25,11 @@ pub struct OccurrenceParams {
 }
 
 impl OccurrenceParams {
-    pub fn count(&self) -> Result<usize, crate::http::ApiError> {
+    pub fn count(&self) -> Result<usize, crate::http::problem::ApiError> {
         match self.count {
             None => Ok(10),
             Some(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
-            Some(_) => Err(crate::http::ApiError::field(
+            Some(_) => Err(crate::http::problem::ApiError::field(
                 "count",
                 format!("must be a whole number from 1 to {MAX_COUNT}"),
             )),

@@ -15,9 +15,9 @@ use utoipa_actix_web::AppExt;
 use crate::{
     common::{outbox, state::AppState},
     config::Config,
-    db::Db,
+    db::pool::Db,
     docs,
-    http::{self, RouteTable},
+    http::{self, route_table::RouteTable},
     openapi,
 };
 
@@ -52,7 +52,7 @@ async fn check_role(db: &Db) -> anyhow::Result<()> {
             bail!("the server's database login can bypass row-level security; use the minime_app role (see README)")
         }
         Ok(_) => Ok(()),
-        Err(e) if e.kind == http::ProblemKind::Unavailable => {
+        Err(e) if e.kind == http::problem::ProblemKind::Unavailable => {
             tracing::warn!(error = %e, "database not reachable yet; /readyz will say when it is");
             Ok(())
         }
@@ -107,8 +107,8 @@ fn app_state(config: &Arc<Config>, db: Db) -> AppState {
         hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
         jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
         csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
-        outbox: outbox::Notifier::default(),
-        ai: crate::common::ai_provider::Provider::from_config(config),
+        outbox: outbox::queue::Notifier::default(),
+        ai: crate::common::ai_provider::provider::Provider::from_config(config),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
         db,
         clock: crate::clock::Clock::system(),
@@ -127,7 +127,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let (routes, doc_json) = served_document()?;
     let state = app_state(&config, db.clone());
-    outbox::spawn(&config, db, state.outbox.clone())?;
+    outbox::sender::spawn(&config, db, state.outbox.clone())?;
 
     let listener =
         TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;
@@ -152,7 +152,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .app_data(web::Data::new(state))
             .app_data(routes.clone())
             .app_data(doc_json.clone())
-            .configure(|cfg| http::configure_extractors(cfg, max_body))
+            .configure(|cfg| http::route_table::configure_extractors(cfg, max_body))
             .wrap(from_fn(http::middleware::problem_details))
             .wrap(TracingLogger::default())
             .wrap(Condition::new(
@@ -165,7 +165,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .route("/openapi.json", web::get().to(openapi_json))
             .configure(docs::configure)
             .configure(crate::auth::pages::configure)
-            .default_service(web::to(http::fallback))
+            .default_service(web::to(http::route_table::fallback))
     })
     .workers(config.workers)
     // A client that sends its head or body too slowly is cut off instead of holding a slot.

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    db::{schema::auth::users, Conn},
-    http::{ApiError, ApiResult, ProblemKind},
+    db::{pool::Conn, schema::auth::users},
+    http::problem::{ApiError, ApiResult, ProblemKind},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,12 +13,19 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    common::zone::user_zone,
-    common::{resource::resolve_workspace, state::State, Access, Auth, Principal},
-    db::{schema::app::tasks as t, Conn},
-    http::ApiResult,
-    planner::Item,
-    plans::{self, DayPlan, WorkspaceParam},
+    common::{
+        extractor::{Access, Auth, Principal},
+        resource::resolve_workspace,
+        state::State,
+        zone::user_zone,
+    },
+    db::{pool::Conn, schema::app::tasks as t},
+    http::problem::ApiResult,
+    planner::day::Item,
+    plans::{
+        self,
+        plan::{DayPlan, WorkspaceParam},
+    },
     recurrence::place,
 };
 
@@ -257,7 +264,7 @@ pub async fn context(
     let workspace_id = resolve_workspace(conn, user_id, requested).await?;
     let zone = user_zone(conn, user_id).await?;
     let (settings, _) = crate::account::preferences::load_settings(conn, user_id).await?;
-    let date = crate::planner::local_date(now, zone, settings.day_starts_at);
+    let date = crate::planner::day::local_date(now, zone, settings.day_starts_at);
     Ok(Context {
         workspace_id,
         zone,
@@ -270,9 +277,9 @@ pub async fn context(
 
 /// The plan of today: the stored one, else a preview computed now.
 pub async fn plan_of_today(conn: &mut Conn, user_id: Uuid, c: &Context) -> ApiResult<DayPlan> {
-    match plans::stored(conn, user_id, c.workspace_id, c.date).await? {
+    match plans::plan::stored(conn, user_id, c.workspace_id, c.date).await? {
         Some(plan) => Ok(plan),
-        None => plans::preview(conn, user_id, c.workspace_id, c.date, c.now).await,
+        None => plans::plan::preview(conn, user_id, c.workspace_id, c.date, c.now).await,
     }
 }
 

@@ -15,9 +15,18 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    common::{cookies, limits, state::State, Access, Auth},
+    common::{
+        cookies,
+        extractor::{Access, Auth},
+        limits,
+        state::State,
+    },
     db::schema::auth::users,
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, FieldError, ProblemKind},
+    http::{
+        client_ip::client_ip,
+        json::Json,
+        problem::{ApiError, ApiResult, FieldError, ProblemKind},
+    },
 };
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]

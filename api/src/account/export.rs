@@ -20,9 +20,12 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    common::{state::State, Access, Auth, Principal},
-    db::Conn,
-    http::{ApiError, ApiResult, ProblemKind},
+    common::{
+        extractor::{Access, Auth, Principal},
+        state::State,
+    },
+    db::pool::Conn,
+    http::problem::{ApiError, ApiResult, ProblemKind},
 };
 
 pub const FORMAT_VERSION: u32 = 1;

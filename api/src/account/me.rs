@@ -10,9 +10,16 @@ use uuid::Uuid;
 
 use super::profile;
 use crate::{
-    common::{state::State, Access, Auth},
-    db::{schema::auth::users, Conn},
-    http::{etag, json::Json, ApiError, ApiResult, FieldError},
+    common::{
+        extractor::{Access, Auth},
+        state::State,
+    },
+    db::{pool::Conn, schema::auth::users},
+    http::{
+        etag,
+        json::Json,
+        problem::{ApiError, ApiResult, FieldError},
+    },
 };
 
 #[derive(Serialize, ToSchema)]
@@ -182,7 +189,7 @@ pub async fn patch_me(
                 etag::check(expected, current)?;
                 changes.write(conn, me.user_id).await?;
                 if let Some(enabled) = ai_enabled {
-                    crate::common::consent_needs_session(&me)?;
+                    crate::common::extractor::consent_needs_session(&me)?;
                     super::preferences::set_ai_enabled(conn, me.user_id, enabled).await?;
                     // The profile's representation changed, so its ETag must too.
                     diesel::update(users::table.find(me.user_id))

@@ -6,10 +6,4 @@ pub mod export;
 mod me;
 pub mod preferences;
 pub mod profile;
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(me::get_me).service(me::patch_me);
-    cfg.service(export::export)
-        .service(delete::delete_account_route);
-    preferences::configure(cfg);
-}
+pub mod routes;

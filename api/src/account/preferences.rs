@@ -11,17 +11,19 @@ use uuid::Uuid;
 
 use crate::{
     common::{
-        consent_needs_session,
         document::{self, Document, Versioned},
+        extractor::{consent_needs_session, Auth, Principal},
         fields,
         state::State,
-        Auth, Principal,
     },
     db::{
+        pool::Conn,
         schema::app::{onboarding_answers as o, rule_settings as s},
-        Conn,
     },
-    http::{json::Json, ApiError, ApiResult, FieldError},
+    http::{
+        json::Json,
+        problem::{ApiError, ApiResult, FieldError},
+    },
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,6 +1,6 @@
 //! Validation of profile fields, shared by sign-up and `PATCH /v1/me`.
 
-use crate::http::FieldError;
+use crate::http::problem::FieldError;
 
 pub const MAX_DISPLAY_NAME: usize = 100;
 

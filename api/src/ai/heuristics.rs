@@ -2,7 +2,7 @@
 
 use chrono_tz::Tz;
 
-use crate::plans::DayPlan;
+use crate::plans::plan::DayPlan;
 
 const FILLERS: &[&str] = &[
     "and then ",

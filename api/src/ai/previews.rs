@@ -12,25 +12,28 @@ use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{feature, heuristics, require_consent};
+use super::{
+    features::{feature, require_consent},
+    heuristics,
+};
 use crate::{
     common::{
-        ai_provider::{gemini::Part, Provider},
+        ai_provider::{gemini::Part, provider::Provider},
+        extractor::{Access, Auth, Principal},
         resource::{resolve_workspace, Ctx, Resource},
         state::State,
-        Access, Auth, Principal,
     },
     db::{
+        pool::Conn,
         schema::app::{ai_previews as p, projects, tasks},
-        Conn,
     },
     http::{
         json::{Json, OptionalJson},
-        ApiError, ApiResult, FieldError, ProblemKind,
+        problem::{ApiError, ApiResult, FieldError, ProblemKind},
     },
-    projects::{ProjectInput, Projects},
+    projects::project::{ProjectInput, Projects},
     smart_add::{self, Draft},
-    tasks::{TaskInput, Tasks},
+    tasks::task::{TaskInput, Tasks},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -383,7 +386,8 @@ pub async fn smart_add_preview(
             async move {
                 require_consent(conn, me.user_id).await?;
                 let workspace_id = resolve_workspace(conn, me.user_id, requested).await?;
-                let (ctx, locale) = crate::tasks::due_context(conn, me.user_id, me.at).await?;
+                let (ctx, locale) =
+                    crate::tasks::task::due_context(conn, me.user_id, me.at).await?;
                 Ok((workspace_id, ctx, locale))
             }
             .scope_boxed()
@@ -634,7 +638,7 @@ pub async fn explain_plan_preview(
                 let c = crate::today::context(conn, me, workspace_id).await?;
                 let plan = match date {
                     Some(d) if d != c.date => {
-                        crate::plans::stored(conn, me.user_id, c.workspace_id, d)
+                        crate::plans::plan::stored(conn, me.user_id, c.workspace_id, d)
                             .await?
                             .ok_or_else(ApiError::not_found)?
                     }
@@ -902,7 +906,7 @@ async fn validate_all(
     ws: Uuid,
     anchor: &Anchor,
     inputs: Vec<TaskInput>,
-) -> ApiResult<Vec<(Ctx, crate::tasks::Values)>> {
+) -> ApiResult<Vec<(Ctx, crate::tasks::task::Values)>> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut values = Vec::new();
     for (n, mut input) in inputs.into_iter().enumerate() {

@@ -6,11 +6,15 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::require_consent;
-use crate::common::ai_provider::{gemini::Part, Provider};
+use super::features::require_consent;
+use crate::common::ai_provider::{gemini::Part, provider::Provider};
 use crate::{
-    common::{resource::resolve_workspace, state::State, Access, Auth},
-    http::{ApiError, ApiResult, ProblemKind},
+    common::{
+        extractor::{Access, Auth},
+        resource::resolve_workspace,
+        state::State,
+    },
+    http::problem::{ApiError, ApiResult, ProblemKind},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{Area, AreaFilter, AreaInput, Areas};
+use super::area::{Area, AreaFilter, AreaInput, Areas};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -135,4 +134,9 @@ pub fn register_areas(cfg: &mut ServiceConfig) {
         .service(get_area)
         .service(patch_area)
         .service(delete_area);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_areas(cfg);
 }

@@ -9,17 +9,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    common::extractor::{Access, Auth},
+    tokens,
+};
+use crate::{
     common::state::State,
-    db::{schema::auth::personal_access_tokens as pat, Conn},
+    db::{pool::Conn, schema::auth::personal_access_tokens as pat},
     http::{
         json::Json,
         pagination::{Cursor, Page, PageParams, Paging},
-        ApiError, ApiResult, FieldError,
+        problem::{ApiError, ApiResult, FieldError},
     },
-};
-use crate::{
-    common::{Access, Auth},
-    tokens,
 };
 
 const MAX_TOKENS: i64 = 50;

@@ -10,8 +10,8 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::{
-    db::Conn,
-    http::{ApiError, ApiResult, ProblemKind},
+    db::pool::Conn,
+    http::problem::{ApiError, ApiResult, ProblemKind},
     tokens,
 };
 

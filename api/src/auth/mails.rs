@@ -3,7 +3,7 @@
 use url::Url;
 use uuid::Uuid;
 
-use crate::common::outbox::Mail;
+use crate::common::outbox::queue::Mail;
 
 fn link(app_url: &Url, path: &str, token: &str) -> String {
     let mut url = app_url.clone();

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use super::{reset, signup};
 use crate::{
     common::state::State,
-    http::{ApiError, ProblemKind},
+    http::problem::{ApiError, ProblemKind},
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

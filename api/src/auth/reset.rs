@@ -13,11 +13,18 @@ use super::{
     access_tokens, mailed_tokens, mails, sessions,
     signup::{accepted, mail_allowed, mailbox_proven, open_mail_request, Accepted, EmailRequest},
 };
-use crate::common::{limits, password, Access, Auth};
+use crate::common::{
+    extractor::{Access, Auth},
+    limits, password,
+};
 use crate::{
     common::{outbox, state::State},
-    db::{schema::auth::users, Conn},
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
+    db::{pool::Conn, schema::auth::users},
+    http::{
+        client_ip::client_ip,
+        json::Json,
+        problem::{ApiError, ApiResult},
+    },
 };
 
 /// Ask for a reset link. The answer is the same whether or not the address has an account.
@@ -59,7 +66,7 @@ pub async fn request_reset(
                             None,
                         )
                         .await?;
-                        outbox::enqueue(
+                        outbox::queue::enqueue(
                             conn,
                             mails::password_reset(&st.config.app_url, id, &email, &token),
                         )

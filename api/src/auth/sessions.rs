@@ -8,13 +8,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::common::{Access, Auth};
+use crate::common::extractor::{Access, Auth};
 use crate::{
     common::state::State,
-    db::{schema::auth::sessions, Conn},
+    db::{pool::Conn, schema::auth::sessions},
     http::{
         pagination::{Cursor, Page, PageParams, Paging},
-        ApiError, ApiResult,
+        problem::{ApiError, ApiResult},
     },
 };
 

@@ -16,13 +16,21 @@ use uuid::Uuid;
 use crate::{
     common::state::State,
     db::{
+        pool::Conn,
         schema::auth::{sessions, users},
-        Conn,
     },
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult, ProblemKind},
+    http::{
+        client_ip::client_ip,
+        json::Json,
+        problem::{ApiError, ApiResult, ProblemKind},
+    },
 };
 use crate::{
-    common::{cookies, email, limits, Access, Auth},
+    common::{
+        cookies, email,
+        extractor::{Access, Auth},
+        limits,
+    },
     tokens,
 };
 

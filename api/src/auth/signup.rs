@@ -15,8 +15,12 @@ use crate::common::{email, limits, password};
 use crate::{
     account::profile,
     common::{outbox, state::State},
-    db::{schema::auth::users, Conn},
-    http::{client_ip::client_ip, json::Json, ApiError, ApiResult},
+    db::{pool::Conn, schema::auth::users},
+    http::{
+        client_ip::client_ip,
+        json::Json,
+        problem::{ApiError, ApiResult},
+    },
     workspaces,
 };
 
@@ -147,7 +151,7 @@ pub async fn signup(
             async move {
                 let mail = register(conn, &st, &email, &hash, &prefs).await?;
                 if mail_allowed(conn, &st, &email).await? {
-                    outbox::enqueue(conn, mail).await?;
+                    outbox::queue::enqueue(conn, mail).await?;
                 }
                 Ok(())
             }
@@ -166,7 +170,7 @@ async fn register(
     email: &str,
     hash: &str,
     prefs: &profile::Preferences,
-) -> ApiResult<outbox::Mail> {
+) -> ApiResult<outbox::queue::Mail> {
     let existing: Option<(Uuid, bool)> = users::table
         .filter(users::email.eq(email))
         .select((users::id, users::email_verified_at.is_not_null()))
@@ -187,7 +191,7 @@ async fn register(
                 ))
                 .execute(conn)
                 .await?;
-            workspaces::create_personal(conn, user_id).await?;
+            workspaces::workspace::create_personal(conn, user_id).await?;
             user_id
         }
         Some((id, false)) => {
@@ -350,7 +354,7 @@ pub async fn resend_verification(
                             Some(&hash),
                         )
                         .await?;
-                        outbox::enqueue(
+                        outbox::queue::enqueue(
                             conn,
                             mails::verify_email(&st.config.app_url, id, &email, &token),
                         )

@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{Capture, CaptureFilter, CaptureInput, Captures};
+use super::capture::{Capture, CaptureFilter, CaptureInput, Captures};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -135,4 +134,10 @@ pub fn register_captures(cfg: &mut ServiceConfig) {
         .service(get_capture)
         .service(patch_capture)
         .service(delete_capture);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_captures(cfg);
+    cfg.service(super::capture::convert_capture);
 }

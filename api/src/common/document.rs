@@ -12,13 +12,16 @@ use serde::{de::DeserializeOwned, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{state::State, Access, Auth, Principal};
+use super::{
+    extractor::{Access, Auth, Principal},
+    state::State,
+};
 use crate::{
-    db::Conn,
+    db::pool::Conn,
     http::{
         etag,
         json::{self, Json},
-        ApiError, ApiResult,
+        problem::{ApiError, ApiResult},
     },
 };
 

@@ -1,6 +1,6 @@
 use unicode_normalization::UnicodeNormalization;
 
-use crate::http::ApiError;
+use crate::http::problem::ApiError;
 
 /// One mailbox, one spelling, so that one mailbox has one account and one set of counters:
 /// Unicode NFKC (full-width and compatibility forms fold), surrounding space trimmed, the

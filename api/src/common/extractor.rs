@@ -19,10 +19,10 @@ use crate::{
     common::state::State,
     db::{
         self as db,
+        pool::{set_config, text, Conn, Db},
         schema::auth::{personal_access_tokens as pat, sessions},
-        set_config, text, Conn, Db,
     },
-    http::{ApiError, ApiResult, ProblemKind},
+    http::problem::{ApiError, ApiResult, ProblemKind},
 };
 
 enum Credential {
@@ -217,7 +217,7 @@ impl Auth {
                     .filter(sessions::expires_at.gt(self.at))
                     .select((
                         set_config("app.user_id", user_id.to_string(), true),
-                        set_config(db::AT_SETTING, self.at.to_rfc3339(), true),
+                        set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
                     ))
                     .first::<(String, String)>(conn)
                     .await
@@ -242,7 +242,7 @@ impl Auth {
                         pat::scope,
                         pat::last_used_at,
                         set_config("app.user_id", text(pat::user_id), true),
-                        set_config(db::AT_SETTING, self.at.to_rfc3339(), true),
+                        set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
                     ))
                     .first(conn)
                     .await

@@ -1,6 +1,6 @@
 //! Field rules shared by workspace resources.
 
-use crate::http::FieldError;
+use crate::http::problem::FieldError;
 
 /// A short label as [`labels`] accepts it: 1 to 50 characters with at least one visible
 /// (`contract.rs` writes the bounds into the document). Only the document uses this type;

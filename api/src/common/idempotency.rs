@@ -9,8 +9,8 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 
-use crate::db::Conn;
-use crate::http::{ApiError, ApiResult, ProblemKind};
+use crate::db::pool::Conn;
+use crate::http::problem::{ApiError, ApiResult, ProblemKind};
 
 pub const HEADER: &str = "idempotency-key";
 pub const TTL_HOURS: i64 = 24;

@@ -10,8 +10,14 @@ use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 
 use crate::{
     config::{Limit, Lockout},
-    db::{schema::auth::signin_failures as failures, Conn, Db},
-    http::{client_ip::ClientIp, ApiError, ApiResult, ProblemKind},
+    db::{
+        pool::{Conn, Db},
+        schema::auth::signin_failures as failures,
+    },
+    http::{
+        client_ip::ClientIp,
+        problem::{ApiError, ApiResult, ProblemKind},
+    },
     tokens,
 };
 

@@ -19,5 +19,3 @@ pub mod password;
 pub mod resource;
 pub mod state;
 pub mod zone;
-
-pub use extractor::{consent_needs_session, Access, Auth, Principal};

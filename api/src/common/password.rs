@@ -9,7 +9,7 @@ use argon2::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::http::ApiError;
+use crate::http::problem::ApiError;
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 256;

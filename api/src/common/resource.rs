@@ -13,13 +13,17 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::{
-    common::{idempotency, state::State, Access, Auth},
-    db::{schema::app, Conn},
+    common::{
+        extractor::{Access, Auth},
+        idempotency,
+        state::State,
+    },
+    db::{pool::Conn, schema::app},
     http::{
         etag,
         json::{self, Json},
         pagination::{Cursor, Page, Paging},
-        ApiError, ApiResult, FieldError,
+        problem::{ApiError, ApiResult, FieldError},
     },
 };
 
@@ -399,9 +403,9 @@ macro_rules! row_queries {
     // Rows that carry derived data: `$wrap(conn, row)` turns the table's row into the resource's.
     ($t:ident, $row:ty, $values:ty, wrap: $wrap:path => $out:ty) => {
         async fn find(
-            conn: &mut $crate::db::Conn,
+            conn: &mut $crate::db::pool::Conn,
             id: uuid::Uuid,
-        ) -> $crate::http::ApiResult<Option<$out>> {
+        ) -> $crate::http::problem::ApiResult<Option<$out>> {
             match $t::table
                 .find(id)
                 .select(<$row>::as_select())
@@ -415,10 +419,10 @@ macro_rules! row_queries {
         }
 
         async fn insert(
-            conn: &mut $crate::db::Conn,
+            conn: &mut $crate::db::pool::Conn,
             ctx: $crate::common::resource::Ctx,
             values: $values,
-        ) -> $crate::http::ApiResult<$out> {
+        ) -> $crate::http::problem::ApiResult<$out> {
             let row = diesel::insert_into($t::table)
                 .values((
                     $t::id.eq(ctx.id),
@@ -433,10 +437,10 @@ macro_rules! row_queries {
         }
 
         async fn update(
-            conn: &mut $crate::db::Conn,
+            conn: &mut $crate::db::pool::Conn,
             id: uuid::Uuid,
             values: $values,
-        ) -> $crate::http::ApiResult<$out> {
+        ) -> $crate::http::problem::ApiResult<$out> {
             let row = diesel::update($t::table.find(id))
                 .set((
                     values,
@@ -450,10 +454,10 @@ macro_rules! row_queries {
         }
 
         async fn delete(
-            conn: &mut $crate::db::Conn,
+            conn: &mut $crate::db::pool::Conn,
             workspace_id: uuid::Uuid,
             id: uuid::Uuid,
-        ) -> $crate::http::ApiResult<usize> {
+        ) -> $crate::http::problem::ApiResult<usize> {
             $crate::common::resource::detach_links(conn, Self::TABLE, workspace_id, &[id]).await?;
             Ok(diesel::delete(
                 $t::table

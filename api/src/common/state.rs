@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::{ai_provider, csrf, jwt, outbox, password};
-use crate::{clock::Clock, config::Config, db::Db};
+use crate::{clock::Clock, config::Config, db::pool::Db};
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
@@ -12,8 +12,8 @@ pub struct AppState {
     pub hasher: password::Hasher,
     pub jwt: jwt::Keys,
     pub csrf: csrf::CsrfKey,
-    pub outbox: outbox::Notifier,
-    pub ai: ai_provider::Provider,
+    pub outbox: outbox::queue::Notifier,
+    pub ai: ai_provider::provider::Provider,
     /// Exports running on this instance: each holds a pooled connection while it streams.
     pub exports: Arc<tokio::sync::Semaphore>,
 }

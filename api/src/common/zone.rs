@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     db::{
+        pool::Conn,
         schema::{app::rule_settings, auth::users},
-        Conn,
     },
-    http::ApiResult,
+    http::problem::ApiResult,
 };
 
 /// When a day begins for someone who never said (settings' `day_starts_at`): a task done at
@@ -42,7 +42,7 @@ pub async fn today(
         .first(conn)
         .await
         .optional()?;
-    Ok(crate::planner::local_date(
+    Ok(crate::planner::day::local_date(
         at,
         zone,
         starts_at.unwrap_or_else(default_day_start),

@@ -13,10 +13,10 @@ use crate::{
         resource::{check_link, detach_links, Ctx, Link, ListQuery, Meta, Resource},
     },
     db::{
+        pool::Conn,
         schema::app::{decision_options as t, decisions},
-        Conn,
     },
-    http::{ApiError, ApiResult, FieldError},
+    http::problem::{ApiError, ApiResult, FieldError},
     keyset,
 };
 

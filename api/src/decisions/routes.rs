@@ -9,19 +9,18 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::decision::{Decision, DecisionFilter, DecisionInput, Decisions};
 use super::options::{DecisionOption, DecisionOptionFilter, DecisionOptionInput, DecisionOptions};
-use super::{Decision, DecisionFilter, DecisionInput, Decisions};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -253,4 +252,12 @@ pub fn register_decisions(cfg: &mut ServiceConfig) {
         .service(get_decision)
         .service(patch_decision)
         .service(delete_decision);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_decisions(cfg);
+    cfg.service(super::decision::decide)
+        .service(super::decision::reopen);
+    register_decision_options(cfg);
 }

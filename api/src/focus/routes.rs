@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{FocusFilter, FocusSession, FocusSessionInput, FocusSessions};
+use super::session::{FocusFilter, FocusSession, FocusSessionInput, FocusSessions};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -140,4 +139,10 @@ pub fn register_focus_sessions(cfg: &mut ServiceConfig) {
         .service(get_focus_session)
         .service(patch_focus_session)
         .service(delete_focus_session);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_focus_sessions(cfg);
+    cfg.service(super::session::stop_focus_session);
 }

@@ -12,8 +12,8 @@ use crate::{
         fields,
         resource::{check_link, Ctx, Link, ListQuery, Meta, Resource},
     },
-    db::{schema::app::milestones as t, Conn},
-    http::{ApiError, ApiResult},
+    db::{pool::Conn, schema::app::milestones as t},
+    http::problem::{ApiError, ApiResult},
     keyset,
 };
 

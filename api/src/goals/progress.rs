@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use crate::{
     db::{
+        pool::Conn,
         schema::app::{milestones as m, tasks as t},
-        Conn,
     },
-    http::ApiResult,
+    http::problem::ApiResult,
 };
 
 #[derive(Clone, Copy, Debug, Default, Serialize, ToSchema)]

@@ -9,19 +9,18 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::goal::{Goal, GoalFilter, GoalInput, Goals};
 use super::milestones::{Milestone, MilestoneFilter, MilestoneInput, Milestones};
-use super::{Goal, GoalFilter, GoalInput, Goals};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -249,4 +248,10 @@ pub fn register_goals(cfg: &mut ServiceConfig) {
         .service(get_goal)
         .service(patch_goal)
         .service(delete_goal);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_goals(cfg);
+    register_milestones(cfg);
 }

@@ -311,7 +311,7 @@ pub fn must_be(schema: &Value) -> Option<String> {
 /// that cannot be read, with what it must be.
 pub fn query_error(err: &actix_web::error::QueryPayloadError, req: &HttpRequest) -> ApiError {
     let params = req
-        .app_data::<web::Data<super::RouteTable>>()
+        .app_data::<web::Data<super::route_table::RouteTable>>()
         .and_then(|routes| routes.operation(req.path(), req.method()))
         .map(|op| op.params.as_slice())
         .unwrap_or_default();
@@ -415,7 +415,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// The documented body schema of the operation `req` reaches.
 pub fn body_schema(req: &HttpRequest) -> Option<std::sync::Arc<Value>> {
-    req.app_data::<web::Data<super::RouteTable>>()?
+    req.app_data::<web::Data<super::route_table::RouteTable>>()?
         .operation(req.path(), req.method())?
         .body
         .clone()

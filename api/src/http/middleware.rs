@@ -20,7 +20,7 @@ fn query_problem(req: &ServiceRequest) -> Option<ApiError> {
         return None;
     }
     let unknown = req
-        .app_data::<actix_web::web::Data<super::RouteTable>>()
+        .app_data::<actix_web::web::Data<super::route_table::RouteTable>>()
         .and_then(|routes| routes.unknown_query_param(req.path(), req.method(), query));
     if let Some((name, known)) = unknown {
         let message = if known.is_empty() {

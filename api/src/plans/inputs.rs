@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::{
     account::preferences::{self, Settings},
     common::zone::user_zone,
-    db::{schema::app::tasks as t, Conn},
-    http::ApiResult,
-    planner::{Energy, Item, PlanInput, RoutineIn, TaskIn},
+    db::{pool::Conn, schema::app::tasks as t},
+    http::problem::ApiResult,
+    planner::day::{Energy, Item, PlanInput, RoutineIn, TaskIn},
     recurrence::place,
 };
 

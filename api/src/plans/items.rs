@@ -10,14 +10,20 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{stored, DayPlan};
+use super::plan::{stored, DayPlan};
 use crate::{
-    common::{state::State, Access, Auth},
-    db::{
-        schema::app::{day_plan_items as i, day_plans as p, tasks as t},
-        Conn,
+    common::{
+        extractor::{Access, Auth},
+        state::State,
     },
-    http::{json::OptionalJson, ApiError, ApiResult},
+    db::{
+        pool::Conn,
+        schema::app::{day_plan_items as i, day_plans as p, tasks as t},
+    },
+    http::{
+        json::OptionalJson,
+        problem::{ApiError, ApiResult},
+    },
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -9,15 +9,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{series, Routine, RoutineRow, Routines};
+use super::routine::{series, Routine, RoutineRow, Routines};
 use crate::common::zone::{today, user_zone};
 use crate::{
-    common::{resource::Resource, state::State, Access, Auth, Principal},
-    db::{
-        schema::app::{routine_completions as c, routines as t},
-        Conn,
+    common::{
+        extractor::{Access, Auth, Principal},
+        resource::Resource,
+        state::State,
     },
-    http::{json::Json, ApiError, ApiResult, FieldError},
+    db::{
+        pool::Conn,
+        schema::app::{routine_completions as c, routines as t},
+    },
+    http::{
+        json::Json,
+        problem::{ApiError, ApiResult, FieldError},
+    },
     recurrence,
 };
 

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     db::{
+        pool::Conn,
         schema::app::{routine_completions as rc, routines as r},
-        Conn,
     },
-    http::ApiResult,
+    http::problem::ApiResult,
     recurrence::Series,
 };
 

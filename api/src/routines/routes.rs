@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{Routine, RoutineFilter, RoutineInput, Routines};
+use super::routine::{Routine, RoutineFilter, RoutineInput, Routines};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -135,4 +134,10 @@ pub fn register_routines(cfg: &mut ServiceConfig) {
         .service(get_routine)
         .service(patch_routine)
         .service(delete_routine);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_routines(cfg);
+    super::completions::configure(cfg);
 }

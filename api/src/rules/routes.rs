@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{Rule, RuleFilter, RuleInput, Rules};
+use super::rule::{Rule, RuleFilter, RuleInput, Rules};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -135,4 +134,9 @@ pub fn register_rules(cfg: &mut ServiceConfig) {
         .service(get_rule)
         .service(patch_rule)
         .service(delete_rule);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_rules(cfg);
 }

@@ -9,18 +9,17 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{Task, TaskFilter, TaskInput, Tasks};
+use super::task::{Task, TaskFilter, TaskInput, Tasks};
 use crate::{
     common::{
+        extractor::Auth,
         resource::{self, WorkspaceFilter},
         state::State,
-        Auth,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::Problem,
-        ApiResult,
+        problem::{ApiResult, Problem},
     },
 };
 
@@ -135,4 +134,10 @@ pub fn register_tasks(cfg: &mut ServiceConfig) {
         .service(get_task)
         .service(patch_task)
         .service(delete_task);
+}
+
+/// Registers every route of this capability.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    register_tasks(cfg);
+    super::series::configure(cfg);
 }

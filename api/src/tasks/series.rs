@@ -9,12 +9,19 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Row, Task, Tasks};
+use super::task::{Row, Task, Tasks};
 use crate::{
-    common::zone::user_zone,
-    common::{resource::Resource, state::State, Access, Auth},
-    db::{schema::app::tasks as t, Conn},
-    http::{etag, ApiError, ApiResult, ProblemKind},
+    common::{
+        extractor::{Access, Auth},
+        resource::Resource,
+        state::State,
+        zone::user_zone,
+    },
+    db::{pool::Conn, schema::app::tasks as t},
+    http::{
+        etag,
+        problem::{ApiError, ApiResult, ProblemKind},
+    },
     recurrence::{self, Series},
 };
 

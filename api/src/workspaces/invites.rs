@@ -11,23 +11,26 @@ use uuid::Uuid;
 
 use super::{
     shared::{load, load_owned},
-    Workspace,
+    workspace::Workspace,
 };
 use crate::{
     common::{
+        extractor::{Access, Auth},
         limits as auth_limits,
-        outbox::{self, Mail},
+        outbox::{self, queue::Mail},
         state::State,
-        Access, Auth,
     },
     db::{
+        pool::Conn,
         schema::{
             app::{workspace_invites as i, workspace_members as m},
             auth::users,
         },
-        Conn,
     },
-    http::{json::Json, ApiError, ApiResult, ProblemKind},
+    http::{
+        json::Json,
+        problem::{ApiError, ApiResult, ProblemKind},
+    },
     subscriptions::{self as plans, Plan},
     tokens,
 };
@@ -220,7 +223,7 @@ impl Invitation<'_> {
         let mut link = st.config.app_url.clone();
         link.set_path("/invites/accept");
         link.query_pairs_mut().append_pair("token", self.token);
-        outbox::enqueue(
+        outbox::queue::enqueue(
             conn,
             Mail {
                 user_id: Some(me),
@@ -341,7 +344,7 @@ diesel::define_sql_function!(#[sql_name = "app.accept_invite"] fn accept_invite(
     tag = "workspaces",
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 200, description = "You are a member now", body = super::Workspace),
+        (status = 200, description = "You are a member now", body = super::workspace::Workspace),
         (status = 400, description = "Unknown, used, withdrawn or expired invitation, or one for another address (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]

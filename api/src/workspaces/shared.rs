@@ -10,18 +10,24 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Workspace;
+use super::workspace::Workspace;
 use crate::common::fields;
 use crate::{
-    common::{state::State, Access, Auth},
+    common::{
+        extractor::{Access, Auth},
+        state::State,
+    },
     db::{
+        pool::Conn,
         schema::{
             app::{workspace_members as m, workspaces as w},
             auth::users,
         },
-        Conn,
     },
-    http::{json::Json, ApiError, ApiResult, ProblemKind},
+    http::{
+        json::Json,
+        problem::{ApiError, ApiResult, ProblemKind},
+    },
     subscriptions::{self as plans, Plan},
 };
 

@@ -11,7 +11,7 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
     let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
-    minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
+    minime_api::admin::cli::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
     let res = bob
@@ -188,7 +188,7 @@ async fn everyone_else_gets_404_on_every_admin_route() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
     let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
-    minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
+    minime_api::admin::cli::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
     // An administrator's personal access token does not reach the admin API either.
@@ -235,7 +235,7 @@ async fn the_audit_log_and_personal_columns_are_out_of_reach_in_sql() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
     let ada = app.signed_in(&a);
-    minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
+    minime_api::admin::cli::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
     let (status, _) = ada.text(Method::GET, "/v1/admin/stats", None).await;

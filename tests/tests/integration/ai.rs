@@ -588,7 +588,7 @@ async fn tasks_take_due_dates_in_plain_words() {
     )
     .await;
     let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
-    let today = minime_api::planner::local_date(
+    let today = minime_api::planner::day::local_date(
         chrono::Utc::now(),
         zone,
         chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap(),

@@ -90,7 +90,7 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     let a = app.user("ada@example.com").await;
     let b = app.user("bob@example.com").await;
     for who in ["ada@example.com", "bob@example.com"] {
-        minime_api::admin::set_plan(&app.admin_url, who, "pro")
+        minime_api::admin::cli::set_plan(&app.admin_url, who, "pro")
             .await
             .unwrap();
     }

@@ -460,7 +460,7 @@ pub async fn problem(res: Response, status: u16, kind: &str) -> Value {
 
 /// A new user's today: UTC, after the default day boundary of 03:00.
 pub fn user_today() -> chrono::NaiveDate {
-    minime_api::planner::local_date(
+    minime_api::planner::day::local_date(
         chrono::Utc::now(),
         chrono_tz::UTC,
         chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap(),

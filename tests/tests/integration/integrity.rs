@@ -275,7 +275,7 @@ async fn family(app: &TestApp) -> Family {
     let a = app.user("ada@example.com").await;
     let b = app.user("bob@example.com").await;
     for who in ["ada@example.com", "bob@example.com"] {
-        minime_api::admin::set_plan(&app.admin_url, who, "pro")
+        minime_api::admin::cli::set_plan(&app.admin_url, who, "pro")
             .await
             .unwrap();
     }
@@ -1001,7 +1001,7 @@ async fn a_temporary_table_cannot_shadow_the_catalogue() {
 async fn the_admin_cannot_log_an_invented_action() {
     let app = TestApp::spawn().await;
     app.user("ada@example.com").await;
-    minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
+    minime_api::admin::cli::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
     let ada = uuid_of(&app, "ada@example.com").await;
@@ -1045,7 +1045,7 @@ async fn the_admin_cannot_log_an_invented_action() {
 async fn the_admin_cannot_read_or_choose_the_id_key() {
     let app = TestApp::spawn().await;
     let a = app.user("ada@example.com").await;
-    minime_api::admin::grant(&app.admin_url, "ada@example.com", true)
+    minime_api::admin::cli::grant(&app.admin_url, "ada@example.com", true)
         .await
         .unwrap();
     let ada = uuid_of(&app, "ada@example.com").await;

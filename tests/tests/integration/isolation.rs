@@ -33,10 +33,10 @@ async fn another_user_cannot_reach_any_row_by_id() {
     let app = TestApp::spawn().await;
     let (a, b) = two_users(&app).await;
     let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
-    minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "pro")
+    minime_api::admin::cli::set_plan(&app.admin_url, "ada@example.com", "pro")
         .await
         .unwrap();
-    minime_api::admin::set_plan(&app.admin_url, "bob@example.com", "pro")
+    minime_api::admin::cli::set_plan(&app.admin_url, "bob@example.com", "pro")
         .await
         .unwrap();
     let today = crate::helpers::user_today().to_string();

@@ -412,7 +412,7 @@ async fn invitations_cannot_mail_an_address_in_a_loop() {
     ])
     .await;
     let t = app.user("ada@example.com").await;
-    minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "pro")
+    minime_api::admin::cli::set_plan(&app.admin_url, "ada@example.com", "pro")
         .await
         .unwrap();
     let res = app

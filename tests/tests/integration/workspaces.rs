@@ -23,16 +23,16 @@ async fn sharing_a_workspace_end_to_end() {
         )
         .await;
     problem(res, 403, "/problems/plan-required").await;
-    minime_api::admin::set_plan(&app.admin_url, "ADA@example.com", "pro")
+    minime_api::admin::cli::set_plan(&app.admin_url, "ADA@example.com", "pro")
         .await
         .unwrap();
     assert!(
-        minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "platinum")
+        minime_api::admin::cli::set_plan(&app.admin_url, "ada@example.com", "platinum")
             .await
             .is_err()
     );
     assert!(
-        minime_api::admin::set_plan(&app.admin_url, "nobody@example.com", "pro")
+        minime_api::admin::cli::set_plan(&app.admin_url, "nobody@example.com", "pro")
             .await
             .is_err()
     );
@@ -301,7 +301,7 @@ async fn sharing_a_workspace_end_to_end() {
         )
         .await;
     problem(res, 403, "/problems/plan-required").await;
-    minime_api::admin::set_plan(&app.admin_url, "carol@example.com", "max")
+    minime_api::admin::cli::set_plan(&app.admin_url, "carol@example.com", "max")
         .await
         .unwrap();
     let moved: Value = ada
@@ -372,7 +372,7 @@ async fn plan_limits_are_enforced_with_their_own_problem() {
     let app = TestApp::spawn().await;
     let (a, _) = two_users(&app).await;
     let ada = app.signed_in(&a);
-    minime_api::admin::set_plan(&app.admin_url, "ada@example.com", "pro")
+    minime_api::admin::cli::set_plan(&app.admin_url, "ada@example.com", "pro")
         .await
         .unwrap();
     for n in 0..5 {

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use crate::http::{ApiError, ApiResult, ProblemKind};
+use crate::http::problem::{ApiError, ApiResult, ProblemKind};
 
 const ATTEMPTS: u32 = 3;
 

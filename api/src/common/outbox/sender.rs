@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::{
     provider::{Outgoing, Provider, SendError},
-    Notifier,
+    queue::Notifier,
 };
-use crate::{config::Config, db::Db};
+use crate::{config::Config, db::pool::Db};
 
 const BATCH: i32 = 20;
 const POLL: Duration = Duration::from_secs(5);
