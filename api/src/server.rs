@@ -152,7 +152,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .app_data(web::Data::new(state))
             .app_data(routes.clone())
             .app_data(doc_json.clone())
-            .configure(|cfg| http::route_table::configure_extractors(cfg, max_body))
+            .configure(|cfg| http::json::configure_extractors(cfg, max_body))
             .wrap(from_fn(http::middleware::problem_details))
             .wrap(TracingLogger::default())
             .wrap(Condition::new(

@@ -451,6 +451,19 @@ fn payload_too_large() -> ApiError {
     )
 }
 
+/// Extractor settings whose failures answer problem+json.
+pub fn configure_extractors(cfg: &mut actix_web::web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(actix_web::web::PayloadConfig::new(max_body_bytes))
+        .app_data(
+            actix_web::web::QueryConfig::default()
+                .error_handler(|err, req| query_error(&err, req).into()),
+        )
+        .app_data(
+            actix_web::web::PathConfig::default()
+                .error_handler(|_, _| ApiError::not_found().into()),
+        );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

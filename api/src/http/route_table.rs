@@ -1,21 +1,6 @@
-use actix_web::{
-    dev::ResourceDef,
-    http::Method,
-    web::{self, PathConfig, QueryConfig},
-    HttpRequest,
-};
+use actix_web::{dev::ResourceDef, http::Method, HttpRequest};
 
 use super::problem::{ApiError, ProblemKind};
-
-/// Extractor settings whose failures answer problem+json.
-pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
-    cfg.app_data(web::PayloadConfig::new(max_body_bytes))
-        .app_data(
-            QueryConfig::default()
-                .error_handler(|err, req| super::json::query_error(&err, req).into()),
-        )
-        .app_data(PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
-}
 
 /// A documented method of a path and the query parameters it takes, with the schemas of its
 /// body and parameters (references resolved) that name what a field must be when it cannot be
@@ -76,7 +61,7 @@ impl RouteTable {
 
 pub async fn fallback(
     req: HttpRequest,
-    routes: web::Data<RouteTable>,
+    routes: actix_web::web::Data<RouteTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match routes.allowed(req.path()) {
         Some(methods) => {
