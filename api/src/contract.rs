@@ -170,7 +170,25 @@ pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 fn complete(doc: &mut Value) {
-    let schemas = &mut doc["components"]["schemas"];
+    constrain_schemas(&mut doc["components"]["schemas"]);
+    close_request_objects(doc);
+    let components = doc["components"]["schemas"].clone();
+    let query_enums = query_enums();
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            complete_operation(path, method, op, &components, &query_enums);
+        }
+    }
+}
+
+/// What validation enforces on the named schemas' fields: enumerations, text rules, bounds.
+fn constrain_schemas(schemas: &mut Value) {
     for (schema, property, values) in enums() {
         if let Some(p) = schemas[schema]["properties"].get_mut(property) {
             enumerate(p, &values);
@@ -230,66 +248,65 @@ fn complete(doc: &mut Value) {
     if let Some(p) = schemas["Problem"]["properties"].get_mut("type") {
         enumerate(p, &kinds);
     }
-    close_request_objects(doc);
-    let components = doc["components"]["schemas"].clone();
-    let query_enums = query_enums();
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        for (method, op) in item.iter_mut() {
-            for param in op["parameters"].as_array_mut().into_iter().flatten() {
-                let name = param["name"].as_str().unwrap_or_default().to_owned();
-                match (param["in"].as_str(), name.as_str()) {
-                    (Some("header"), "If-Match") => {
-                        // A header is text or absent, never null.
-                        param["schema"] = json!({
-                            "type": "string",
-                            "pattern": "^(\\*|(W/)?\"[0-9]{1,9}\")$",
-                        });
-                    }
-                    (Some("header"), "Idempotency-Key") => {
-                        param["schema"] = json!({
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 255,
-                            "pattern": "^[!-~]+$",
-                        });
-                    }
-                    (Some("query"), "cursor") if path == "/v1/admin/audit" => {
-                        // The audit log's cursor is the last entry's id.
-                        param["schema"]["pattern"] = json!("^[0-9]{1,18}$");
-                    }
-                    (Some("query"), _) => {
-                        if let Some((_, _, values)) =
-                            query_enums.iter().find(|(p, n, _)| p == path && *n == name)
-                        {
-                            enumerate(&mut param["schema"], values);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let takes_if_match = op["parameters"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
-            if takes_if_match && op["responses"].get("412").is_none() {
-                op["responses"]["412"] = json!({
-                    "description": "Changed since that ETag (`/problems/precondition-failed`)",
-                    "content": {"application/problem+json": {
-                        "schema": {"$ref": "#/components/schemas/Problem"}
-                    }},
+}
+
+/// One operation: its headers' and query parameters' formats, the 412 of `If-Match`, its
+/// summary and description, and its body's example.
+fn complete_operation(
+    path: &str,
+    method: &str,
+    op: &mut Value,
+    components: &Value,
+    query_enums: &[(&'static str, &'static str, Vec<&'static str>)],
+) {
+    for param in op["parameters"].as_array_mut().into_iter().flatten() {
+        let name = param["name"].as_str().unwrap_or_default().to_owned();
+        match (param["in"].as_str(), name.as_str()) {
+            (Some("header"), "If-Match") => {
+                // A header is text or absent, never null.
+                param["schema"] = json!({
+                    "type": "string",
+                    "pattern": "^(\\*|(W/)?\"[0-9]{1,9}\")$",
                 });
             }
-            describe(path, method, op);
-            if let Some(body) = op.get_mut("requestBody") {
-                not_null_body(body);
-                add_body_example(body, &components);
+            (Some("header"), "Idempotency-Key") => {
+                param["schema"] = json!({
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[!-~]+$",
+                });
             }
+            (Some("query"), "cursor") if path == "/v1/admin/audit" => {
+                // The audit log's cursor is the last entry's id.
+                param["schema"]["pattern"] = json!("^[0-9]{1,18}$");
+            }
+            (Some("query"), _) => {
+                if let Some((_, _, values)) = query_enums
+                    .iter()
+                    .find(|(p, n, _)| *p == path && *n == name)
+                {
+                    enumerate(&mut param["schema"], values);
+                }
+            }
+            _ => {}
         }
+    }
+    let takes_if_match = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+    if takes_if_match && op["responses"].get("412").is_none() {
+        op["responses"]["412"] = json!({
+            "description": "Changed since that ETag (`/problems/precondition-failed`)",
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}
+            }},
+        });
+    }
+    describe(path, method, op);
+    if let Some(body) = op.get_mut("requestBody") {
+        not_null_body(body);
+        add_body_example(body, components);
     }
 }
 

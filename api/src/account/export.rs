@@ -365,38 +365,40 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let ready = Arc::new(Mutex::new(Some(ready)));
     let db = state.db.clone();
     let pending = ready.clone();
-    actix_web::rt::spawn(async move {
-        let _permit = permit;
-        let result = auth
-            // An account action: sessions only, so a leaked access token cannot take everything.
-            .snapshot_tx(&db, Access::Account, move |conn, me| {
-                async move {
-                    let ready =
-                        pending
-                            .lock()
-                            .ok()
-                            .and_then(|mut r| r.take())
-                            .ok_or_else(|| {
-                                ApiError::internal(anyhow::anyhow!("export started twice"))
-                            })?;
-                    stream(conn, me, out, ready).await
+    let task =
+        actix_web::rt::spawn(async move {
+            let _permit = permit;
+            let result =
+                auth
+                    // An account action: sessions only, so a leaked access token cannot take everything.
+                    .snapshot_tx(&db, Access::Account, move |conn, me| {
+                        async move {
+                            let ready = pending.lock().ok().and_then(|mut r| r.take()).ok_or_else(
+                                || ApiError::internal(anyhow::anyhow!("export started twice")),
+                            )?;
+                            stream(conn, me, out, ready).await
+                        }
+                        .scope_boxed()
+                    })
+                    .await;
+            if let Err(e) = result {
+                match ready.lock().ok().and_then(|mut r| r.take()) {
+                    Some(r) => {
+                        let _ = r.send(Err(e));
+                    }
+                    // Headers are gone: the body stops short of `"complete": true`.
+                    None => tracing::warn!(error = %e, "export cut short"),
                 }
-                .scope_boxed()
-            })
-            .await;
-        if let Err(e) = result {
-            match ready.lock().ok().and_then(|mut r| r.take()) {
-                Some(r) => {
-                    let _ = r.send(Err(e));
-                }
-                // Headers are gone: the body stops short of `"complete": true`.
-                None => tracing::warn!(error = %e, "export cut short"),
             }
-        }
-    });
+        });
     match started.await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(e),
+        Ok(Err(e)) => {
+            // The export never began: its connection and its slot are given back before the
+            // answer, so a retry the client makes at once finds them free.
+            let _ = task.await;
+            return Err(e);
+        }
         Err(_) => return Err(ApiError::internal(anyhow::anyhow!("export task ended"))),
     }
     let body = futures_util::stream::unfold(rx, |mut rx| async move {

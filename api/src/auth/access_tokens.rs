@@ -91,22 +91,8 @@ fn to_api((id, name, scope, created_at, expires_at, last_used_at): Row) -> Acces
     }
 }
 
-/// Create a token for scripts. The secret is in this response only.
-#[utoipa::path(
-    tag = "auth",
-    security(("bearer" = []), ("cookie" = [])),
-    responses(
-        (status = 201, description = "Created", body = CreatedToken),
-        (status = 403, description = "Tokens cannot create tokens", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/auth/tokens")]
-pub async fn create_token(
-    state: State,
-    auth: Auth,
-    body: Json<CreateTokenRequest>,
-) -> ApiResult<HttpResponse> {
-    let body = body.0;
+/// The token's name, trimmed, once the request's fields are all valid.
+fn checked_name(body: &CreateTokenRequest) -> ApiResult<String> {
     let mut errors = Vec::new();
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
@@ -124,9 +110,30 @@ pub async fn create_token(
             message: "must be between 1 and 365".into(),
         });
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+    if errors.is_empty() {
+        Ok(name)
+    } else {
+        Err(ApiError::validation(errors))
     }
+}
+
+/// Create a token for scripts. The secret is in this response only.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Created", body = CreatedToken),
+        (status = 403, description = "Tokens cannot create tokens", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/tokens")]
+pub async fn create_token(
+    state: State,
+    auth: Auth,
+    body: Json<CreateTokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let name = checked_name(&body)?;
     let scope = match body.scope {
         Scope::Read => "read",
         Scope::Write => "write",

@@ -209,81 +209,95 @@ impl Auth {
             Credential::Session {
                 user_id,
                 session_id,
-            } => {
-                let found = sessions::table
-                    .filter(sessions::id.eq(session_id))
-                    .filter(sessions::user_id.eq(user_id))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(self.at))
-                    .select((
-                        set_config("app.user_id", user_id.to_string(), true),
-                        set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
-                    ))
-                    .first::<(String, String)>(conn)
-                    .await
-                    .optional()?;
-                found.ok_or_else(|| {
-                    ApiError::unauthorized("This session has ended; sign in again")
-                })?;
-                Ok(Principal {
-                    user_id: *user_id,
-                    session_id: Some(*session_id),
-                    at: self.at,
-                })
-            }
-            Credential::AccessToken { hash } => {
-                let found: Option<PatRow> = pat::table
-                    .filter(pat::token_hash.eq(hash))
-                    .filter(pat::revoked_at.is_null())
-                    .filter(pat::expires_at.is_null().or(pat::expires_at.gt(self.at)))
-                    .select((
-                        pat::id,
-                        pat::user_id,
-                        pat::scope,
-                        pat::last_used_at,
-                        set_config("app.user_id", text(pat::user_id), true),
-                        set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
-                    ))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let PatRow {
-                    id,
-                    user_id,
-                    scope,
-                    last_used,
-                    ..
-                } = found.ok_or_else(|| {
-                    ApiError::unauthorized("The access token is invalid, revoked or expired")
-                })?;
-                match (access, scope.as_str()) {
-                    (Access::Account, _) => {
-                        return Err(ApiError::new(
-                            ProblemKind::InsufficientScope,
-                            "Access tokens cannot manage the account; sign in",
-                        ))
-                    }
-                    (Access::Write, "read") => {
-                        return Err(ApiError::new(
-                            ProblemKind::InsufficientScope,
-                            "This token has the read scope only",
-                        ))
-                    }
-                    _ => {}
-                }
-                // Coarse on purpose: one write per token per five minutes at most.
-                if last_used.is_none_or(|t| self.at - t > Duration::minutes(5)) {
-                    diesel::update(pat::table.find(id))
-                        .set(pat::last_used_at.eq(self.at))
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(Principal {
-                    user_id,
-                    session_id: None,
-                    at: self.at,
-                })
-            }
+            } => self.open_session(conn, *user_id, *session_id).await,
+            Credential::AccessToken { hash } => self.use_token(conn, hash, access).await,
         }
+    }
+
+    /// The session is live: the transaction acts as its user from here on.
+    async fn open_session(
+        &self,
+        conn: &mut Conn,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> ApiResult<Principal> {
+        let found = sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(self.at))
+            .select((
+                set_config("app.user_id", user_id.to_string(), true),
+                set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
+            ))
+            .first::<(String, String)>(conn)
+            .await
+            .optional()?;
+        found.ok_or_else(|| ApiError::unauthorized("This session has ended; sign in again"))?;
+        Ok(Principal {
+            user_id,
+            session_id: Some(session_id),
+            at: self.at,
+        })
+    }
+
+    /// The personal access token is live and its scope allows `access`.
+    async fn use_token(
+        &self,
+        conn: &mut Conn,
+        hash: &[u8],
+        access: Access,
+    ) -> ApiResult<Principal> {
+        let found: Option<PatRow> = pat::table
+            .filter(pat::token_hash.eq(hash))
+            .filter(pat::revoked_at.is_null())
+            .filter(pat::expires_at.is_null().or(pat::expires_at.gt(self.at)))
+            .select((
+                pat::id,
+                pat::user_id,
+                pat::scope,
+                pat::last_used_at,
+                set_config("app.user_id", text(pat::user_id), true),
+                set_config(db::pool::AT_SETTING, self.at.to_rfc3339(), true),
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        let PatRow {
+            id,
+            user_id,
+            scope,
+            last_used,
+            ..
+        } = found.ok_or_else(|| {
+            ApiError::unauthorized("The access token is invalid, revoked or expired")
+        })?;
+        match (access, scope.as_str()) {
+            (Access::Account, _) => {
+                return Err(ApiError::new(
+                    ProblemKind::InsufficientScope,
+                    "Access tokens cannot manage the account; sign in",
+                ))
+            }
+            (Access::Write, "read") => {
+                return Err(ApiError::new(
+                    ProblemKind::InsufficientScope,
+                    "This token has the read scope only",
+                ))
+            }
+            _ => {}
+        }
+        // Coarse on purpose: one write per token per five minutes at most.
+        if last_used.is_none_or(|t| self.at - t > Duration::minutes(5)) {
+            diesel::update(pat::table.find(id))
+                .set(pat::last_used_at.eq(self.at))
+                .execute(conn)
+                .await?;
+        }
+        Ok(Principal {
+            user_id,
+            session_id: None,
+            at: self.at,
+        })
     }
 }
