@@ -125,6 +125,8 @@ pub struct Config {
     pub db_pool_size: usize,
     pub db_statement_timeout: Duration,
     pub workers: usize,
+    /// Job workers in `minime serve` (0: none; `minime worker` runs them apart).
+    pub job_workers: usize,
     pub app_url: url::Url,
     pub mail_from: String,
     pub mail: MailProvider,
@@ -177,6 +179,7 @@ impl Config {
             db_pool_size: vars.number("MINIME_DB_POOL_SIZE", "8")? as usize,
             db_statement_timeout: vars.millis("MINIME_DB_STATEMENT_TIMEOUT_MS", "5000")?,
             workers: vars.count_or("MINIME_WORKERS", cores)?,
+            job_workers: vars.count_or("MINIME_JOB_WORKERS", 2)?,
             app_url: vars
                 .text("MINIME_APP_URL", "http://127.0.0.1:8080")
                 .parse()

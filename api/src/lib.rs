@@ -23,6 +23,7 @@ pub mod planner;
 pub mod plans;
 pub mod projects;
 pub mod recurrence;
+pub mod retention;
 pub mod reviews;
 pub mod routines;
 pub mod rules;

@@ -14,6 +14,13 @@ struct Cli {
 enum Command {
     /// Serve the API (configuration from MINIME_* variables; see README).
     Serve,
+    /// Run only the background job workers (MINIME_JOB_WORKERS of them, at least one).
+    Worker,
+    /// The job queue, with DATABASE_URL.
+    Jobs {
+        #[command(subcommand)]
+        command: Jobs,
+    },
     /// Apply pending migrations with DATABASE_URL (a superuser login); creates the roles.
     Migrate,
     /// Operator tasks, with DATABASE_URL.
@@ -26,6 +33,17 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum Jobs {
+    /// Jobs not done yet, or with --dead those that ran out of attempts.
+    List {
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Run a dead job again.
+    Retry { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -49,6 +67,8 @@ async fn main() -> anyhow::Result<()> {
             let running = server::start(config).await?;
             running.server.await?;
         }
+        Command::Worker => run_worker().await?,
+        Command::Jobs { command } => run_jobs(command).await?,
         Command::Migrate => {
             // The key the server is configured with (its development default included); read
             // before logging starts, as configuring a server warns about settings migrating
@@ -115,6 +135,41 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?,
                 None => print!("{json}"),
             }
+        }
+    }
+    Ok(())
+}
+
+async fn run_worker() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.env);
+    let db = db::pool::Db::connect(
+        &config.app_database_url,
+        config.job_workers.max(1) + 1,
+        config.db_statement_timeout,
+    )?;
+    server::start_jobs(
+        db,
+        minime_api::clock::Clock::system(),
+        config.job_workers.max(1),
+    )
+    .await?;
+    tracing::info!("minime worker running");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn run_jobs(command: Jobs) -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+    match command {
+        Jobs::List { dead } => {
+            for line in minime_api::admin::cli::list_jobs(&url, dead).await? {
+                println!("{line}");
+            }
+        }
+        Jobs::Retry { id } => {
+            minime_api::admin::cli::retry_job(&url, id).await?;
+            println!("job {id} will run again");
         }
     }
     Ok(())

@@ -13,7 +13,12 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
 use crate::{
-    common::{outbox, state::AppState},
+    clock::Clock,
+    common::{
+        jobs::worker::{Registry, Worker},
+        outbox,
+        state::AppState,
+    },
     config::Config,
     db::pool::Db,
     docs,
@@ -101,6 +106,22 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
     Ok((routes, doc_json))
 }
 
+/// Every kind of job and its handler.
+pub fn job_registry() -> Registry {
+    Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup)
+}
+
+/// Plants the recurring jobs (once, however many processes start) and runs `workers` job
+/// workers in this process.
+pub async fn start_jobs(db: Db, clock: Clock, workers: usize) -> anyhow::Result<()> {
+    let at = clock.now();
+    db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
+        .await
+        .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
+    Worker::new(db, clock, Arc::new(job_registry())).spawn(workers);
+    Ok(())
+}
+
 /// What every request handler shares: keys, hasher, pools, providers and the configuration.
 fn app_state(config: &Arc<Config>, db: Db) -> AppState {
     AppState {
@@ -127,7 +148,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let (routes, doc_json) = served_document()?;
     let state = app_state(&config, db.clone());
-    outbox::sender::spawn(&config, db, state.outbox.clone())?;
+    outbox::sender::spawn(&config, db.clone(), state.outbox.clone())?;
+    if config.job_workers > 0 {
+        start_jobs(db, state.clock.clone(), config.job_workers).await?;
+    }
 
     let listener =
         TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;

@@ -76,6 +76,10 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
         "a 24-hour cache of responses you already received",
     ),
     ("ops.rate_limits", "request counters"),
+    (
+        "ops.jobs",
+        "background work queued to act for you; what it changes is in the rows exported",
+    ),
 ];
 
 pub struct Section {

@@ -60,3 +60,67 @@ pub async fn grant(database_url: &str, email: &str, admin: bool) -> anyhow::Resu
     }
     Ok(())
 }
+
+/// One line per job (id, kind, attempts, when, last error): the dead ones, or all that are not
+/// done yet.
+pub async fn list_jobs(database_url: &str, dead: bool) -> anyhow::Result<Vec<String>> {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Integer)]
+        attempts: i32,
+        #[diesel(sql_type = Timestamptz)]
+        at: chrono::DateTime<chrono::Utc>,
+        #[diesel(sql_type = Nullable<Text>)]
+        last_error: Option<String>,
+    }
+    let mut conn = AsyncPgConnection::establish(database_url)
+        .await
+        .context("cannot connect with DATABASE_URL")?;
+    let filter = if dead {
+        "dead_at IS NOT NULL"
+    } else {
+        "done_at IS NULL AND dead_at IS NULL"
+    };
+    let lines: Vec<Line> = diesel::sql_query(format!(
+        "SELECT id, kind, attempts, coalesce(dead_at, run_at) AS at, last_error FROM ops.jobs \
+         WHERE {filter} ORDER BY id"
+    ))
+    .load(&mut conn)
+    .await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| {
+            format!(
+                "{}\t{}\t{} attempt(s)\t{}\t{}",
+                l.id,
+                l.kind,
+                l.attempts,
+                l.at.to_rfc3339(),
+                l.last_error.unwrap_or_default()
+            )
+        })
+        .collect())
+}
+
+/// Gives a dead job its attempts back and runs it again now.
+pub async fn retry_job(database_url: &str, id: i64) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(database_url)
+        .await
+        .context("cannot connect with DATABASE_URL")?;
+    let n = diesel::sql_query(
+        "UPDATE ops.jobs SET dead_at = NULL, attempts = 0, run_at = now(), locked_until = NULL \
+         WHERE id = $1 AND dead_at IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .execute(&mut conn)
+    .await?;
+    if n == 0 {
+        bail!("no dead job with the id {id}");
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod email;
 pub mod extractor;
 pub mod fields;
 pub mod idempotency;
+pub mod jobs;
 pub mod jwt;
 pub mod limits;
 pub mod outbox;

@@ -253,6 +253,15 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    // A job queued to act as Ada, due later.
+    app.admin()
+        .await
+        .execute(
+            "INSERT INTO ops.jobs (kind, user_id, run_at) SELECT 'test.later', id, now() + interval '1 day' FROM auth.users WHERE email = 'ada@example.com'",
+            &[],
+        )
+        .await
+        .unwrap();
     (a, b, shared, club)
 }
 

@@ -11,6 +11,7 @@ mod faults;
 mod helpers;
 mod integrity;
 mod isolation;
+mod jobs;
 mod limits;
 mod mail_http;
 mod openapi;
