@@ -137,6 +137,8 @@ pub struct Config {
     /// Largest audio upload for transcription.
     pub ai_max_audio_bytes: usize,
     pub jwt_secret: SecretString,
+    /// Seals secrets at rest (`MINIME_SECRET_KEYS`); required in production.
+    pub secret_keys: Option<std::sync::Arc<crate::common::secrets::KeyRing>>,
     /// Key of the hashes that stand for user ids in the admin API.
     pub admin_id_key: SecretString,
     pub access_token_ttl: Duration,
@@ -172,6 +174,7 @@ impl Config {
         let mail = vars.mail()?;
         let ai = vars.ai()?;
         let (jwt_secret, admin_id_key) = vars.secrets(env);
+        let secret_keys = vars.secret_keys(env)?;
         let config = Config {
             env,
             listen: vars.text("MINIME_LISTEN", "127.0.0.1:8080"),
@@ -191,6 +194,7 @@ impl Config {
             ai_timeout: vars.millis("MINIME_AI_TIMEOUT_MS", "20000")?,
             ai_max_audio_bytes: vars.number("MINIME_AI_MAX_AUDIO_BYTES", "10485760")? as usize,
             jwt_secret,
+            secret_keys,
             admin_id_key,
             access_token_ttl: Duration::from_secs(
                 vars.number("MINIME_ACCESS_TOKEN_TTL_SECONDS", "900")?,
@@ -237,6 +241,9 @@ impl Config {
             problems.push("MINIME_MAX_BODY_BYTES must be at least 1024".to_owned());
         }
         if self.env == Env::Production {
+            if self.secret_keys.is_none() {
+                problems.push("MINIME_SECRET_KEYS must be set in production (kid:base64key,…; `minime secrets new-key KID` makes one)".to_owned());
+            }
             if self.jwt_secret.expose_secret().len() < 32 {
                 problems.push(
                     "MINIME_JWT_SECRET must be set to at least 32 characters in production"
@@ -342,6 +349,45 @@ impl Vars<'_> {
                 }
             },
         })
+    }
+
+    /// The key ring from `MINIME_SECRET_KEYS`, else from the file `MINIME_SECRET_KEYS_FILE` names
+    /// (made with one new key if missing: `scripts/run` keeps it under `.data/`), else in
+    /// development a key for this process only.
+    fn secret_keys(
+        &self,
+        env: Env,
+    ) -> anyhow::Result<Option<std::sync::Arc<crate::common::secrets::KeyRing>>> {
+        use crate::common::secrets::KeyRing;
+        let spec = match (
+            self.get("MINIME_SECRET_KEYS"),
+            self.get("MINIME_SECRET_KEYS_FILE"),
+        ) {
+            (Some(spec), _) => spec,
+            (None, Some(path)) => {
+                let path = std::path::PathBuf::from(path);
+                match std::fs::read_to_string(&path) {
+                    Ok(spec) => spec.trim().to_owned(),
+                    Err(_) => {
+                        let spec = KeyRing::generate("dev");
+                        write_private(&path, &spec).with_context(|| {
+                            format!("keeping a development key in {}", path.display())
+                        })?;
+                        tracing::warn!(path = %path.display(), "made a secret key and kept it in the file");
+                        spec
+                    }
+                }
+            }
+            (None, None) if env == Env::Development => {
+                tracing::warn!(
+                    "MINIME_SECRET_KEYS is not set: secrets sealed now open only in this process"
+                );
+                KeyRing::generate("dev")
+            }
+            (None, None) => return Ok(None),
+        };
+        let ring = KeyRing::parse(&secrecy::SecretBox::from(spec.into_boxed_str()))?;
+        Ok(Some(std::sync::Arc::new(ring)))
     }
 
     fn mail(&self) -> anyhow::Result<MailProvider> {
@@ -467,6 +513,19 @@ fn derive_app_url(database_url: &str, password: Option<&str>) -> anyhow::Result<
     Ok(url.into())
 }
 
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,6 +569,38 @@ mod tests {
         .to_string();
         assert!(err.contains("MINIME_JWT_SECRET"), "{err}");
         assert!(err.contains("MINIME_APP_URL"), "{err}");
+        assert!(err.contains("MINIME_SECRET_KEYS"), "{err}");
+    }
+
+    #[test]
+    fn secret_keys_come_from_the_variable_or_a_kept_file() {
+        let db = ("DATABASE_URL", "postgres://postgres@db/minime");
+        let err = Config::from_vars(&vars(&[db, ("MINIME_SECRET_KEYS", "k1:tooshort")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MINIME_SECRET_KEYS"), "{err}");
+        let dir = std::env::temp_dir().join(format!("minime-keys-{}", uuid::Uuid::now_v7()));
+        let file = dir.join("secret-keys");
+        let file_var = ("MINIME_SECRET_KEYS_FILE", file.to_str().unwrap());
+        let first = Config::from_vars(&vars(&[db, file_var])).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = Config::from_vars(&vars(&[db, file_var])).unwrap();
+        let place = crate::common::secrets::Place {
+            table: "t",
+            column: "c",
+            row: "r",
+        };
+        let sealed = first.secret_keys.unwrap().seal(place, b"kept");
+        assert_eq!(
+            again.secret_keys.unwrap().open(place, &sealed).unwrap(),
+            b"kept"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -525,6 +616,10 @@ mod tests {
             ("MINIME_APP_URL", "https://minime.example"),
             ("MINIME_MAIL_PROVIDER", "http"),
             ("MINIME_MAIL_API_KEY", "re_test"),
+            (
+                "MINIME_SECRET_KEYS",
+                "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
         ]))
         .unwrap();
     }
@@ -540,6 +635,10 @@ mod tests {
                 "fedcba9876543210fedcba9876543210fedc",
             ),
             ("MINIME_APP_URL", "https://minime.example"),
+            (
+                "MINIME_SECRET_KEYS",
+                "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
         ];
         let err = Config::from_vars(&vars(&strong)).unwrap_err().to_string();
         assert!(err.contains("MINIME_MAIL_PROVIDER=file"), "{err}");

@@ -16,6 +16,11 @@ enum Command {
     Serve,
     /// Run only the background job workers (MINIME_JOB_WORKERS of them, at least one).
     Worker,
+    /// Secrets at rest.
+    Secrets {
+        #[command(subcommand)]
+        command: Secrets,
+    },
     /// The job queue, with DATABASE_URL.
     Jobs {
         #[command(subcommand)]
@@ -33,6 +38,12 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum Secrets {
+    /// Print a new key (`KID:base64`) to put in front of MINIME_SECRET_KEYS.
+    NewKey { kid: String },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +80,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => run_worker().await?,
         Command::Jobs { command } => run_jobs(command).await?,
+        Command::Secrets {
+            command: Secrets::NewKey { kid },
+        } => {
+            let key = minime_api::common::secrets::KeyRing::generate(&kid);
+            // Checked as the server will read it.
+            minime_api::common::secrets::KeyRing::parse(&secrecy::SecretBox::from(
+                key.clone().into_boxed_str(),
+            ))?;
+            println!("{key}");
+        }
         Command::Migrate => {
             // The key the server is configured with (its development default included); read
             // before logging starts, as configuring a server warns about settings migrating
