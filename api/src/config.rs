@@ -138,7 +138,7 @@ pub struct Config {
     pub ai_max_audio_bytes: usize,
     pub jwt_secret: SecretString,
     /// Seals secrets at rest (`MINIME_SECRET_KEYS`); required in production.
-    pub secret_keys: Option<std::sync::Arc<crate::common::secrets::KeyRing>>,
+    pub secret_keys: Option<std::sync::Arc<crate::secrets::KeyRing>>,
     /// Key of the hashes that stand for user ids in the admin API.
     pub admin_id_key: SecretString,
     pub access_token_ttl: Duration,
@@ -357,8 +357,8 @@ impl Vars<'_> {
     fn secret_keys(
         &self,
         env: Env,
-    ) -> anyhow::Result<Option<std::sync::Arc<crate::common::secrets::KeyRing>>> {
-        use crate::common::secrets::KeyRing;
+    ) -> anyhow::Result<Option<std::sync::Arc<crate::secrets::KeyRing>>> {
+        use crate::secrets::KeyRing;
         let spec = match (
             self.get("MINIME_SECRET_KEYS"),
             self.get("MINIME_SECRET_KEYS_FILE"),
@@ -590,7 +590,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let again = Config::from_vars(&vars(&[db, file_var])).unwrap();
-        let place = crate::common::secrets::Place {
+        let place = crate::secrets::Place {
             table: "t",
             column: "c",
             row: "r",

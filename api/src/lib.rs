@@ -27,6 +27,7 @@ pub mod retention;
 pub mod reviews;
 pub mod routines;
 pub mod rules;
+pub mod secrets;
 pub mod server;
 pub mod smart_add;
 pub mod subscriptions;

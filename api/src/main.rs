@@ -83,9 +83,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Secrets {
             command: Secrets::NewKey { kid },
         } => {
-            let key = minime_api::common::secrets::KeyRing::generate(&kid);
+            let key = minime_api::secrets::KeyRing::generate(&kid);
             // Checked as the server will read it.
-            minime_api::common::secrets::KeyRing::parse(&secrecy::SecretBox::from(
+            minime_api::secrets::KeyRing::parse(&secrecy::SecretBox::from(
                 key.clone().into_boxed_str(),
             ))?;
             println!("{key}");

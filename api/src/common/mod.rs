@@ -18,6 +18,5 @@ pub mod limits;
 pub mod outbox;
 pub mod password;
 pub mod resource;
-pub mod secrets;
 pub mod state;
 pub mod zone;
