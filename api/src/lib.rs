@@ -19,6 +19,7 @@ pub mod goals;
 pub mod health;
 pub mod http;
 pub mod openapi;
+pub mod outbound;
 pub mod planner;
 pub mod plans;
 pub mod projects;

@@ -15,6 +15,7 @@ mod jobs;
 mod limits;
 mod mail_http;
 mod openapi;
+mod outbound;
 mod pages;
 mod plans;
 mod resources;
