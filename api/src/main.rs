@@ -170,9 +170,11 @@ async fn run_worker() -> anyhow::Result<()> {
         config.db_statement_timeout,
     )?;
     server::start_jobs(
+        &config,
         db,
         minime_api::clock::Clock::system(),
         config.job_workers.max(1),
+        Default::default(),
     )
     .await?;
     tracing::info!("minime worker running");

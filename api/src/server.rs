@@ -107,18 +107,27 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 }
 
 /// Every kind of job and its handler.
-pub fn job_registry() -> Registry {
-    Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup)
+pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
+    Ok(Registry::default()
+        .add(crate::retention::CLEANUP, crate::retention::cleanup)
+        .add(outbox::sender::SEND, outbox::sender::handler(config)?))
 }
 
 /// Plants the recurring jobs (once, however many processes start) and runs `workers` job
-/// workers in this process.
-pub async fn start_jobs(db: Db, clock: Clock, workers: usize) -> anyhow::Result<()> {
+/// workers in this process, woken by `wake` when work is queued.
+pub async fn start_jobs(
+    config: &Config,
+    db: Db,
+    clock: Clock,
+    workers: usize,
+    wake: outbox::queue::Notifier,
+) -> anyhow::Result<()> {
+    let registry = Arc::new(job_registry(config)?);
     let at = clock.now();
     db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
         .await
         .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
-    Worker::new(db, clock, Arc::new(job_registry())).spawn(workers);
+    Worker::new(db, clock, registry).spawn(workers, wake.signal());
     Ok(())
 }
 
@@ -148,9 +157,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let (routes, doc_json) = served_document()?;
     let state = app_state(&config, db.clone());
-    outbox::sender::spawn(&config, db.clone(), state.outbox.clone())?;
     if config.job_workers > 0 {
-        start_jobs(db, state.clock.clone(), config.job_workers).await?;
+        let clock = state.clock.clone();
+        start_jobs(&config, db, clock, config.job_workers, state.outbox.clone()).await?;
     }
 
     let listener =

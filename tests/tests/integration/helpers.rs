@@ -151,6 +151,7 @@ pub struct TestApp {
     pub mail_dir: tempfile::TempDir,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: minime_api::clock::Clock,
+    jobs: minime_api::common::outbox::queue::Notifier,
 }
 
 pub struct Tokens {
@@ -219,6 +220,7 @@ impl TestApp {
         let running = minime_api::server::start(config).await.unwrap();
         let base = format!("http://{}", running.addr);
         let clock = running.state.clock.clone();
+        let jobs = running.state.outbox.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -231,11 +233,17 @@ impl TestApp {
             admin_url,
             mail_dir,
             clock,
+            jobs,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Wakes the server's job workers now rather than at their next poll.
+    pub fn wake_jobs(&self) {
+        self.jobs.wake();
     }
 
     pub fn signed_in(&self, t: &Tokens) -> Client<'_> {

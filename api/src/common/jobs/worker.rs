@@ -152,12 +152,17 @@ impl Worker {
         }
     }
 
-    /// Runs `count` worker loops until the process ends.
-    pub fn spawn(self, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
+    /// Runs `count` worker loops until the process ends; `wake` cuts a wait for work short.
+    pub fn spawn(
+        self,
+        count: usize,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         (0..count)
             .map(|n| {
                 let mut worker = self.clone();
                 worker.name = format!("{}/{n}", self.name);
+                let wake = wake.clone();
                 tokio::spawn(async move {
                     loop {
                         match worker.run_once().await {
@@ -165,7 +170,10 @@ impl Worker {
                             Ok(false) => {}
                             Err(error) => tracing::warn!(%error, "jobs: a round failed"),
                         }
-                        tokio::time::sleep(IDLE_POLL).await;
+                        tokio::select! {
+                            _ = wake.notified() => {}
+                            _ = tokio::time::sleep(IDLE_POLL) => {}
+                        }
                     }
                 })
             })

@@ -5,7 +5,11 @@ use diesel_async::RunQueryDsl;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::{db::pool::Conn, http::problem::ApiResult};
+use crate::{
+    common::jobs::{self, queue::NewJob},
+    db::pool::Conn,
+    http::problem::ApiResult,
+};
 
 pub struct Mail {
     pub user_id: Option<Uuid>,
@@ -19,8 +23,9 @@ pub struct Mail {
 /// out of the server role's reach: queueing, claiming and settling go through the database
 /// functions that guard it (`ops.outbox_*`).
 pub async fn enqueue(conn: &mut Conn, mail: Mail) -> ApiResult<()> {
+    let id = Uuid::now_v7();
     diesel::sql_query("SELECT ops.outbox_enqueue($1, $2, $3, $4, $5, $6)")
-        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<SqlUuid, _>(id)
         .bind::<Nullable<SqlUuid>, _>(mail.user_id)
         .bind::<Text, _>(mail.kind)
         .bind::<Text, _>(mail.to)
@@ -28,10 +33,14 @@ pub async fn enqueue(conn: &mut Conn, mail: Mail) -> ApiResult<()> {
         .bind::<Text, _>(mail.body)
         .execute(conn)
         .await?;
+    let mut job = NewJob::new(super::sender::SEND, chrono::Utc::now());
+    job.payload = serde_json::json!({ "id": id });
+    job.unique_key = Some(format!("{}:{id}", super::sender::SEND));
+    jobs::queue::enqueue(conn, job).await?;
     Ok(())
 }
 
-/// Wakes the sender after a commit, so mail leaves at once rather than at the next poll.
+/// Wakes the job workers after a commit, so mail leaves at once rather than at the next poll.
 #[derive(Clone, Default)]
 pub struct Notifier(Arc<Notify>);
 
@@ -40,7 +49,8 @@ impl Notifier {
         self.0.notify_one();
     }
 
-    pub(super) async fn woken(&self) {
-        self.0.notified().await
+    /// What the workers wait on between polls.
+    pub fn signal(&self) -> Arc<Notify> {
+        self.0.clone()
     }
 }

@@ -1,122 +1,124 @@
-//! Delivers pending mail. Any number of instances may run it: rows are claimed with
-//! `FOR UPDATE SKIP LOCKED` and a lease, so no message is sent twice at once.
+//! Delivers one message per job (`mail.send`, queued with the message): the job queue brings the
+//! leases, retries with backoff and the dead state; this takes the message, sends it and records
+//! what happened on its row.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel::{
-    sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid},
     QueryableByName,
 };
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{
-    provider::{Outgoing, Provider, SendError},
-    queue::Notifier,
+use super::provider::{Outgoing, Provider, SendError};
+use crate::{
+    common::jobs::{queue::backoff, worker::JobContext},
+    config::Config,
+    db::pool::Conn,
+    http::problem::ApiResult,
 };
-use crate::{config::Config, db::pool::Db};
 
-const BATCH: i32 = 20;
-const POLL: Duration = Duration::from_secs(5);
-const MAX_ATTEMPTS: i32 = 8;
+pub const SEND: &str = "mail.send";
 
 #[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+struct Taken {
     #[diesel(sql_type = Text)]
     to_address: String,
     #[diesel(sql_type = Text)]
     subject: String,
     #[diesel(sql_type = Nullable<Text>)]
     body_text: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[diesel(sql_type = Integer)]
     attempts: i32,
 }
 
-pub fn spawn(
+/// The job handler, holding the configured provider.
+pub fn handler(
     config: &Config,
-    db: Db,
-    notifier: Notifier,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let provider = Provider::new(config.mail.clone())?;
-    let from = config.mail_from.clone();
-    Ok(tokio::spawn(async move {
-        loop {
-            match deliver_batch(&db, &provider, &from).await {
-                Ok(n) if n == BATCH as usize => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "outbox: delivery round failed"),
-            }
-            tokio::select! {
-                _ = notifier.woken() => {}
-                _ = tokio::time::sleep(POLL) => {}
-            }
-        }
-    }))
+) -> anyhow::Result<
+    impl Fn(JobContext) -> futures_util::future::BoxFuture<'static, anyhow::Result<()>>
+        + Send
+        + Sync
+        + 'static,
+> {
+    let provider = Arc::new(Provider::new(config.mail.clone())?);
+    let from: Arc<str> = config.mail_from.clone().into();
+    Ok(move |ctx: JobContext| {
+        let (provider, from) = (provider.clone(), from.clone());
+        Box::pin(async move { deliver(ctx, &provider, &from).await })
+            as futures_util::future::BoxFuture<'static, anyhow::Result<()>>
+    })
 }
 
-async fn deliver_batch(db: &Db, provider: &Provider, from: &str) -> anyhow::Result<usize> {
-    let claimed: Vec<Claimed> = db
-        .tx(|conn| {
+async fn deliver(ctx: JobContext, provider: &Provider, from: &str) -> anyhow::Result<()> {
+    let id: Uuid = serde_json::from_value(ctx.job.payload["id"].clone())?;
+    let taken: Option<Taken> = ctx
+        .tx(move |conn| {
             async move {
                 Ok(diesel::sql_query(
-                    "SELECT id, to_address, subject, body_text, attempts \
-                     FROM ops.outbox_claim($1, interval '60 seconds')",
+                    "SELECT to_address, subject, body_text, attempts FROM ops.outbox_take($1)",
                 )
-                .bind::<diesel::sql_types::Integer, _>(BATCH)
+                .bind::<SqlUuid, _>(id)
                 .load(conn)
-                .await?)
+                .await?
+                .into_iter()
+                .next())
             }
             .scope_boxed()
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let count = claimed.len();
-    for mail in claimed {
-        let outgoing = Outgoing {
-            id: mail.id,
-            from,
-            to: &mail.to_address,
-            subject: &mail.subject,
-            body: mail.body_text.as_deref().unwrap_or(""),
-        };
-        let outcome = provider.send(&outgoing).await;
-        let id = mail.id;
-        let attempts = mail.attempts;
-        db.tx(move |conn| {
-            async move {
-                let (outcome, error, next): (&str, Option<String>, Option<DateTime<Utc>>) =
-                    match outcome {
-                        // The body may hold a single-use link: it goes as soon as it is sent.
-                        Ok(()) => ("sent", None, None),
-                        Err(SendError::Retry(error)) if attempts < MAX_ATTEMPTS => {
-                            tracing::warn!(%id, attempts, error = %format!("{error:#}"), "outbox: will retry");
-                            let backoff =
-                                chrono::Duration::seconds(10 * (1i64 << attempts.min(12)));
-                            // Compared with the database's time when claiming: the worker
-                            // runs on real time, not on the requests' clock.
-                            ("retry", Some(format!("{error:#}")), Some(Utc::now() + backoff))
-                        }
-                        Err(SendError::Retry(error) | SendError::Permanent(error)) => {
-                            tracing::error!(%id, attempts, error = %format!("{error:#}"), "outbox: giving up");
-                            ("failed", Some(format!("{error:#}")), None)
-                        }
-                    };
-                diesel::sql_query("SELECT ops.outbox_settle($1, $2, $3, $4)")
-                    .bind::<SqlUuid, _>(id)
-                    .bind::<Text, _>(outcome)
-                    .bind::<Nullable<Text>, _>(error)
-                    .bind::<Nullable<Timestamptz>, _>(next)
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            }
-            .scope_boxed()
-        })
+    // Sent or given up already (a job that ran twice after a lapsed lease).
+    let Some(mail) = taken else {
+        return Ok(());
+    };
+    let outgoing = Outgoing {
+        id,
+        from,
+        to: &mail.to_address,
+        subject: &mail.subject,
+        body: mail.body_text.as_deref().unwrap_or(""),
+    };
+    let last_attempt = ctx.job.attempts >= ctx.job.max_attempts;
+    let (outcome, error, retry) = match provider.send(&outgoing).await {
+        // The body may hold a single-use link: it goes as soon as it is sent.
+        Ok(()) => ("sent", None, None),
+        Err(SendError::Retry(error)) if !last_attempt => {
+            ("retry", Some(format!("{error:#}")), Some(error))
+        }
+        Err(SendError::Retry(error) | SendError::Permanent(error)) => {
+            tracing::error!(%id, attempts = mail.attempts, error = %format!("{error:#}"), "mail: giving up");
+            ("failed", Some(format!("{error:#}")), None)
+        }
+    };
+    // When the queue will try again, about: the job's own backoff decides.
+    let next = retry.as_ref().map(|_| {
+        Utc::now() + chrono::Duration::from_std(backoff(ctx.job.attempts)).unwrap_or_default()
+    });
+    ctx.tx(move |conn| settle(conn, id, outcome, error, next).scope_boxed())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match retry {
+        Some(error) => Err(error.context("the mail service will be asked again")),
+        None => Ok(()),
     }
-    Ok(count)
+}
+
+async fn settle(
+    conn: &mut Conn,
+    id: Uuid,
+    outcome: &'static str,
+    error: Option<String>,
+    next: Option<chrono::DateTime<Utc>>,
+) -> ApiResult<()> {
+    diesel::sql_query("SELECT ops.outbox_settle($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(id)
+        .bind::<Text, _>(outcome)
+        .bind::<Nullable<Text>, _>(error)
+        .bind::<Nullable<Timestamptz>, _>(next)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
