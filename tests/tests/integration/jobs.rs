@@ -268,3 +268,67 @@ async fn the_cleanup_removes_what_expired_and_keeps_the_rest() {
         1
     );
 }
+
+/// Two servers on one database, each with its own job workers and mail directory: every
+/// verification mail is taken once and written once, by one of them.
+#[tokio::test]
+async fn two_servers_on_one_database_send_each_mail_once() {
+    let unlimited = [
+        ("MINIME_RATE_LIMIT_SIGNUP", "1000/60"),
+        ("MINIME_RATE_LIMIT_MAIL_PER_IP", "1000/60"),
+        ("MINIME_JOB_WORKERS", "2"),
+    ];
+    let app = TestApp::spawn_with(&unlimited).await;
+    let other_mail = tempfile::tempdir().unwrap();
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", app.admin_url.as_str()),
+        ("MINIME_LISTEN", "127.0.0.1:0"),
+        ("MINIME_WORKERS", "1"),
+        ("MINIME_DB_POOL_SIZE", "4"),
+        ("MINIME_JWT_SECRET", crate::helpers::JWT_SECRET),
+        ("MINIME_MAIL_DIR", other_mail.path().to_str().unwrap()),
+    ]
+    .into_iter()
+    .chain(unlimited)
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.insert("MINIME_PASSWORD_HASH_CONCURRENCY".into(), "2".into());
+    let second = minime_api::server::start(minime_api::config::Config::from_vars(&vars).unwrap())
+        .await
+        .unwrap();
+    tokio::spawn(second.server);
+
+    const MAILS: usize = 10;
+    for n in 0..MAILS {
+        let res = app.signup(&format!("person{n}@example.com")).await;
+        assert_eq!(res.status(), 202);
+    }
+    app.mail_settled().await;
+    let written = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    == Some("eml")
+            })
+            .count()
+    };
+    assert_eq!(
+        written(app.mail_dir.path()) + written(other_mail.path()),
+        MAILS
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM ops.outbox WHERE attempts = 1 AND sent_at IS NOT NULL")
+            .await,
+        MAILS as i64
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM ops.jobs WHERE kind = 'mail.send' AND attempts = 1 AND done_at IS NOT NULL")
+            .await,
+        MAILS as i64
+    );
+}
