@@ -15,7 +15,7 @@ use utoipa_actix_web::AppExt;
 use crate::{
     clock::Clock,
     common::{
-        jobs::worker::{Registry, Worker},
+        jobs::worker::{Registry, Wake, Worker},
         outbox,
         state::AppState,
     },
@@ -108,9 +108,8 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 
 /// Every kind of job and its handler.
 pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
-    Ok(Registry::default()
-        .add(crate::retention::CLEANUP, crate::retention::cleanup)
-        .add(outbox::sender::SEND, outbox::sender::handler(config)?))
+    let registry = Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup);
+    outbox::sender::register(registry, config)
 }
 
 /// Plants the recurring jobs (once, however many processes start) and runs `workers` job
@@ -120,14 +119,14 @@ pub async fn start_jobs(
     db: Db,
     clock: Clock,
     workers: usize,
-    wake: outbox::queue::Notifier,
+    wake: Wake,
 ) -> anyhow::Result<()> {
     let registry = Arc::new(job_registry(config)?);
     let at = clock.now();
     db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
         .await
         .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
-    Worker::new(db, clock, registry).spawn(workers, wake.signal());
+    Worker::new(db, clock, registry).spawn(workers, wake);
     Ok(())
 }
 
@@ -137,7 +136,7 @@ fn app_state(config: &Arc<Config>, db: Db) -> AppState {
         hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
         jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
         csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
-        outbox: outbox::queue::Notifier::default(),
+        jobs: Wake::default(),
         ai: crate::common::ai_provider::provider::Provider::from_config(config),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.exports.concurrency)),
         db,
@@ -159,7 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let state = app_state(&config, db.clone());
     if config.job_workers > 0 {
         let clock = state.clock.clone();
-        start_jobs(&config, db, clock, config.job_workers, state.outbox.clone()).await?;
+        start_jobs(&config, db, clock, config.job_workers, state.jobs.clone()).await?;
     }
 
     let listener =

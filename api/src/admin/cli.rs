@@ -9,14 +9,18 @@ use crate::{
     subscriptions as plans,
 };
 
+async fn connect(database_url: &str) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(database_url)
+        .await
+        .context("cannot connect with DATABASE_URL")
+}
+
 /// Sets a user's plan: the only way plans change while billing is not connected.
 pub async fn set_plan(database_url: &str, email: &str, plan: &str) -> anyhow::Result<()> {
     if !plans::PLANS.contains(&plan) {
         bail!("plan must be one of {}", plans::PLANS.join(", "));
     }
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect with DATABASE_URL")?;
+    let mut conn = connect(database_url).await?;
     let email = email.trim().to_lowercase();
     let n = diesel::update(users::table.filter(users::email.eq(&email)))
         .set((
@@ -34,9 +38,7 @@ pub async fn set_plan(database_url: &str, email: &str, plan: &str) -> anyhow::Re
 
 /// Grants (or revokes) the administrator role.
 pub async fn grant(database_url: &str, email: &str, admin: bool) -> anyhow::Result<()> {
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect with DATABASE_URL")?;
+    let mut conn = connect(database_url).await?;
     let email = email.trim().to_lowercase();
     let id: Option<uuid::Uuid> = users::table
         .filter(users::email.eq(&email))
@@ -78,9 +80,7 @@ pub async fn list_jobs(database_url: &str, dead: bool) -> anyhow::Result<Vec<Str
         #[diesel(sql_type = Nullable<Text>)]
         last_error: Option<String>,
     }
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect with DATABASE_URL")?;
+    let mut conn = connect(database_url).await?;
     let filter = if dead {
         "dead_at IS NOT NULL"
     } else {
@@ -109,9 +109,7 @@ pub async fn list_jobs(database_url: &str, dead: bool) -> anyhow::Result<Vec<Str
 
 /// Gives a dead job its attempts back and runs it again now.
 pub async fn retry_job(database_url: &str, id: i64) -> anyhow::Result<()> {
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect with DATABASE_URL")?;
+    let mut conn = connect(database_url).await?;
     let n = diesel::sql_query(
         "UPDATE ops.jobs SET dead_at = NULL, attempts = 0, run_at = now(), locked_until = NULL \
          WHERE id = $1 AND dead_at IS NOT NULL",

@@ -78,7 +78,7 @@ pub async fn request_reset(
             .scope_boxed()
         })
         .await?;
-    state.outbox.wake();
+    state.jobs.wake();
     Ok(accepted())
 }
 

@@ -158,7 +158,7 @@ pub async fn signup(
             .scope_boxed()
         })
         .await?;
-    state.outbox.wake();
+    state.jobs.wake();
     Ok(accepted())
 }
 
@@ -366,6 +366,6 @@ pub async fn resend_verification(
             .scope_boxed()
         })
         .await?;
-    state.outbox.wake();
+    state.jobs.wake();
     Ok(accepted())
 }

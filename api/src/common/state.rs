@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{ai_provider, csrf, jwt, outbox, password};
+use super::{ai_provider, csrf, jwt, password};
 use crate::{clock::Clock, config::Config, db::pool::Db};
 
 /// Shared by every worker; cheap to clone.
@@ -12,7 +12,8 @@ pub struct AppState {
     pub hasher: password::Hasher,
     pub jwt: jwt::Keys,
     pub csrf: csrf::CsrfKey,
-    pub outbox: outbox::queue::Notifier,
+    /// Wakes the job workers (mail leaves at once).
+    pub jobs: crate::common::jobs::worker::Wake,
     pub ai: ai_provider::provider::Provider,
     /// Exports running on this instance: each holds a pooled connection while it streams.
     pub exports: Arc<tokio::sync::Semaphore>,

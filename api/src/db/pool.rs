@@ -112,12 +112,6 @@ impl Db {
     }
 }
 
-/// The user this transaction acts as, if any.
-pub async fn current_user(conn: &mut Conn) -> QueryResult<Option<Uuid>> {
-    diesel::define_sql_function!(#[sql_name = "app.current_user_id"] fn current_user_id() -> diesel::sql_types::Nullable<SqlUuid>);
-    diesel::select(current_user_id()).get_result(conn).await
-}
-
 /// The transaction setting holding the request's instant on the server's clock, set with the
 /// user at the start of every authenticated transaction, for code that has only the connection.
 pub const AT_SETTING: &str = "app.at";

@@ -150,7 +150,7 @@ pub async fn create_invite(
             .scope_boxed()
         })
         .await?;
-    state.outbox.wake();
+    state.jobs.wake();
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(CreatedInvite {

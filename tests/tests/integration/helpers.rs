@@ -151,7 +151,7 @@ pub struct TestApp {
     pub mail_dir: tempfile::TempDir,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: minime_api::clock::Clock,
-    jobs: minime_api::common::outbox::queue::Notifier,
+    jobs: minime_api::common::jobs::worker::Wake,
 }
 
 pub struct Tokens {
@@ -220,7 +220,7 @@ impl TestApp {
         let running = minime_api::server::start(config).await.unwrap();
         let base = format!("http://{}", running.addr);
         let clock = running.state.clock.clone();
-        let jobs = running.state.outbox.clone();
+        let jobs = running.state.jobs.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -62,6 +62,16 @@ impl Registry {
     }
 }
 
+/// Wakes the workers after a commit that queued work, rather than at their next poll.
+#[derive(Clone, Default)]
+pub struct Wake(Arc<tokio::sync::Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// How long a claimed job is a worker's; a handler that runs longer is cut off.
 pub const LEASE: Duration = Duration::from_secs(120);
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -153,11 +163,7 @@ impl Worker {
     }
 
     /// Runs `count` worker loops until the process ends; `wake` cuts a wait for work short.
-    pub fn spawn(
-        self,
-        count: usize,
-        wake: Arc<tokio::sync::Notify>,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn spawn(self, count: usize, wake: Wake) -> Vec<tokio::task::JoinHandle<()>> {
         (0..count)
             .map(|n| {
                 let mut worker = self.clone();
@@ -171,7 +177,7 @@ impl Worker {
                             Err(error) => tracing::warn!(%error, "jobs: a round failed"),
                         }
                         tokio::select! {
-                            _ = wake.notified() => {}
+                            _ = wake.0.notified() => {}
                             _ = tokio::time::sleep(IDLE_POLL) => {}
                         }
                     }

@@ -1,8 +1,5 @@
-use std::sync::Arc;
-
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{
@@ -38,19 +35,4 @@ pub async fn enqueue(conn: &mut Conn, mail: Mail) -> ApiResult<()> {
     job.unique_key = Some(format!("{}:{id}", super::sender::SEND));
     jobs::queue::enqueue(conn, job).await?;
     Ok(())
-}
-
-/// Wakes the job workers after a commit, so mail leaves at once rather than at the next poll.
-#[derive(Clone, Default)]
-pub struct Notifier(Arc<Notify>);
-
-impl Notifier {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-
-    /// What the workers wait on between polls.
-    pub fn signal(&self) -> Arc<Notify> {
-        self.0.clone()
-    }
 }

@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::provider::{Outgoing, Provider, SendError};
 use crate::{
-    common::jobs::{queue::backoff, worker::JobContext},
+    common::jobs::{
+        queue::backoff,
+        worker::{JobContext, Registry},
+    },
     config::Config,
     db::pool::Conn,
     http::problem::ApiResult,
@@ -34,22 +37,14 @@ struct Taken {
     attempts: i32,
 }
 
-/// The job handler, holding the configured provider.
-pub fn handler(
-    config: &Config,
-) -> anyhow::Result<
-    impl Fn(JobContext) -> futures_util::future::BoxFuture<'static, anyhow::Result<()>>
-        + Send
-        + Sync
-        + 'static,
-> {
+/// Adds the `mail.send` handler, holding the configured provider, to `registry`.
+pub fn register(registry: Registry, config: &Config) -> anyhow::Result<Registry> {
     let provider = Arc::new(Provider::new(config.mail.clone())?);
     let from: Arc<str> = config.mail_from.clone().into();
-    Ok(move |ctx: JobContext| {
+    Ok(registry.add(SEND, move |ctx| {
         let (provider, from) = (provider.clone(), from.clone());
-        Box::pin(async move { deliver(ctx, &provider, &from).await })
-            as futures_util::future::BoxFuture<'static, anyhow::Result<()>>
-    })
+        async move { deliver(ctx, &provider, &from).await }
+    }))
 }
 
 async fn deliver(ctx: JobContext, provider: &Provider, from: &str) -> anyhow::Result<()> {
