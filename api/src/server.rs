@@ -108,7 +108,9 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 
 /// Every kind of job and its handler.
 pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
-    let registry = Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup);
+    let registry = Registry::default()
+        .add(crate::retention::CLEANUP, crate::retention::cleanup)
+        .add(crate::recap::SEND, crate::recap::send);
     outbox::sender::register(registry, config)
 }
 
@@ -126,6 +128,9 @@ pub async fn start_jobs(
     db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
         .await
         .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
+    crate::recap::plant_all(&db, at)
+        .await
+        .map_err(|e| anyhow::anyhow!("planting the morning recaps: {e}"))?;
     Worker::new(db, clock, registry).spawn(workers, wake);
     Ok(())
 }

@@ -94,7 +94,8 @@ pub struct Today {
     pub recommendations: Vec<Recommendation>,
 }
 
-async fn tasks_due(
+/// Open tasks due before `date` (`overdue`) or on it: the exact count and the first [`LISTED`].
+pub async fn tasks_due(
     conn: &mut Conn,
     workspace_id: Uuid,
     date: NaiveDate,

@@ -252,6 +252,7 @@ impl ProfileChanges {
         {
             return Ok(());
         }
+        let zone_changed = self.time_zone.is_some();
         diesel::update(users::table.find(user_id))
             .set((
                 self,
@@ -260,6 +261,10 @@ impl ProfileChanges {
             ))
             .execute(conn)
             .await?;
+        if zone_changed {
+            // The recap follows the user's clock: a new zone moves the next one.
+            crate::recap::settings_changed(conn).await?;
+        }
         Ok(())
     }
 }

@@ -225,14 +225,16 @@ impl Document for Settings {
     }
 
     async fn store(conn: &mut Conn, user: Uuid, next: &Self) -> ApiResult<i32> {
-        Ok(diesel::insert_into(s::table)
+        let version = diesel::insert_into(s::table)
             .values((s::user_id.eq(user), next))
             .on_conflict(s::user_id)
             .do_update()
             .set((next, s::version.eq(s::version + 1), s::updated_at.eq(now)))
             .returning(s::version)
             .get_result(conn)
-            .await?)
+            .await?;
+        crate::recap::settings_changed(conn).await?;
+        Ok(version)
     }
 
     async fn remove(conn: &mut Conn, user: Uuid) -> ApiResult<()> {

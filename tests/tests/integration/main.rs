@@ -18,6 +18,7 @@ mod openapi;
 mod outbound;
 mod pages;
 mod plans;
+mod recap;
 mod resources;
 mod resources_more;
 mod rls;
