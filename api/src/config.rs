@@ -127,6 +127,9 @@ pub struct Config {
     pub workers: usize,
     /// Job workers in `minime serve` (0: none; `minime worker` runs them apart).
     pub job_workers: usize,
+    /// How long a claimed job is its worker's; a worker that dies lets the job run elsewhere
+    /// after this, and a handler running longer is cut off.
+    pub job_lease: Duration,
     pub app_url: url::Url,
     pub mail_from: String,
     pub mail: MailProvider,
@@ -183,6 +186,7 @@ impl Config {
             db_statement_timeout: vars.millis("MINIME_DB_STATEMENT_TIMEOUT_MS", "5000")?,
             workers: vars.count_or("MINIME_WORKERS", cores)?,
             job_workers: vars.count_or("MINIME_JOB_WORKERS", 2)?,
+            job_lease: Duration::from_secs(vars.number("MINIME_JOB_LEASE_SECONDS", "120")?.max(1)),
             app_url: vars
                 .text("MINIME_APP_URL", "http://127.0.0.1:8080")
                 .parse()

@@ -131,7 +131,9 @@ pub async fn start_jobs(
     crate::recap::plant_all(&db, at)
         .await
         .map_err(|e| anyhow::anyhow!("planting the morning recaps: {e}"))?;
-    Worker::new(db, clock, registry).spawn(workers, wake);
+    let mut worker = Worker::new(db, clock, registry);
+    worker.lease = config.job_lease;
+    worker.spawn(workers, wake);
     Ok(())
 }
 

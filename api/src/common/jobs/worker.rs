@@ -72,7 +72,7 @@ impl Wake {
     }
 }
 
-/// How long a claimed job is a worker's; a handler that runs longer is cut off.
+/// How long a claimed job is a worker's unless configured (`MINIME_JOB_LEASE_SECONDS`).
 pub const LEASE: Duration = Duration::from_secs(120);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
