@@ -1,5 +1,6 @@
 // The reference browser client: cookie sessions with CSRF through the SDK, Today, tasks,
-// Smart Add with preview and confirm, data export and account deletion.
+// Smart Add with preview and confirm, notifications (web push, the morning recap), data export
+// and account deletion.
 import { createClient, ProblemError, type Schemas } from "@minime/sdk";
 
 const api = import.meta.env.VITE_MINIME_API ?? "http://127.0.0.1:8080";
@@ -72,13 +73,101 @@ async function renderToday(): Promise<void> {
   if (today.recommendations.length === 0) list.append(li("Nothing to recommend yet: add a task.", "muted"));
 }
 
+async function renderDevices(): Promise<void> {
+  const { items } = await client.unwrap(client.api.GET("/v1/push/subscriptions"));
+  const list = $("devices");
+  list.replaceChildren();
+  for (const device of items) {
+    const item = li(`${device.device} `);
+    item.dataset.device = device.id;
+    const remove = document.createElement("button");
+    remove.textContent = "Stop notifying";
+    remove.addEventListener("click", async () => {
+      try {
+        await client.unwrap(client.api.DELETE("/v1/push/subscriptions/{id}", { params: { path: { id: device.id } } }));
+        await renderDevices();
+      } catch (e) {
+        fail(e);
+      }
+    });
+    item.append(remove);
+    list.append(item);
+  }
+  if (items.length === 0) list.append(li("No browser is notified yet.", "muted"));
+}
+
+async function renderRecap(): Promise<void> {
+  const settings = await client.unwrap(client.api.GET("/v1/settings"));
+  const form = $("recap") as HTMLFormElement;
+  (form.elements.namedItem("enabled") as HTMLInputElement).checked = settings.morning_recap;
+  (form.elements.namedItem("at") as HTMLInputElement).value = settings.morning_recap_at.slice(0, 5);
+}
+
+/** The server's VAPID key (base64url) as the bytes `pushManager.subscribe` wants. */
+function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+$("push-subscribe").addEventListener("click", async () => {
+  try {
+    if ((await Notification.requestPermission()) !== "granted") return say("Notifications are blocked in this browser.", true);
+    const registration = await navigator.serviceWorker.register("/sw.js");
+    await navigator.serviceWorker.ready;
+    const { public_key } = await client.unwrap(client.api.GET("/v1/push/vapid-public-key"));
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: keyBytes(public_key),
+    });
+    const json = subscription.toJSON();
+    await client.unwrap(
+      client.api.POST("/v1/push/subscriptions", {
+        body: { endpoint: json.endpoint ?? "", keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" } },
+      }),
+    );
+    say("This browser will be notified.");
+    await renderDevices();
+  } catch (e) {
+    fail(e);
+  }
+});
+
+$("push-test").addEventListener("click", async () => {
+  try {
+    await client.unwrap(client.api.POST("/v1/push/test"));
+    say("A test notification is on its way.");
+  } catch (e) {
+    fail(e);
+  }
+});
+
+$("recap").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  try {
+    await client.unwrap(
+      client.api.PATCH("/v1/settings", {
+        body: {
+          morning_recap: (form.elements.namedItem("enabled") as HTMLInputElement).checked,
+          morning_recap_at: `${field(form, "at")}:00`,
+        },
+      }),
+    );
+    say("Morning recap saved.");
+  } catch (e) {
+    fail(e);
+  }
+});
+
 async function refresh(): Promise<void> {
   const me = await client.me();
   $("who").textContent = me.email;
   ($("ai") as HTMLInputElement).checked = me.ai_enabled;
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
-  await Promise.all([renderTasks(), renderToday()]);
+  await Promise.all([renderTasks(), renderToday(), renderDevices(), renderRecap()]);
 }
 
 function signedOut(): void {

@@ -1,8 +1,11 @@
 // Drives the reference app in Debian's Chromium: sign up, confirm the address from the mail
-// outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, sign out.
+// outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, subscribe
+// this browser to notifications and receive a test push, set the morning recap, sign out.
 // Then opens the server's API reference (/docs) with every other origin blocked and finds an
 // operation in it. Screenshots go to test-results/.
+import { createDecipheriv, createECDH, hkdfSync, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -28,6 +31,45 @@ async function mailLink(address) {
   throw new Error(`no verification mail to ${address}`);
 }
 
+// A loopback push service. Chromium's own subscription needs its vendor's push service, out of
+// reach here, so the page's pushManager.subscribe answers a subscription of this service instead
+// (the API lets loopback endpoints through only under MINIME_OUTBOUND_ALLOW_LOOPBACK).
+const device = createECDH("prime256v1");
+device.generateKeys();
+const authSecret = randomBytes(16);
+const pushes = [];
+const pushService = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    pushes.push({ headers: req.headers, body: Buffer.concat(chunks) });
+    res.writeHead(201).end();
+  });
+});
+await new Promise((r) => pushService.listen(0, "127.0.0.1", r));
+const endpoint = `http://127.0.0.1:${pushService.address().port}/push/browser-test`;
+
+/** RFC 8291: the aes128gcm body decrypted with the device's private key and auth secret. */
+function decryptPush(body) {
+  const salt = body.subarray(0, 16);
+  const idlen = body[20];
+  const senderKey = body.subarray(21, 21 + idlen);
+  const sealed = body.subarray(21 + idlen);
+  const shared = device.computeSecret(senderKey);
+  const keyInfo = Buffer.concat([Buffer.from("WebPush: info\0"), device.getPublicKey(), senderKey]);
+  const ikm = Buffer.from(hkdfSync("sha256", shared, authSecret, keyInfo, 32));
+  const cek = Buffer.from(hkdfSync("sha256", ikm, salt, Buffer.from("Content-Encoding: aes128gcm\0"), 16));
+  const nonce = Buffer.from(hkdfSync("sha256", ikm, salt, Buffer.from("Content-Encoding: nonce\0"), 12));
+  const decipher = createDecipheriv("aes-128-gcm", cek, nonce);
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  const padded = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+  // The last record ends with the delimiter 2, then zero padding.
+  let end = padded.length - 1;
+  while (end > 0 && padded[end] === 0) end--;
+  if (padded[end] !== 2) throw new Error("the push has no last-record delimiter");
+  return JSON.parse(padded.subarray(0, end).toString("utf8"));
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -35,6 +77,16 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   page.on("dialog", (d) => d.accept());
+  await page.context().grantPermissions(["notifications"], { origin: web });
+  await page.addInitScript(
+    ({ endpoint, p256dh, auth }) => {
+      PushManager.prototype.subscribe = async function () {
+        const json = { endpoint, expirationTime: null, keys: { p256dh, auth } };
+        return { endpoint, expirationTime: null, options: {}, toJSON: () => json, getKey: () => null, unsubscribe: async () => true };
+      };
+    },
+    { endpoint, p256dh: device.getPublicKey().toString("base64url"), auth: authSecret.toString("base64url") },
+  );
   const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 
   await page.goto(web);
@@ -71,6 +123,33 @@ try {
   await page.check('input[aria-label="Complete Water the plants"]');
   await page.waitForSelector("#tasks li.done");
   await shot("4-task-completed");
+
+  // Notifications: subscribe this browser, receive a test push (encrypted to it, signed with
+  // the server's VAPID key), set the morning recap, then stop notifying.
+  await page.click("#push-subscribe");
+  await page.waitForSelector("#devices li[data-device]");
+  await page.click("#push-test");
+  for (let i = 0; i < 100 && pushes.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  if (pushes.length !== 1) throw new Error(`the push service received ${pushes.length} pushes, not 1`);
+  const { public_key } = await (await fetch(`${api}/v1/push/vapid-public-key`)).json();
+  const vapid = /^vapid t=([\w-]+\.[\w-]+\.[\w-]+), k=([\w-]+)$/.exec(pushes[0].headers.authorization ?? "");
+  if (!vapid || vapid[2] !== public_key) throw new Error(`the push is not signed with the server's key: ${pushes[0].headers.authorization}`);
+  if (pushes[0].headers["content-encoding"] !== "aes128gcm") throw new Error("the push is not aes128gcm");
+  const message = decryptPush(pushes[0].body);
+  if (!message.title) throw new Error(`the test push has no title: ${JSON.stringify(message)}`);
+  await shot("4b-notifications");
+  await page.check("#recap input[name=enabled]");
+  await page.fill("#recap input[name=at]", "06:45");
+  await page.click("#recap button");
+  await page.waitForSelector("text=Morning recap saved.");
+  await page.reload();
+  await page.waitForSelector("#devices li[data-device]");
+  if (!(await page.isChecked("#recap input[name=enabled]")) || (await page.inputValue("#recap input[name=at]")) !== "06:45") {
+    throw new Error("the morning recap setting did not stay");
+  }
+  await page.click("#devices li[data-device] button");
+  await page.waitForSelector("text=No browser is notified yet.");
+  console.log(`browser: subscribed, received the test push "${message.title}" decrypted and VAPID-signed, set the recap, unsubscribed`);
 
   await page.click("#signout");
   await page.waitForSelector("#signed-out:not([hidden])");
@@ -114,4 +193,5 @@ try {
   console.log(`browser: the API reference at ${api}/docs shows "${summary}" with every other origin blocked`);
 } finally {
   await browser.close();
+  pushService.close();
 }
