@@ -109,6 +109,7 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 /// Every kind of job and its handler.
 pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup);
+    let registry = crate::push::sender::register(registry, config)?;
     outbox::sender::register(registry, config)
 }
 
