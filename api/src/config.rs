@@ -233,7 +233,9 @@ impl Config {
             vapid_subject,
             outbound_allow_loopback: vars
                 .get("MINIME_OUTBOUND_ALLOW_LOOPBACK")
-                .map_or(Ok(false), |v| parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v))?,
+                .map_or(Ok(false), |v| {
+                    parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v)
+                })?,
         };
         config.check()?;
         Ok(config)
@@ -264,7 +266,10 @@ impl Config {
         }
         if self.env == Env::Production {
             if self.outbound_allow_loopback {
-                problems.push("MINIME_OUTBOUND_ALLOW_LOOPBACK is for tests: it cannot be true in production".to_owned());
+                problems.push(
+                    "MINIME_OUTBOUND_ALLOW_LOOPBACK is for tests: it cannot be true in production"
+                        .to_owned(),
+                );
             }
             if self.secret_keys.is_none() {
                 problems.push("MINIME_SECRET_KEYS must be set in production (kid:base64key,…; `minime secrets new-key KID` makes one)".to_owned());

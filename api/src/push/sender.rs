@@ -74,8 +74,8 @@ pub struct Notification {
 /// only if that transaction commits.
 pub async fn notify(conn: &mut Conn, user_id: Uuid, notification: Notification) -> ApiResult<()> {
     let (_, at) = acting(conn).await?;
-    let payload = serde_json::to_value(notification)
-        .map_err(crate::http::problem::ApiError::internal)?;
+    let payload =
+        serde_json::to_value(notification).map_err(crate::http::problem::ApiError::internal)?;
     queue::enqueue(
         conn,
         NewJob {
@@ -167,13 +167,8 @@ async fn deliver(ctx: JobContext, config: &Arc<Config>) -> anyhow::Result<()> {
         return Ok(());
     };
     let now = ctx.clock.now();
-    let (headers, body) = match request(
-        &target,
-        &vapid,
-        &notification,
-        &config.vapid_subject,
-        now,
-    ) {
+    let (headers, body) = match request(&target, &vapid, &notification, &config.vapid_subject, now)
+    {
         Ok(request) => request,
         Err(error) => return settle(&ctx, id, Settle::Failed(error)).await,
     };
@@ -389,7 +384,11 @@ mod tests {
             let long = note("Title", &body, Some("https://minime.example/today"));
             let bytes = payload(&long);
             assert!(bytes.len() <= MAX_PAYLOAD_BYTES, "{}", bytes.len());
-            assert!(bytes.len() > MAX_PAYLOAD_BYTES - 16, "cut too much: {}", bytes.len());
+            assert!(
+                bytes.len() > MAX_PAYLOAD_BYTES - 16,
+                "cut too much: {}",
+                bytes.len()
+            );
             let shown: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(shown["title"], "Title");
             let cut = shown["body"].as_str().unwrap();
@@ -409,7 +408,10 @@ mod tests {
         assert!(long
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert_eq!(long, topic_header("a topic with spaces and more than thirty-two characters"));
+        assert_eq!(
+            long,
+            topic_header("a topic with spaces and more than thirty-two characters")
+        );
         assert_ne!(topic_header("task:1"), topic_header("task:2"));
     }
 

@@ -157,7 +157,10 @@ async fn endpoint_problem(endpoint: &str, policy: &Policy) -> Option<String> {
     };
     let fetcher = Fetcher::new(policy.clone());
     match tokio::time::timeout(CHECK_TIMEOUT, fetcher.checked_address(&url)).await {
-        Err(_) => Some(format!("{} did not resolve in time", url.host_str().unwrap_or(""))),
+        Err(_) => Some(format!(
+            "{} did not resolve in time",
+            url.host_str().unwrap_or("")
+        )),
         Ok(Ok(_)) => None,
         Ok(Err(FetchError::Forbidden { host, addr, why })) => Some(format!(
             "{host} resolves to {addr}, which is {why}: push services are on the public internet"
@@ -174,9 +177,9 @@ async fn check(body: SubscribeRequest, policy: &Policy) -> ApiResult<Checked> {
         errors.push(field("endpoint", problem));
     }
     let p256dh = BASE64URL.decode(body.keys.p256dh.trim()).ok();
-    let point_ok = p256dh.as_ref().is_some_and(|k| {
-        k.len() == 65 && k[0] == 4 && p256::PublicKey::from_sec1_bytes(k).is_ok()
-    });
+    let point_ok = p256dh
+        .as_ref()
+        .is_some_and(|k| k.len() == 65 && k[0] == 4 && p256::PublicKey::from_sec1_bytes(k).is_ok());
     if !point_ok {
         errors.push(field(
             "keys.p256dh",
@@ -466,13 +469,13 @@ pub async fn record(
         .bind::<Timestamptz, _>(at)
         .execute(conn)
         .await?,
-        Err(error) => diesel::sql_query(
-            "UPDATE auth.push_subscriptions SET last_error = $2 WHERE id = $1",
-        )
-        .bind::<SqlUuid, _>(id)
-        .bind::<Text, _>(error.chars().take(500).collect::<String>())
-        .execute(conn)
-        .await?,
+        Err(error) => {
+            diesel::sql_query("UPDATE auth.push_subscriptions SET last_error = $2 WHERE id = $1")
+                .bind::<SqlUuid, _>(id)
+                .bind::<Text, _>(error.chars().take(500).collect::<String>())
+                .execute(conn)
+                .await?
+        }
     };
     Ok(())
 }

@@ -50,12 +50,10 @@ impl Vapid {
             .then(|| p256::SecretKey::from_slice(bytes).ok())
             .flatten()
             .ok_or("not a P-256 private key (32 bytes)")?;
-        let public = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
-            &key.public_key(),
-            false,
-        )
-        .as_bytes()
-        .to_vec();
+        let public =
+            p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false)
+                .as_bytes()
+                .to_vec();
         Ok(Self {
             private: SecretString::from(URL_SAFE_NO_PAD.encode(bytes)),
             public,
@@ -98,9 +96,8 @@ impl Vapid {
 /// first time they are needed).
 pub async fn keys(conn: &mut Conn, config: &Config) -> ApiResult<Vapid> {
     if let Some(configured) = &config.vapid_private_key {
-        return Vapid::parse(configured.expose_secret()).map_err(|e| {
-            ApiError::internal(anyhow::anyhow!("MINIME_VAPID_PRIVATE_KEY: {e}"))
-        });
+        return Vapid::parse(configured.expose_secret())
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("MINIME_VAPID_PRIVATE_KEY: {e}")));
     }
     let ring = config.secret_keys.as_deref().ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!(
@@ -163,8 +160,16 @@ mod tests {
             vapid.public_key(),
             "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8"
         );
-        assert_eq!(Vapid::parse(&format!("{private}=")).unwrap().public, vapid.public);
-        for bad in ["", "not base64!", "AAAA", &URL_SAFE_NO_PAD.encode([0u8; 32])] {
+        assert_eq!(
+            Vapid::parse(&format!("{private}=")).unwrap().public,
+            vapid.public
+        );
+        for bad in [
+            "",
+            "not base64!",
+            "AAAA",
+            &URL_SAFE_NO_PAD.encode([0u8; 32]),
+        ] {
             assert!(Vapid::parse(bad).is_err(), "{bad}");
         }
     }

@@ -141,7 +141,10 @@ async fn another_user_cannot_reach_any_row_by_id() {
                 "auth": "BTBZMqHH6r4Tts7J_aSIgg"}}),
         )
         .await;
-    ids.insert("push/subscriptions", device["id"].as_str().unwrap().to_owned());
+    ids.insert(
+        "push/subscriptions",
+        device["id"].as_str().unwrap().to_owned(),
+    );
     let pat: Value = ada
         .create(
             "/v1/auth/tokens",

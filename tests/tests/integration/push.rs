@@ -88,7 +88,10 @@ async fn subscriptions_are_checked_listed_and_removed_by_their_owner_only() {
     ] {
         let mut body = subscription("https://1.1.1.1/push/x");
         body["keys"] = json!({"p256dh": p256dh, "auth": auth});
-        assert_eq!(invalid_fields(subscribe(&ada, &body).await).await, ["keys.p256dh"]);
+        assert_eq!(
+            invalid_fields(subscribe(&ada, &body).await).await,
+            ["keys.p256dh"]
+        );
     }
     let mut body = subscription("http://10.0.0.1/");
     body["keys"] = json!({"p256dh": "%%%", "auth": "BTBZMqHH6r4Tts7J_aSI"});
@@ -97,7 +100,8 @@ async fn subscriptions_are_checked_listed_and_removed_by_their_owner_only() {
         ["endpoint", "keys.p256dh", "keys.auth"]
     );
     assert_eq!(
-        app.count("SELECT count(*) FROM auth.push_subscriptions").await,
+        app.count("SELECT count(*) FROM auth.push_subscriptions")
+            .await,
         0
     );
 
@@ -115,7 +119,13 @@ async fn subscriptions_are_checked_listed_and_removed_by_their_owner_only() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["next_cursor"], Value::Null);
     let text = listed.to_string();
-    for secret in ["ada-laptop", "BTBZMqHH6r4Tts7J", "BCVxsr7N", "p256dh", "\"auth\""] {
+    for secret in [
+        "ada-laptop",
+        "BTBZMqHH6r4Tts7J",
+        "BCVxsr7N",
+        "p256dh",
+        "\"auth\"",
+    ] {
         assert!(!text.contains(secret), "the list shows {secret}: {text}");
     }
     // The same endpoint is Bob's own row when Bob subscribes it.
@@ -126,20 +136,73 @@ async fn subscriptions_are_checked_listed_and_removed_by_their_owner_only() {
         .unwrap();
     assert_ne!(bobs["id"], created["id"]);
 
+    // In SQL as the server's role: Bob's transaction sees and writes Bob's rows only, and one
+    // without a user sees none.
+    let ada_id = ada.get("/v1/me").await["id"].as_str().unwrap().to_owned();
+    let bob_id = bob.get("/v1/me").await["id"].as_str().unwrap().to_owned();
+    let mut as_app = crate::helpers::connect(&app.app_db_url).await;
+    let tx = as_app.transaction().await.unwrap();
+    let seen: i64 = tx
+        .query_one("SELECT count(*) FROM auth.push_subscriptions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 0);
+    tx.execute("SELECT set_config('app.user_id', $1, true)", &[&bob_id])
+        .await
+        .unwrap();
+    let seen: Vec<String> = tx
+        .query("SELECT user_id::text FROM auth.push_subscriptions", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(seen, [bob_id]);
+    let moved = tx
+        .execute(
+            "UPDATE auth.push_subscriptions SET device = 'x' WHERE user_id::text = $1",
+            &[&ada_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, 0);
+    let planted = tx
+        .execute(
+            "INSERT INTO auth.push_subscriptions (id, user_id, endpoint, p256dh, auth, device)
+             SELECT gen_random_uuid(), $1::text::uuid, 'https://1.1.1.1/p', p256dh, auth, 'x'
+             FROM auth.push_subscriptions",
+            &[&ada_id],
+        )
+        .await;
+    assert!(planted.is_err(), "Bob planted a device in Ada's account");
+    drop(tx);
+
     // Someone else's id is a made-up id; a read-only token cannot subscribe.
     let id = created["id"].as_str().unwrap();
     let res = bob
-        .send(Method::DELETE, &format!("/v1/push/subscriptions/{id}"), None, &[])
+        .send(
+            Method::DELETE,
+            &format!("/v1/push/subscriptions/{id}"),
+            None,
+            &[],
+        )
         .await;
     problem(res, 404, "/problems/not-found").await;
-    assert_eq!(bob.get("/v1/push/subscriptions").await["items"][0]["id"], bobs["id"]);
+    assert_eq!(
+        bob.get("/v1/push/subscriptions").await["items"][0]["id"],
+        bobs["id"]
+    );
     let pat = ada
         .create("/v1/auth/tokens", &json!({"name": "read", "scope": "read"}))
         .await;
     let reader = app.bearer(pat["token"].as_str().unwrap());
     let res = subscribe(&reader, &subscription("https://1.1.1.1/push/script")).await;
     problem(res, 403, "/problems/insufficient-scope").await;
-    assert_eq!(reader.get("/v1/push/subscriptions").await["items"][0]["id"], created["id"]);
+    assert_eq!(
+        reader.get("/v1/push/subscriptions").await["items"][0]["id"],
+        created["id"]
+    );
 
     // Twenty devices at most.
     for n in 1..20 {
@@ -149,17 +212,37 @@ async fn subscriptions_are_checked_listed_and_removed_by_their_owner_only() {
     let res = subscribe(&ada, &subscription("https://1.1.1.1/push/21")).await;
     problem(res, 409, "/problems/conflict").await;
     let renewed = subscribe(&ada, &subscription(endpoint)).await;
-    assert_eq!(renewed.status(), StatusCode::OK, "renewing is not a new device");
+    assert_eq!(
+        renewed.status(),
+        StatusCode::OK,
+        "renewing is not a new device"
+    );
 
     let res = ada
-        .send(Method::DELETE, &format!("/v1/push/subscriptions/{id}"), None, &[])
+        .send(
+            Method::DELETE,
+            &format!("/v1/push/subscriptions/{id}"),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = ada
-        .send(Method::DELETE, &format!("/v1/push/subscriptions/{id}"), None, &[])
+        .send(
+            Method::DELETE,
+            &format!("/v1/push/subscriptions/{id}"),
+            None,
+            &[],
+        )
         .await;
     problem(res, 404, "/problems/not-found").await;
-    assert_eq!(ada.get("/v1/push/subscriptions").await["items"].as_array().unwrap().len(), 19);
+    assert_eq!(
+        ada.get("/v1/push/subscriptions").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        19
+    );
 }
 
 #[tokio::test]
@@ -195,7 +278,10 @@ async fn the_vapid_key_is_made_once_and_kept_sealed() {
     )])
     .await;
     assert_eq!(
-        configured.anonymous().get("/v1/push/vapid-public-key").await["public_key"],
+        configured
+            .anonymous()
+            .get("/v1/push/vapid-public-key")
+            .await["public_key"],
         "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8"
     );
 }
@@ -213,7 +299,10 @@ async fn notify(app: &TestApp, user_id: &str, notification: Notification) {
 async fn until(app: &TestApp, advance: bool, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         if advance {
             app.clock.advance(Duration::from_secs(60));
         }
@@ -232,7 +321,11 @@ async fn a_notification_arrives_decrypted_and_signed_at_each_of_the_users_device
     let service = PushService::start().await;
     let (a, b) = two_users(&app).await;
     let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
-    let (laptop, phone, bobs) = (service.subscribe(), service.subscribe(), service.subscribe());
+    let (laptop, phone, bobs) = (
+        service.subscribe(),
+        service.subscribe(),
+        service.subscribe(),
+    );
     for (who, sub) in [(&ada, &laptop), (&ada, &phone), (&bob, &bobs)] {
         assert_eq!(subscribe(who, sub).await.status(), StatusCode::CREATED);
     }
@@ -362,10 +455,16 @@ async fn an_ended_subscription_goes_a_busy_service_is_asked_again_and_a_refusal_
     })
     .await;
     // The ended subscription goes; the others stay.
-    let gone = format!("SELECT count(*) FROM auth.push_subscriptions WHERE id = '{}'", ids[0]);
+    let gone = format!(
+        "SELECT count(*) FROM auth.push_subscriptions WHERE id = '{}'",
+        ids[0]
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while app.count(&gone).await != 0 {
-        assert!(std::time::Instant::now() < deadline, "the ended subscription stayed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ended subscription stayed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -377,15 +476,24 @@ async fn an_ended_subscription_goes_a_busy_service_is_asked_again_and_a_refusal_
     assert_eq!(service.attempts(busy), 2);
     assert_eq!(service.attempts(failing), 3, "500, then 503, then accepted");
     assert_eq!(service.received(fine).len(), 1);
-    assert_eq!(service.attempts(fine), 1, "a device that got it is not asked again");
+    assert_eq!(
+        service.attempts(fine),
+        1,
+        "a device that got it is not asked again"
+    );
     assert_eq!(service.attempts(ended), 1);
     // A refusal is not retried, and is shown to the user.
     assert_eq!(service.attempts(refusing), 1);
-    let refused = last_error(ids[3].clone()).await.expect("the refusal is kept");
+    let refused = last_error(ids[3].clone())
+        .await
+        .expect("the refusal is kept");
     assert!(refused.contains("403"), "{refused}");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while last_error(ids[2].clone()).await.is_some() {
-        assert!(std::time::Instant::now() < deadline, "the success did not clear the error");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the success did not clear the error"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(service.violations(), Vec::<String>::new());

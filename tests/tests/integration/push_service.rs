@@ -212,7 +212,10 @@ fn check(
     if header(req, "content-encoding").as_deref() != Some("aes128gcm") {
         return Err("Content-Encoding must be aes128gcm".into());
     }
-    if header(req, "ttl").and_then(|t| t.parse::<u64>().ok()).is_none() {
+    if header(req, "ttl")
+        .and_then(|t| t.parse::<u64>().ok())
+        .is_none()
+    {
         return Err("a TTL header is required (RFC 8030 §5.2)".into());
     }
     let authorization = header(req, "authorization").ok_or("no Authorization")?;
@@ -236,7 +239,9 @@ pub fn verify_vapid(authorization: &str, origin: &str) -> Result<(Value, String)
         }
     }
     let (t, k) = (t.ok_or("no t=")?, k.ok_or("no k=")?);
-    let key = URL_SAFE_NO_PAD.decode(&k).map_err(|_| "k is not base64url")?;
+    let key = URL_SAFE_NO_PAD
+        .decode(&k)
+        .map_err(|_| "k is not base64url")?;
     let key = VerifyingKey::from_sec1_bytes(&key).map_err(|_| "k is not a P-256 key")?;
     let parts: Vec<&str> = t.split('.').collect();
     let [head, claims, signature] = parts[..] else {
@@ -299,7 +304,8 @@ pub fn decrypt(private: &SecretKey, auth: &[u8], body: &[u8]) -> Result<Vec<u8>,
     let (mut cek, mut nonce) = ([0u8; 16], [0u8; 12]);
     prk.expand(b"Content-Encoding: aes128gcm\0", &mut cek)
         .unwrap();
-    prk.expand(b"Content-Encoding: nonce\0", &mut nonce).unwrap();
+    prk.expand(b"Content-Encoding: nonce\0", &mut nonce)
+        .unwrap();
     let cipher = Aes128Gcm::new_from_slice(&cek).unwrap();
 
     if rs < 18 || records.is_empty() {
