@@ -293,7 +293,7 @@ async fn keep(
 
 /// `POST /v1/push/subscriptions`
 #[utoipa::path(
-    tag = "push", summary = "Subscribe this browser to notifications",
+    tag = "push", summary = "Subscribe this browser to notifications.",
     description = "Send the browser's `PushSubscription.toJSON()` as it is. The endpoint must be an \
                    https URL whose host resolves to public addresses; the keys are checked to be a \
                    P-256 point and a 16-byte secret. Subscribing an endpoint you have already \
@@ -348,7 +348,7 @@ pub async fn subscribe(
 
 /// `GET /v1/push/subscriptions`
 #[utoipa::path(
-    tag = "push", summary = "List your subscribed devices",
+    tag = "push", summary = "List your subscribed devices.",
     description = "Every device subscribed to your notifications, newest first, in one page (there \
                    are at most 20): its push service, name, when it last got a notification and why \
                    the last one failed. Endpoints and keys are never shown.",
@@ -379,7 +379,7 @@ pub async fn list(state: State, auth: Auth) -> ApiResult<HttpResponse> {
 
 /// `DELETE /v1/push/subscriptions/{id}`
 #[utoipa::path(
-    tag = "push", summary = "Unsubscribe a device",
+    tag = "push", summary = "Unsubscribe a device.",
     description = "The device gets no more notifications from this account. Call \
                    `PushSubscription.unsubscribe()` in the browser too.",
     params(("id" = Uuid, Path, description = "Subscription id")),

@@ -126,7 +126,7 @@ pub struct VapidPublicKey {
 
 /// `GET /v1/push/vapid-public-key`
 #[utoipa::path(
-    tag = "push", summary = "The key browsers subscribe with",
+    tag = "push", summary = "The key browsers subscribe with.",
     description = "The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s \
                    `applicationServerKey`. It is public and the same for every user; it changes only \
                    when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must \

@@ -2022,8 +2022,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The key browsers subscribe with The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s `applicationServerKey`
-         * @description It is public and the same for every user; it changes only when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must subscribe again.
+         * The key browsers subscribe with
+         * @description The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s `applicationServerKey`. It is public and the same for every user; it changes only when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must subscribe again.
          *
          *     Needs no credentials.
          */
@@ -2044,16 +2044,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List your subscribed devices Every device subscribed to your notifications, newest first, in one page (there are at most 20): its push service, name, when it last got a notification and why the last one failed
-         * @description Endpoints and keys are never shown.
+         * List your subscribed devices
+         * @description Every device subscribed to your notifications, newest first, in one page (there are at most 20): its push service, name, when it last got a notification and why the last one failed. Endpoints and keys are never shown.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["push_list"];
         put?: never;
         /**
-         * Subscribe this browser to notifications Send the browser's `PushSubscription.toJSON()` as it is
-         * @description The endpoint must be an https URL whose host resolves to public addresses; the keys are checked to be a P-256 point and a 16-byte secret. Subscribing an endpoint you have already subscribed renews its keys (200). The device is named from the User-Agent. At most 20 devices per account.
+         * Subscribe this browser to notifications
+         * @description Send the browser's `PushSubscription.toJSON()` as it is. The endpoint must be an https URL whose host resolves to public addresses; the keys are checked to be a P-256 point and a 16-byte secret. Subscribing an endpoint you have already subscribed renews its keys (200). The device is named from the User-Agent. At most 20 devices per account.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
@@ -2075,8 +2075,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Unsubscribe a device The device gets no more notifications from this account
-         * @description Call `PushSubscription.unsubscribe()` in the browser too.
+         * Unsubscribe a device
+         * @description The device gets no more notifications from this account. Call `PushSubscription.unsubscribe()` in the browser too.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
