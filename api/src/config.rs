@@ -157,6 +157,14 @@ pub struct Config {
     pub exports: ExportLimits,
     /// Lets production write mail (live tokens in it) to files, for a deliberate setup only.
     pub allow_file_mail: bool,
+    /// Web push's VAPID key (`MINIME_VAPID_PRIVATE_KEY`: the raw 32-byte P-256 scalar in
+    /// base64url); without one, the server makes one and keeps it sealed in the database.
+    pub vapid_private_key: Option<SecretString>,
+    /// The contact push services see in VAPID tokens (`sub`): `mailto:` or `https:`.
+    pub vapid_subject: String,
+    /// Requests to user-supplied addresses may reach loopback, over plain http: for tests
+    /// against local fakes only, refused in production.
+    pub outbound_allow_loopback: bool,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -178,6 +186,14 @@ impl Config {
         let ai = vars.ai()?;
         let (jwt_secret, admin_id_key) = vars.secrets(env);
         let secret_keys = vars.secret_keys(env)?;
+        let app_url: url::Url = vars
+            .text("MINIME_APP_URL", "http://127.0.0.1:8080")
+            .parse()
+            .context("MINIME_APP_URL")?;
+        let mail_from = vars.text("MINIME_MAIL_FROM", "minime <no-reply@minime.localhost>");
+        let vapid_subject = vars
+            .get("MINIME_VAPID_SUBJECT")
+            .unwrap_or_else(|| default_vapid_subject(&app_url, &mail_from));
         let config = Config {
             env,
             listen: vars.text("MINIME_LISTEN", "127.0.0.1:8080"),
@@ -187,11 +203,8 @@ impl Config {
             workers: vars.count_or("MINIME_WORKERS", cores)?,
             job_workers: vars.count_or("MINIME_JOB_WORKERS", 2)?,
             job_lease: Duration::from_secs(vars.number("MINIME_JOB_LEASE_SECONDS", "120")?.max(1)),
-            app_url: vars
-                .text("MINIME_APP_URL", "http://127.0.0.1:8080")
-                .parse()
-                .context("MINIME_APP_URL")?,
-            mail_from: vars.text("MINIME_MAIL_FROM", "minime <no-reply@minime.localhost>"),
+            app_url,
+            mail_from,
             mail,
             ai,
             cors_origins: vars.cors_origins(),
@@ -220,6 +233,13 @@ impl Config {
             allow_file_mail: vars
                 .get("MINIME_ALLOW_FILE_MAIL")
                 .map_or(Ok(false), |v| parse_bool("MINIME_ALLOW_FILE_MAIL", &v))?,
+            vapid_private_key: vars.get("MINIME_VAPID_PRIVATE_KEY").map(SecretString::from),
+            vapid_subject,
+            outbound_allow_loopback: vars
+                .get("MINIME_OUTBOUND_ALLOW_LOOPBACK")
+                .map_or(Ok(false), |v| {
+                    parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v)
+                })?,
         };
         config.check()?;
         Ok(config)
@@ -244,7 +264,17 @@ impl Config {
         if self.max_body_bytes < 1024 {
             problems.push("MINIME_MAX_BODY_BYTES must be at least 1024".to_owned());
         }
+        if !(self.vapid_subject.starts_with("mailto:") || self.vapid_subject.starts_with("https:"))
+        {
+            problems.push("MINIME_VAPID_SUBJECT must be a mailto: or https: URL".to_owned());
+        }
         if self.env == Env::Production {
+            if self.outbound_allow_loopback {
+                problems.push(
+                    "MINIME_OUTBOUND_ALLOW_LOOPBACK is for tests: it cannot be true in production"
+                        .to_owned(),
+                );
+            }
             if self.secret_keys.is_none() {
                 problems.push("MINIME_SECRET_KEYS must be set in production (kid:base64key,…; `minime secrets new-key KID` makes one)".to_owned());
             }
@@ -507,6 +537,19 @@ fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
     }
 }
 
+/// Who push services may contact about our notifications: the app's https address, else the
+/// address mail comes from.
+fn default_vapid_subject(app_url: &url::Url, mail_from: &str) -> String {
+    if app_url.scheme() == "https" {
+        return app_url.origin().ascii_serialization();
+    }
+    let address = match (mail_from.rfind('<'), mail_from.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &mail_from[open + 1..close],
+        _ => mail_from,
+    };
+    format!("mailto:{}", address.trim())
+}
+
 /// The server logs in as `minime_app` on the same host and database as `DATABASE_URL`.
 fn derive_app_url(database_url: &str, password: Option<&str>) -> anyhow::Result<String> {
     let mut url = url::Url::parse(database_url).context("DATABASE_URL is not a postgres:// URL")?;
@@ -560,6 +603,8 @@ mod tests {
             }
         );
         assert!(!config.cookie_secure);
+        assert_eq!(config.vapid_subject, "mailto:no-reply@minime.localhost");
+        assert!(!config.outbound_allow_loopback);
     }
 
     #[test]
@@ -568,10 +613,14 @@ mod tests {
             ("DATABASE_URL", "postgres://postgres@db/minime"),
             ("MINIME_ENV", "production"),
             ("MINIME_JWT_SECRET", "short"),
+            ("MINIME_OUTBOUND_ALLOW_LOOPBACK", "true"),
+            ("MINIME_VAPID_SUBJECT", "ops@minime.example"),
         ]))
         .unwrap_err()
         .to_string();
         assert!(err.contains("MINIME_JWT_SECRET"), "{err}");
+        assert!(err.contains("MINIME_OUTBOUND_ALLOW_LOOPBACK"), "{err}");
+        assert!(err.contains("MINIME_VAPID_SUBJECT"), "{err}");
         assert!(err.contains("MINIME_APP_URL"), "{err}");
         assert!(err.contains("MINIME_SECRET_KEYS"), "{err}");
     }

@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod planner;
 pub mod plans;
 pub mod projects;
+pub mod push;
 pub mod recap;
 pub mod recurrence;
 pub mod retention;

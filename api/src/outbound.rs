@@ -164,11 +164,12 @@ pub struct Fetcher {
     pub resolver: Arc<dyn Resolver>,
 }
 
-/// An answer: its status, final URL and body (at most the policy's cap).
+/// An answer: its status, final URL, headers and body (at most the policy's cap).
 #[derive(Debug)]
 pub struct Fetched {
     pub status: reqwest::StatusCode,
     pub url: url::Url,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -180,8 +181,9 @@ impl Fetcher {
         }
     }
 
-    /// The one address of `url` a request may go to, checked.
-    async fn checked_address(&self, url: &url::Url) -> Result<SocketAddr, FetchError> {
+    /// The one address of `url` a request may go to, checked: also how an address users give
+    /// is judged before it is stored.
+    pub async fn checked_address(&self, url: &url::Url) -> Result<SocketAddr, FetchError> {
         match url.scheme() {
             "https" => {}
             "http" if self.policy.allow_http => {}
@@ -241,14 +243,7 @@ impl Fetcher {
         for _ in 0..=self.policy.max_redirects {
             let addr = self.checked_address(&url).await?;
             let host = url.host_str().unwrap_or_default().to_owned();
-            // The client connects to the address checked above, never resolving the name again.
-            let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .resolve(&host, addr)
-                .connect_timeout(self.policy.connect_timeout)
-                .timeout(self.policy.timeout)
-                .build()?;
-            let response = client.get(url.clone()).send().await?;
+            let response = self.pinned(&host, addr)?.get(url.clone()).send().await?;
             if response.status().is_redirection() {
                 let next = response
                     .headers()
@@ -258,18 +253,62 @@ impl Fetcher {
                 url = url.join(next).map_err(|e| FetchError::Url(e.to_string()))?;
                 continue;
             }
-            let status = response.status();
-            let mut body = Vec::new();
-            let mut response = response;
-            while let Some(chunk) = response.chunk().await? {
-                if body.len() + chunk.len() > self.policy.max_body_bytes {
-                    return Err(FetchError::TooLarge(self.policy.max_body_bytes));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            return Ok(Fetched { status, url, body });
+            return self.read(url, response).await;
         }
         Err(FetchError::TooManyRedirects(self.policy.max_redirects))
+    }
+
+    /// POSTs `body` to `url` once: a redirect is answered as it is, never followed, so a body
+    /// meant for one address is never sent to another.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: reqwest::header::HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Fetched, FetchError> {
+        let url = url::Url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
+        let addr = self.checked_address(&url).await?;
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let response = self
+            .pinned(&host, addr)?
+            .post(url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await?;
+        self.read(url, response).await
+    }
+
+    /// A client that connects to the address checked, never resolving the name again.
+    fn pinned(&self, host: &str, addr: SocketAddr) -> Result<reqwest::Client, FetchError> {
+        Ok(reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, addr)
+            .connect_timeout(self.policy.connect_timeout)
+            .timeout(self.policy.timeout)
+            .build()?)
+    }
+
+    async fn read(
+        &self,
+        url: url::Url,
+        mut response: reqwest::Response,
+    ) -> Result<Fetched, FetchError> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > self.policy.max_body_bytes {
+                return Err(FetchError::TooLarge(self.policy.max_body_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched {
+            status,
+            url,
+            headers,
+            body,
+        })
     }
 }
 

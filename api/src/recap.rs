@@ -25,12 +25,11 @@ use crate::{
     db::pool::{act_as, acting, Conn, Db},
     http::problem::ApiResult,
     planner::day::local_date,
+    push::sender::{notify, Notification, Urgency},
     recurrence::place,
 };
 
 pub const SEND: &str = "recap.send";
-/// The push job kind the recap hands its message to.
-const PUSH: &str = "push.notify";
 
 /// The job's payload: the local date and time it was planted for.
 #[derive(Serialize, Deserialize)]
@@ -170,19 +169,17 @@ pub async fn send(ctx: JobContext) -> anyhow::Result<()> {
             let zone = user_zone(conn, user).await?;
             if local_date(now, zone, settings.day_starts_at) == planned.date {
                 let (title, body) = message(conn, user, now).await?;
-                let mut push = NewJob::new(PUSH, now);
-                push.user_id = Some(user);
-                push.unique_key = Some(format!("recap:{user}:{}", planned.date));
-                push.payload = serde_json::json!({
-                    "title": title,
-                    "body": body,
-                    "url": "/today",
-                    "topic": "morning-recap",
-                    "urgency": "normal",
+                let recap = Notification {
+                    title,
+                    body,
+                    url: Some("/today".into()),
+                    topic: Some("morning-recap".into()),
+                    urgency: Some(Urgency::Normal),
                     // Stale once the day is over.
-                    "ttl": 12 * 3600,
-                });
-                queue::enqueue(conn, push).await?;
+                    ttl: Some(12 * 3600),
+                };
+                let once = format!("recap:{user}:{}", planned.date);
+                notify(conn, user, recap, Some(once)).await?;
             } else {
                 tracing::info!(%user, date = %planned.date, "recap: its day has passed, skipped");
             }

@@ -111,6 +111,7 @@ pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = Registry::default()
         .add(crate::retention::CLEANUP, crate::retention::cleanup)
         .add(crate::recap::SEND, crate::recap::send);
+    let registry = crate::push::sender::register(registry, config)?;
     outbox::sender::register(registry, config)
 }
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/run and scripts/test: minime builds with Rust 1.85 or newer (Cargo.toml's
-# rust-version), so say how to get it before a build fails halfway.
+# rust-version), so say how to get it before a build fails halfway. Web push's payload encryption
+# (the ece crate) links OpenSSL: its headers come from Debian's libssl-dev when missing.
 
 minime_require_rust() {
     local version major minor
@@ -20,4 +21,18 @@ minime_require_rust() {
             return 1
         fi
     fi
+    minime_require_openssl
+}
+
+minime_require_openssl() {
+    if pkg-config --exists openssl 2>/dev/null; then
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        printf '%s\n' "minime: OpenSSL's headers were not found: install them (apt-get install libssl-dev pkg-config)" >&2
+        return 1
+    fi
+    printf '%s\n' "minime: installing OpenSSL's headers (Debian's libssl-dev and pkg-config)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null; }
 }

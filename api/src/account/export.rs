@@ -117,6 +117,11 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
             sql: format!("SELECT (to_jsonb(p) - 'token_hash')::text AS row FROM auth.personal_access_tokens p WHERE p.user_id = {me} ORDER BY p.created_at, p.id"),
         },
         Section {
+            name: "push_subscriptions",
+            // The auth secret is left out: with the endpoint it would let anyone encrypt to the device.
+            sql: format!("SELECT (to_jsonb(p) - 'auth')::text AS row FROM auth.push_subscriptions p WHERE p.user_id = {me} ORDER BY p.created_at, p.id"),
+        },
+        Section {
             name: "settings",
             sql: format!("SELECT to_jsonb(s)::text AS row FROM app.rule_settings s WHERE s.user_id = {me}"),
         },

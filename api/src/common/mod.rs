@@ -18,5 +18,6 @@ pub mod limits;
 pub mod outbox;
 pub mod password;
 pub mod resource;
+pub mod server_secrets;
 pub mod state;
 pub mod zone;

@@ -2014,6 +2014,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/push/vapid-public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The key browsers subscribe with
+         * @description The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s `applicationServerKey`. It is public and the same for every user; it changes only when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must subscribe again.
+         *
+         *     Needs no credentials.
+         */
+        get: operations["public_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your subscribed devices
+         * @description Every device subscribed to your notifications, newest first, in one page (there are at most 20): its push service, name, when it last got a notification and why the last one failed. Endpoints and keys are never shown.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["push_list"];
+        put?: never;
+        /**
+         * Subscribe this browser to notifications
+         * @description Send the browser's `PushSubscription.toJSON()` as it is. The endpoint must be an https URL whose host resolves to public addresses; the keys are checked to be a P-256 point and a 16-byte secret. Subscribing an endpoint you have already subscribed renews its keys (200). The device is named from the User-Agent. At most 20 devices per account.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unsubscribe a device
+         * @description The device gets no more notifications from this account. Call `PushSubscription.unsubscribe()` in the browser too.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3475,6 +3547,36 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_PushSubscription: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /**
+                 * @description The push service this browser uses: its endpoint's origin.
+                 * @example https://fcm.googleapis.com
+                 */
+                push_service: string;
+                /**
+                 * @description Named from the browser's User-Agent when it subscribed.
+                 * @example Chrome on Linux
+                 */
+                device: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When a notification last reached the push service.
+                 */
+                last_used_at?: string | null;
+                /**
+                 * @description Why the last delivery failed, until one succeeds.
+                 * @example the push service answered 403 Forbidden
+                 */
+                last_error?: string | null;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
         Page_Review: {
             items: {
                 /** Format: uuid */
@@ -3895,6 +3997,33 @@ export interface components {
         ProjectTasksRequest: {
             /** Format: uuid */
             project_id: string;
+        };
+        /** @description A subscribed device, without what would let anyone push to it (the full endpoint and keys). */
+        PushSubscription: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The push service this browser uses: its endpoint's origin.
+             * @example https://fcm.googleapis.com
+             */
+            push_service: string;
+            /**
+             * @description Named from the browser's User-Agent when it subscribed.
+             * @example Chrome on Linux
+             */
+            device: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When a notification last reached the push service.
+             */
+            last_used_at?: string | null;
+            /**
+             * @description Why the last delivery failed, until one succeeds.
+             * @example the push service answered 403 Forbidden
+             */
+            last_error?: string | null;
         };
         /** @enum {string} */
         Question: "what_next" | "overdue" | "week" | "stalled_goals";
@@ -4323,6 +4452,37 @@ export interface components {
             /** Format: int32 */
             done_total: number;
         };
+        SubscribeKeys: {
+            /** @description The browser's 16-byte authentication secret, in base64url. */
+            auth: string;
+            /** @description The browser's P-256 public key, uncompressed (65 bytes), in base64url. */
+            p256dh: string;
+        };
+        /**
+         * @description The browser's `PushSubscription.toJSON()`.
+         * @example {
+         *       "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bHqjZxM0VImWWqDRN7U0a3AycjUf4O-byuxb_wJsKRaKvV_iKw56s16ekq6FUqoCF7k2nqmZIffg6vf5Yn3HrmDtQf7lA5uDIRvH7S7aA0JtsN5nsO9zcL2",
+         *       "expirationTime": null,
+         *       "keys": {
+         *         "auth": "BTBZMqHH6r4Tts7J_aSIgg",
+         *         "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
+         *       }
+         *     }
+         */
+        SubscribeRequest: {
+            /**
+             * @description The push service's URL for this browser: https, at most 2,048 characters, and its host
+             *     must resolve to public addresses only.
+             */
+            endpoint: string;
+            /**
+             * Format: double
+             * @description When the browser will end the subscription (milliseconds since the epoch), if it says;
+             *     not stored: a push to an ended subscription answers 404 or 410 and removes it.
+             */
+            expirationTime?: number | null;
+            keys: components["schemas"]["SubscribeKeys"];
+        };
         Task: {
             /** Format: uuid */
             area_id?: string | null;
@@ -4608,6 +4768,14 @@ export interface components {
              */
             kind: "task" | "routine_completion" | "focus_session" | "review" | "goal";
             title?: string | null;
+        };
+        VapidPublicKey: {
+            /**
+             * @description The server's P-256 public key, uncompressed, in base64url: pass it to
+             *     `PushManager.subscribe({ userVisibleOnly: true, applicationServerKey })`.
+             * @example BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4
+             */
+            public_key: string;
         };
         /** @description The stored document's version is its ETag; the defaults have version 0. */
         Versioned_Onboarding: {
@@ -23960,6 +24128,489 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    public_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VapidPublicKey"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    push_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your devices; `next_cursor` is always null */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PushSubscription"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bHqjZxM0VImWWqDRN7U0a3AycjUf4O-byuxb_wJsKRaKvV_iKw56s16ekq6FUqoCF7k2nqmZIffg6vf5Yn3HrmDtQf7lA5uDIRvH7S7aA0JtsN5nsO9zcL2",
+                 *       "expirationTime": null,
+                 *       "keys": {
+                 *         "auth": "BTBZMqHH6r4Tts7J_aSIgg",
+                 *         "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscribeRequest"];
+            };
+        };
+        responses: {
+            /** @description Already subscribed: keys renewed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            /** @description Subscribed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 20 devices are subscribed already (`/problems/conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "20 devices are subscribed already; remove one first",
+                     *       "status": 409,
+                     *       "title": "The request conflicts with the current state",
+                     *       "type": "/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An endpoint we would not send to, or keys that are not keys (`/problems/validation`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "endpoint: is not an address we send to: the scheme http: is not allowed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "endpoint",
+                     *           "message": "is not an address we send to: the scheme http: is not allowed"
+                     *         }
+                     *       ],
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

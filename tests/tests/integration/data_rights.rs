@@ -253,6 +253,18 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    // A device subscribed to Ada's notifications.
+    app.admin()
+        .await
+        .execute(
+            "INSERT INTO auth.push_subscriptions (id, user_id, endpoint, p256dh, auth, device)
+             SELECT gen_random_uuid(), id, 'https://push.example/ada', decode('04' || repeat('07', 64), 'hex'),
+                    decode(repeat('01', 16), 'hex'), 'Firefox on Linux'
+             FROM auth.users WHERE email = 'ada@example.com'",
+            &[],
+        )
+        .await
+        .unwrap();
     // A job queued to act as Ada, due later.
     app.admin()
         .await

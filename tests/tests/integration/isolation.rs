@@ -133,6 +133,18 @@ async fn another_user_cannot_reach_any_row_by_id() {
         .await
         .unwrap();
     ids.insert("auth/sessions", a.session_id.clone());
+    let device = ada
+        .create(
+            "/v1/push/subscriptions",
+            &json!({"endpoint": "https://1.1.1.1/push/ada", "keys": {
+                "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                "auth": "BTBZMqHH6r4Tts7J_aSIgg"}}),
+        )
+        .await;
+    ids.insert(
+        "push/subscriptions",
+        device["id"].as_str().unwrap().to_owned(),
+    );
     let pat: Value = ada
         .create(
             "/v1/auth/tokens",

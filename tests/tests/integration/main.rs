@@ -18,6 +18,8 @@ mod openapi;
 mod outbound;
 mod pages;
 mod plans;
+mod push;
+mod push_service;
 mod recap;
 mod resources;
 mod resources_more;

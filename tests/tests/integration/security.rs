@@ -678,6 +678,10 @@ const DIRECT: &[(&str, &str)] = &[
     ("auth.signin_failures", "counters keyed by hashes"),
     ("auth.admins", "read only: who may use the admin API"),
     ("ops.rate_limits", "counters keyed by hashes and networks"),
+    (
+        "auth.push_subscriptions",
+        "forced row-level security: each user reaches only their own devices",
+    ),
 ];
 
 #[tokio::test]

@@ -136,7 +136,7 @@ $("push-subscribe").addEventListener("click", async () => {
 
 $("push-test").addEventListener("click", async () => {
   try {
-    await client.unwrap(client.api.POST("/v1/push/test"));
+    await client.unwrap(client.api.POST("/v1/push/test-notifications"));
     say("A test notification is on its way.");
   } catch (e) {
     fail(e);
