@@ -127,6 +127,8 @@ pub struct Config {
     pub workers: usize,
     /// Job workers in `minime serve` (0: none; `minime worker` runs them apart).
     pub job_workers: usize,
+    /// Runs of automation rules a user gets per hour; runs beyond it are recorded as `limited`.
+    pub rule_runs_per_hour: u32,
     pub app_url: url::Url,
     pub mail_from: String,
     pub mail: MailProvider,
@@ -183,6 +185,8 @@ impl Config {
             db_statement_timeout: vars.millis("MINIME_DB_STATEMENT_TIMEOUT_MS", "5000")?,
             workers: vars.count_or("MINIME_WORKERS", cores)?,
             job_workers: vars.count_or("MINIME_JOB_WORKERS", 2)?,
+            rule_runs_per_hour: u32::try_from(vars.number("MINIME_RULE_RUNS_PER_HOUR", "100")?)
+                .context("MINIME_RULE_RUNS_PER_HOUR is too large")?,
             app_url: vars
                 .text("MINIME_APP_URL", "http://127.0.0.1:8080")
                 .parse()

@@ -109,6 +109,7 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 /// Every kind of job and its handler.
 pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = Registry::default().add(crate::retention::CLEANUP, crate::retention::cleanup);
+    let registry = crate::rules::runner::register(registry, config);
     outbox::sender::register(registry, config)
 }
 
@@ -123,9 +124,15 @@ pub async fn start_jobs(
 ) -> anyhow::Result<()> {
     let registry = Arc::new(job_registry(config)?);
     let at = clock.now();
-    db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
-        .await
-        .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
+    db.tx(move |conn| {
+        async move {
+            crate::retention::plant(conn, at).await?;
+            crate::rules::detector::plant(conn, at).await
+        }
+        .scope_boxed()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
     Worker::new(db, clock, registry).spawn(workers, wake);
     Ok(())
 }

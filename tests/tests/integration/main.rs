@@ -21,6 +21,7 @@ mod plans;
 mod resources;
 mod resources_more;
 mod rls;
+mod rules_run;
 mod security;
 mod smart_add;
 mod workspaces;
