@@ -133,10 +133,9 @@ pub async fn delete_rule(
     resource::delete::<Rules>(&state, &auth, &req, id.into_inner()).await
 }
 
-/// `GET /v1/rules/{id}/runs`
+/// `GET /v1/rules/{id}/runs`: each time the rule's trigger fired for it (kept for 90 days).
 #[utoipa::path(
     tag = "rules", summary = "List a rule's runs",
-    description = "Each time the rule's trigger fired for it: when, for what, and how it ended. Newest first; kept for 90 days.",
     params(("id" = Uuid, Path), PageParams),
     security(("bearer" = []), ("cookie" = [])),
     responses(

@@ -1496,10 +1496,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List a rule's runs Each time the rule's trigger fired for it: when, for what, and how it ended
-         * @description Newest first; kept for 90 days.
-         *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * List a rule's runs
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rule_runs"];
         put?: never;
