@@ -130,6 +130,8 @@ pub struct Config {
     /// How long a claimed job is its worker's; a worker that dies lets the job run elsewhere
     /// after this, and a handler running longer is cut off.
     pub job_lease: Duration,
+    /// Runs of automation rules a user gets per hour; runs beyond it are recorded as `limited`.
+    pub rule_runs_per_hour: u32,
     pub app_url: url::Url,
     pub mail_from: String,
     pub mail: MailProvider,
@@ -203,6 +205,8 @@ impl Config {
             workers: vars.count_or("MINIME_WORKERS", cores)?,
             job_workers: vars.count_or("MINIME_JOB_WORKERS", 2)?,
             job_lease: Duration::from_secs(vars.number("MINIME_JOB_LEASE_SECONDS", "120")?.max(1)),
+            rule_runs_per_hour: u32::try_from(vars.number("MINIME_RULE_RUNS_PER_HOUR", "100")?)
+                .context("MINIME_RULE_RUNS_PER_HOUR is too large")?,
             app_url,
             mail_from,
             mail,

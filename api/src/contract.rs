@@ -42,6 +42,22 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("Completion", "outcome", vec!["done", "skipped"]),
         ("RoutineOccurrence", "outcome", vec!["done", "skipped"]),
         ("RoutineToday", "outcome", vec!["done", "skipped"]),
+        (
+            "RuleRun",
+            "outcome",
+            vec!["done", "skipped", "failed", "limited"],
+        ),
+        (
+            "RuleRun",
+            "trigger",
+            vec![
+                "task_completed",
+                "task_overdue",
+                "capture_created",
+                "routine_missed",
+                "schedule",
+            ],
+        ),
         ("Onboarding", "guidance_level", v(prefs::GUIDANCE)),
         ("Onboarding", "available_time", v(prefs::AVAILABLE_TIME)),
         ("Onboarding", "default_energy", v(prefs::ENERGY)),

@@ -112,6 +112,7 @@ pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
         .add(crate::retention::CLEANUP, crate::retention::cleanup)
         .add(crate::recap::SEND, crate::recap::send);
     let registry = crate::push::sender::register(registry, config)?;
+    let registry = crate::rules::runner::register(registry, config);
     outbox::sender::register(registry, config)
 }
 
@@ -126,9 +127,15 @@ pub async fn start_jobs(
 ) -> anyhow::Result<()> {
     let registry = Arc::new(job_registry(config)?);
     let at = clock.now();
-    db.tx(move |conn| crate::retention::plant(conn, at).scope_boxed())
-        .await
-        .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
+    db.tx(move |conn| {
+        async move {
+            crate::retention::plant(conn, at).await?;
+            crate::rules::detector::plant(conn, at).await
+        }
+        .scope_boxed()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("planting the recurring jobs: {e}"))?;
     crate::recap::plant_all(&db, at)
         .await
         .map_err(|e| anyhow::anyhow!("planting the morning recaps: {e}"))?;

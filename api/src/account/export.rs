@@ -50,6 +50,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("decisions", "decisions"),
     ("decision_options", "decision_options"),
     ("rules", "automation_rules"),
+    ("rule_runs", "rule_runs"),
     ("focus_sessions", "focus_sessions"),
     ("day_plans", "day_plans"),
     ("day_plan_items", "day_plan_items"),

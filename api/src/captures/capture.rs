@@ -222,6 +222,20 @@ impl Resource for Captures {
 
     crate::row_queries!(t, Row, Values);
 
+    /// Something landed in the inbox: rules on `capture_created` run for it.
+    async fn written(conn: &mut Conn, before: Option<&Row>, after: &Row) -> ApiResult<()> {
+        if before.is_none() {
+            crate::rules::events::record(
+                conn,
+                after.workspace_id,
+                crate::rules::events::CAPTURE_CREATED,
+                after.id,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn list(conn: &mut Conn, q: ListQuery<CaptureFilter>) -> ApiResult<Vec<Row>> {
         let mut query = t::table.select(Row::as_select()).into_boxed();
         if let Some(status) = q.filter.status {

@@ -117,6 +117,17 @@ pub trait Resource: Send + Sync + 'static {
         conn: &'a mut Conn,
         query: ListQuery<Self::Filter>,
     ) -> impl Future<Output = ApiResult<Vec<Self::Row>>> + Send + 'a;
+
+    /// Runs in the transaction of a create (`before` is `None`) or a patch through this life
+    /// cycle, after the write: what the change means elsewhere, such as an event automation
+    /// rules wait for. Writes made by other paths (a rule's own actions) do not pass here.
+    fn written<'a>(
+        _conn: &'a mut Conn,
+        _before: Option<&'a Self::Row>,
+        _after: &'a Self::Row,
+    ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
+        async { Ok(()) }
+    }
 }
 
 /// The workspace a new row goes to: the one asked for if the caller belongs to it, otherwise
@@ -259,6 +270,7 @@ pub async fn create<R: Resource>(
                 };
                 let values = R::validate(conn, ctx, None, input).await?;
                 let row = R::insert(conn, ctx, values).await?;
+                R::written(conn, None, &row).await?;
                 let created = respond::<R>(StatusCode::CREATED, row)?;
                 if let Some(request) = &request {
                     idempotency::remember(conn, request, StatusCode::CREATED, &created.2).await?;
@@ -361,7 +373,9 @@ pub async fn patch<R: Resource>(
                     at: me.at,
                 };
                 let values = R::validate(conn, ctx, Some(&current), input).await?;
-                respond::<R>(StatusCode::OK, R::update(conn, id, values).await?)
+                let row = R::update(conn, id, values).await?;
+                R::written(conn, Some(&current), &row).await?;
+                respond::<R>(StatusCode::OK, row)
             }
             .scope_boxed()
         })

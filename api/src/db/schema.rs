@@ -232,6 +232,7 @@ pub mod app {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            made_by_rule -> Bool,
         }
     }
 
@@ -454,6 +455,22 @@ pub mod app {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.rule_runs (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            rule_id -> Uuid,
+            trigger -> Text,
+            subject_id -> Nullable<Uuid>,
+            event -> Text,
+            outcome -> Text,
+            error -> Nullable<Text>,
+            ran_at -> Timestamptz,
+            created_at -> Timestamptz,
         }
     }
 

@@ -2,5 +2,9 @@
 //! actions. A rule is checked completely when it is saved, so running it never meets a rule it
 //! cannot understand; every problem names its place, such as `conditions.0.value`.
 
+pub mod detector;
+pub mod events;
 pub mod routes;
 pub mod rule;
+pub mod runner;
+pub mod runs;

@@ -9,17 +9,22 @@ use actix_web::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::rule::{Rule, RuleFilter, RuleInput, Rules};
+use diesel_async::scoped_futures::ScopedFutureExt;
+
+use super::{
+    rule::{Rule, RuleFilter, RuleInput, Rules},
+    runs::{self, RuleRun},
+};
 use crate::{
     common::{
-        extractor::Auth,
-        resource::{self, WorkspaceFilter},
+        extractor::{Access, Auth},
+        resource::{self, Resource, WorkspaceFilter},
         state::State,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::{ApiResult, Problem},
+        problem::{ApiError, ApiResult, Problem},
     },
 };
 
@@ -128,12 +133,50 @@ pub async fn delete_rule(
     resource::delete::<Rules>(&state, &auth, &req, id.into_inner()).await
 }
 
+/// `GET /v1/rules/{id}/runs`: each time the rule's trigger fired for it (kept for 90 days).
+#[utoipa::path(
+    tag = "rules", summary = "List a rule's runs",
+    params(("id" = Uuid, Path), PageParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page, newest first", body = Page<RuleRun>),
+        (status = 404, description = "No such rule, or not yours", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/rules/{id}/runs")]
+pub async fn list_rule_runs(
+    state: State,
+    auth: Auth,
+    id: Path<Uuid>,
+    page: Paging,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = auth
+        .tx(&state.db, Access::Read, move |conn, _| {
+            async move {
+                let rule = Rules::find(conn, id)
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
+                let workspace_id = Rules::meta(&rule).workspace_id;
+                let rows = runs::list(conn, workspace_id, id, page.after, page.fetch()).await?;
+                let page = Page::from_rows(rows, &page, runs::Row::cursor).map(RuleRun::from);
+                serde_json::to_vec(&page).map_err(ApiError::internal)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
 pub fn register_rules(cfg: &mut ServiceConfig) {
     cfg.service(list_rules)
         .service(create_rule)
         .service(get_rule)
         .service(patch_rule)
-        .service(delete_rule);
+        .service(delete_rule)
+        .service(list_rule_runs);
 }
 
 /// Registers every route of this capability.

@@ -178,6 +178,17 @@ async fn advance(
                 let row = row.ok_or_else(ApiError::not_found)?;
                 etag::check(expected, row.version)?;
                 let zone = user_zone(conn, me.user_id).await?;
+                // Completing is an event whether the task is then done or, being recurring,
+                // open again on its next date.
+                if matches!(step, Step::Complete) && row.status != "done" {
+                    crate::rules::events::record(
+                        conn,
+                        row.workspace_id,
+                        crate::rules::events::TASK_COMPLETED,
+                        id,
+                    )
+                    .await?;
+                }
                 let updated = match next_state(&step, &row, zone)? {
                     Next::Once => {
                         diesel::update(t::table.find(id))

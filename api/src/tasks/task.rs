@@ -497,6 +497,21 @@ impl Resource for Tasks {
 
     crate::row_queries!(t, Row, Values);
 
+    /// A task that becomes done (created done, or patched to done): rules on `task_completed`
+    /// run for it.
+    async fn written(conn: &mut Conn, before: Option<&Row>, after: &Row) -> ApiResult<()> {
+        if after.status == "done" && before.is_none_or(|b| b.status != "done") {
+            crate::rules::events::record(
+                conn,
+                after.workspace_id,
+                crate::rules::events::TASK_COMPLETED,
+                after.id,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn list(conn: &mut Conn, q: ListQuery<TaskFilter>) -> ApiResult<Vec<Row>> {
         let f = &q.filter;
         let mut query = t::table.select(Row::as_select()).into_boxed();

@@ -1488,6 +1488,26 @@ export interface paths {
         patch: operations["patch_rule"];
         trace?: never;
     };
+    "/v1/rules/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a rule's runs
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_rule_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/focus-sessions": {
         parameters: {
             query?: never;
@@ -2081,6 +2101,28 @@ export interface paths {
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/test-notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification to each of your devices
+         * @description Queued at once and delivered by the job workers. At most one per minute reaches your devices: more within the same minute are merged into it.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        post: operations["send"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3692,6 +3734,47 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_RuleRun: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                rule_id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                /**
+                 * Format: uuid
+                 * @description The user the run acted for: the rule's owner.
+                 */
+                created_by: string;
+                /**
+                 * @description `task_completed`, `task_overdue`, `capture_created`, `routine_missed` or `schedule`.
+                 * @example task_completed
+                 */
+                trigger: string;
+                /**
+                 * Format: uuid
+                 * @description The task, capture or routine the trigger was about; none for a schedule.
+                 */
+                subject_id?: string | null;
+                /**
+                 * @description `done` (the actions were applied), `skipped` (the subject is gone, the conditions do
+                 *     not hold, or a scheduled time passed while the server was down), `failed` (an action
+                 *     could not be applied, so none was) or `limited` (over the hourly limit of runs).
+                 * @example done
+                 */
+                outcome: string;
+                /**
+                 * @description Why the run did nothing, or what failed.
+                 * @example labels: at most 20 labels
+                 */
+                error?: string | null;
+                /** Format: date-time */
+                ran_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
         Page_Session: {
             items: {
                 /** Format: uuid */
@@ -4324,6 +4407,46 @@ export interface components {
              */
             workspace_id?: string | null;
         };
+        /** @description One run of a rule, recorded for the user it ran for. */
+        RuleRun: {
+            /**
+             * Format: uuid
+             * @description The user the run acted for: the rule's owner.
+             */
+            created_by: string;
+            /**
+             * @description Why the run did nothing, or what failed.
+             * @example labels: at most 20 labels
+             */
+            error?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `done` (the actions were applied), `skipped` (the subject is gone, the conditions do
+             *     not hold, or a scheduled time passed while the server was down), `failed` (an action
+             *     could not be applied, so none was) or `limited` (over the hourly limit of runs).
+             * @example done
+             * @enum {string}
+             */
+            outcome: "done" | "skipped" | "failed" | "limited";
+            /** Format: date-time */
+            ran_at: string;
+            /** Format: uuid */
+            rule_id: string;
+            /**
+             * Format: uuid
+             * @description The task, capture or routine the trigger was about; none for a schedule.
+             */
+            subject_id?: string | null;
+            /**
+             * @description `task_completed`, `task_overdue`, `capture_created`, `routine_missed` or `schedule`.
+             * @example task_completed
+             * @enum {string}
+             */
+            trigger: "task_completed" | "task_overdue" | "capture_created" | "routine_missed" | "schedule";
+            /** Format: uuid */
+            workspace_id: string;
+        };
         /** @enum {string} */
         Scope: "read" | "write";
         Session: {
@@ -4656,6 +4779,13 @@ export interface components {
             title: string;
             /** Format: uuid */
             workspace_id?: string | null;
+        };
+        TestNotification: {
+            /**
+             * @description The devices it goes to (0: subscribe a browser first).
+             * @example 2
+             */
+            devices: number;
         };
         Today: {
             /**
@@ -20218,6 +20348,138 @@ export interface operations {
             };
         };
     };
+    list_rule_runs: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RuleRun"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such rule, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_focus_sessions: {
         parameters: {
             query?: {
@@ -24584,6 +24846,98 @@ export interface operations {
                      *       "type": "/problems/validation"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestNotification"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

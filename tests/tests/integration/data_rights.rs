@@ -156,6 +156,19 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     )
     .await;
     ada.create("/v1/rules", &json!({"name": "R", "trigger": {"type": "task_completed"}, "actions": [{"type": "notify", "message": "x"}]})).await;
+    // The rule runs when a task is completed (a rule run).
+    ada.ok(
+        Method::POST,
+        &format!("/v1/tasks/{}/complete", task["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.count("SELECT count(*) FROM app.rule_runs").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the rule did not run");
+        app.wake_jobs();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     ada.create(
         "/v1/focus-sessions",
         &json!({"task_id": task["id"], "started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T09:25:00Z"}),

@@ -24,6 +24,7 @@ mod recap;
 mod resources;
 mod resources_more;
 mod rls;
+mod rules_run;
 mod security;
 mod smart_add;
 mod workspaces;

@@ -50,6 +50,8 @@ struct State {
     attempts: HashMap<String, usize>,
     /// Pushes refused because they broke the protocol: a test expects none.
     violations: Vec<String>,
+    /// The time the service judges VAPID expiry by: the server's, in tests that move it.
+    clock: minime_api::clock::Clock,
 }
 
 #[derive(Clone)]
@@ -60,7 +62,15 @@ pub struct PushService {
 
 impl PushService {
     pub async fn start() -> Self {
-        let state: Arc<Mutex<State>> = Arc::default();
+        Self::start_at(minime_api::clock::Clock::system()).await
+    }
+
+    /// A service whose time is `clock` (a push service and the server agree on the time).
+    pub async fn start_at(clock: minime_api::clock::Clock) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            clock,
+            ..State::default()
+        }));
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -180,7 +190,7 @@ async fn push(
     let origin = format!("http://{}", req.connection_info().host());
     let checked = match state.subscriptions.get(&token) {
         None => Err("no such subscription".to_owned()),
-        Some(sub) => check(&req, &origin, sub, &body),
+        Some(sub) => check(&req, &origin, sub, &body, state.clock.now().timestamp()),
     };
     match checked {
         Ok((claims, vapid_key, plaintext)) => {
@@ -208,6 +218,7 @@ fn check(
     origin: &str,
     sub: &Subscription,
     body: &[u8],
+    now: i64,
 ) -> Result<(Value, String, Vec<u8>), String> {
     if header(req, "content-encoding").as_deref() != Some("aes128gcm") {
         return Err("Content-Encoding must be aes128gcm".into());
@@ -219,13 +230,17 @@ fn check(
         return Err("a TTL header is required (RFC 8030 §5.2)".into());
     }
     let authorization = header(req, "authorization").ok_or("no Authorization")?;
-    let (claims, key) = verify_vapid(&authorization, origin)?;
+    let (claims, key) = verify_vapid(&authorization, origin, now)?;
     let plaintext = decrypt(&sub.private, &sub.auth, body)?;
     Ok((claims, key, plaintext))
 }
 
 /// RFC 8292: `vapid t=<JWT>, k=<key>`, the JWT signed with ES256 by `k`.
-pub fn verify_vapid(authorization: &str, origin: &str) -> Result<(Value, String), String> {
+pub fn verify_vapid(
+    authorization: &str,
+    origin: &str,
+    now: i64,
+) -> Result<(Value, String), String> {
     let params = authorization
         .strip_prefix("vapid ")
         .ok_or("not the vapid scheme")?;
@@ -266,7 +281,6 @@ pub fn verify_vapid(authorization: &str, origin: &str) -> Result<(Value, String)
     if claims["aud"] != origin {
         return Err(format!("aud {} is not {origin}", claims["aud"]));
     }
-    let now = chrono::Utc::now().timestamp();
     let exp = claims["exp"].as_i64().ok_or("no exp")?;
     if exp <= now || exp > now + 24 * 3600 {
         return Err(format!("exp {exp} is not within a day of {now}"));

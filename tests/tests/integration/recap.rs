@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::{
+    helpers::{TestApp, PASSWORD},
+    push_service::PushService,
+};
 
 /// Waits until `sql` (one bigint) answers `want`, waking the workers as it goes.
 async fn until(app: &TestApp, sql: &str, want: i64) {
@@ -34,8 +37,19 @@ fn move_to(app: &TestApp, to: &str) {
         .advance(by.to_std().expect("the clock only moves forward"));
 }
 
-fn recaps_of(user: &str) -> String {
-    format!("SELECT count(*) FROM ops.jobs WHERE kind = 'push.notify' AND user_id = '{user}'")
+/// Waits until the device has received `want` pushes.
+async fn received(app: &TestApp, service: &PushService, device: &serde_json::Value, want: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while service.received(device).len() != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} pushes, wanted {want}; refused: {:?}",
+            service.received(device).len(),
+            service.violations()
+        );
+        app.wake_jobs();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The recap job waiting for `user` at `at`, planted once.
@@ -48,10 +62,13 @@ fn waiting(user: &str, at: &str) -> String {
 
 #[tokio::test]
 async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_missed_days() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("MINIME_OUTBOUND_ALLOW_LOOPBACK", "true")]).await;
+    let service = PushService::start_at(app.clock.clone()).await;
     let t = app.user("early@example.com").await;
     let ada = app.signed_in(&t);
     let id = ada.get("/v1/me").await["id"].as_str().unwrap().to_owned();
+    let phone = service.subscribe();
+    ada.create("/v1/push/subscriptions", &phone).await;
     ada.ok(
         Method::PATCH,
         "/v1/me",
@@ -76,35 +93,29 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
     // the next one waits for its own morning (GMT: 07:30 UTC).
     move_to(&app, "2027-03-27T07:00:00Z");
     until(&app, &waiting(&id, "2027-03-27T07:30:00Z"), 1).await;
-    assert_eq!(app.count(&recaps_of(&id)).await, 0);
+    assert_eq!(service.attempts(&phone), 0);
 
     move_to(&app, "2027-03-27T07:30:01Z");
-    until(&app, &recaps_of(&id), 1).await;
+    received(&app, &service, &phone, 1).await;
     // The clocks go forward overnight: Sunday's 07:30 is 06:30 UTC.
     until(&app, &waiting(&id, "2027-03-28T06:30:00Z"), 1).await;
-    let push = app
-        .admin()
-        .await
-        .query_one(
-            &format!("SELECT payload::text FROM ops.jobs WHERE kind = 'push.notify' AND user_id = '{id}'"),
-            &[],
-        )
-        .await
-        .unwrap();
-    let payload: serde_json::Value = serde_json::from_str(push.get(0)).unwrap();
-    assert_eq!(payload["title"], "Nothing planned today");
-    assert_eq!(payload["topic"], "morning-recap");
+    let recap: serde_json::Value =
+        serde_json::from_slice(&service.received(&phone)[0].plaintext).unwrap();
+    assert_eq!(
+        recap,
+        json!({"title": "Nothing planned today", "body": "Your day is open.", "url": "/today"})
+    );
+    assert_eq!(
+        service.received(&phone)[0].topic.as_deref(),
+        Some("morning-recap")
+    );
 
     move_to(&app, "2027-03-28T06:29:00Z");
     app.wake_jobs();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        app.count(&recaps_of(&id)).await,
-        1,
-        "no recap before its time"
-    );
+    assert_eq!(service.attempts(&phone), 1, "no recap before its time");
     move_to(&app, "2027-03-28T06:30:01Z");
-    until(&app, &recaps_of(&id), 2).await;
+    received(&app, &service, &phone, 2).await;
 
     // Moving the time later on a day that had its recap plants that time, which sends nothing.
     let t = app.signin("early@example.com", PASSWORD).await;
@@ -118,7 +129,8 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
     until(&app, &waiting(&id, "2027-03-28T07:00:00Z"), 1).await;
     move_to(&app, "2027-03-28T07:00:01Z");
     until(&app, &waiting(&id, "2027-03-29T07:00:00Z"), 1).await;
-    assert_eq!(app.count(&recaps_of(&id)).await, 2, "one recap a day");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(service.attempts(&phone), 2, "one recap a day");
 
     // Turned off: the waiting job ends without a recap or a successor.
     let t = app.signin("early@example.com", PASSWORD).await;
@@ -136,7 +148,8 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
         0,
     )
     .await;
-    assert_eq!(app.count(&recaps_of(&id)).await, 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(service.attempts(&phone), 2);
 }
 
 #[tokio::test]
