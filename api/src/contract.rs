@@ -188,6 +188,7 @@ pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
 fn complete(doc: &mut Value) {
     constrain_schemas(&mut doc["components"]["schemas"]);
     close_request_objects(doc);
+    patch_schemas(doc);
     let components = doc["components"]["schemas"].clone();
     let query_enums = query_enums();
     let Some(paths) = doc["paths"].as_object_mut() else {
@@ -200,6 +201,63 @@ fn complete(doc: &mut Value) {
         for (method, op) in item.iter_mut() {
             complete_operation(path, method, op, &components, &query_enums);
         }
+    }
+}
+
+/// A merge patch sends any subset of a resource's fields, so its body is `XPatch`: `X` with no
+/// field required (a typed client then accepts `{priority: 1}` alone).
+fn patch_schemas(doc: &mut Value) {
+    let with_required: Vec<String> = doc["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, s)| s["required"].as_array().is_some_and(|r| !r.is_empty()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut patches = Vec::new();
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            let schema =
+                &mut op["requestBody"]["content"]["application/merge-patch+json"]["schema"];
+            let Some(name) = schema["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            if !with_required.contains(&name) {
+                continue;
+            }
+            let patch = format!("{}Patch", name.strip_suffix("Input").unwrap_or(&name));
+            schema["$ref"] = json!(format!("#/components/schemas/{patch}"));
+            patches.push((name, patch));
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for (name, patch) in patches {
+        if schemas.get(&patch).is_some() {
+            continue;
+        }
+        let mut partial = schemas[&name].clone();
+        if let Some(object) = partial.as_object_mut() {
+            object.remove("required");
+            object.insert(
+                "description".into(),
+                json!(format!(
+                    "Any subset of the fields of `{name}`; `null` clears an optional one."
+                )),
+            );
+        }
+        schemas[&patch] = partial;
     }
 }
 

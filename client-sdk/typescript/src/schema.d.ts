@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Liveness: answers while the process runs, whatever the database does
-         * @description Needs no credentials. Safe to repeat: it changes nothing.
+         * @description Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["healthz"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness: the database answers and every migration this build knows is applied
-         * @description Needs no credentials. Safe to repeat: it changes nothing.
+         * @description Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["readyz"];
         put?: never;
@@ -58,7 +58,7 @@ export interface paths {
          * @description The answer is the same whether or not the address is registered;
          *     the mailbox learns which case it was.
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["signup"];
         delete?: never;
@@ -82,7 +82,7 @@ export interface paths {
          *     password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
          *     an account someone else registered first with this address keeps nothing of theirs.
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["verify_email"];
         delete?: never;
@@ -104,7 +104,7 @@ export interface paths {
          * Send the verification mail again
          * @description Send the verification mail again (only if the address has an unverified account).
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["resend_verification"];
         delete?: never;
@@ -127,7 +127,7 @@ export interface paths {
          * @description Unknown addresses and wrong passwords get the same
          *     answer in the same time; repeated failures lock the address out for a growing time.
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["signin"];
         delete?: never;
@@ -150,7 +150,7 @@ export interface paths {
          * @description Each refresh token
          *     works once: presenting a used one again ends the whole session (it was probably stolen).
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["refresh"];
         delete?: never;
@@ -172,7 +172,7 @@ export interface paths {
          * End this session (or, with `?all=true`, every session)
          * @description Clears the cookies.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["signout"];
         delete?: never;
@@ -194,7 +194,7 @@ export interface paths {
          * Ask for a reset link
          * @description The answer is the same whether or not the address has an account.
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["request_reset"];
         delete?: never;
@@ -217,7 +217,7 @@ export interface paths {
          * @description Every session and every
          *     personal access token ends, and other mailed links stop working.
          *
-         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["confirm_reset"];
         delete?: never;
@@ -240,7 +240,7 @@ export interface paths {
          * @description Wrong current passwords
          *     count toward the same lockout as sign-in.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["change_password"];
         delete?: never;
@@ -258,7 +258,7 @@ export interface paths {
         };
         /**
          * The account's active sessions, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_sessions"];
         put?: never;
@@ -281,7 +281,7 @@ export interface paths {
         post?: never;
         /**
          * End one session (signs that device out)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["revoke_session"];
         options?: never;
@@ -298,7 +298,7 @@ export interface paths {
         };
         /**
          * Active tokens, newest first (never their secrets)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tokens"];
         put?: never;
@@ -306,7 +306,7 @@ export interface paths {
          * Create a token for scripts
          * @description The secret is in this response only.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["create_token"];
         delete?: never;
@@ -327,7 +327,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a token; it stops working at once
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["revoke_token"];
         options?: never;
@@ -344,7 +344,7 @@ export interface paths {
         };
         /**
          * The signed-in user's profile
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_me"];
         put?: never;
@@ -376,7 +376,7 @@ export interface paths {
          *     mail sent to you (without bodies). Streamed in one database snapshot; `manifest.counts` says how
          *     many rows each section holds and the document ends with `"complete": true`.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["export"];
         put?: never;
@@ -406,7 +406,7 @@ export interface paths {
          *     members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
          *     answer lists them.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["delete_account_route"];
         options?: never;
@@ -423,14 +423,14 @@ export interface paths {
         };
         /**
          * Your rule settings (the defaults until you change one)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_settings"];
         put?: never;
         post?: never;
         /**
          * Return to the default settings
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["reset_settings"];
         options?: never;
@@ -451,14 +451,14 @@ export interface paths {
         };
         /**
          * Your onboarding answers (the defaults until you answer)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_onboarding"];
         put?: never;
         post?: never;
         /**
          * Forget the onboarding answers
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["reset_onboarding"];
         options?: never;
@@ -481,7 +481,7 @@ export interface paths {
          * The plans and what each allows (your own plan is in `GET /v1/me`)
          * @description Daily plans are under `/v1/plans`.
          *
-         *     Needs no credentials.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["list_plans"];
         put?: never;
@@ -501,13 +501,13 @@ export interface paths {
         };
         /**
          * Workspaces the caller belongs to, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_workspaces"];
         put?: never;
         /**
          * Create a shared workspace (Pro and Max); you are its owner
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["create"];
         delete?: never;
@@ -525,7 +525,7 @@ export interface paths {
         };
         /**
          * One workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_one"];
         put?: never;
@@ -534,14 +534,14 @@ export interface paths {
          * Delete a shared workspace and everything in it
          * @description Delete a shared workspace and everything in it (owner only; the personal one stays).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["remove"];
         options?: never;
         head?: never;
         /**
          * Rename a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         patch: operations["rename"];
         trace?: never;
@@ -557,7 +557,7 @@ export interface paths {
         put?: never;
         /**
          * Hand the workspace over to another member (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["transfer"];
         delete?: never;
@@ -575,7 +575,7 @@ export interface paths {
         };
         /**
          * The members of a workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["members"];
         put?: never;
@@ -600,7 +600,7 @@ export interface paths {
          * Remove a member (owner), or leave (your own id)
          * @description The owner cannot leave before handing over.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["remove_member"];
         options?: never;
@@ -617,7 +617,7 @@ export interface paths {
         };
         /**
          * Pending invitations of a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["workspaces_list"];
         put?: never;
@@ -626,7 +626,7 @@ export interface paths {
          * @description Each owner may create a limited number of
          *     invitations a day (revoked ones count), and an address receives only so much mail an hour.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["create_invite"];
         delete?: never;
@@ -647,7 +647,7 @@ export interface paths {
         post?: never;
         /**
          * Withdraw an invitation (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["revoke"];
         options?: never;
@@ -668,7 +668,7 @@ export interface paths {
          * Join a workspace with an invitation token
          * @description Join a workspace with an invitation token (single use; bound ones only for their address).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["workspaces_accept"];
         delete?: never;
@@ -686,13 +686,13 @@ export interface paths {
         };
         /**
          * List life areas
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_areas"];
         put?: never;
         /**
          * Create a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_area"];
         delete?: never;
@@ -710,14 +710,14 @@ export interface paths {
         };
         /**
          * Get a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_area"];
         put?: never;
         post?: never;
         /**
          * Delete a life area (links to it are cleared)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_area"];
         options?: never;
@@ -738,13 +738,13 @@ export interface paths {
         };
         /**
          * List tasks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tasks"];
         put?: never;
         /**
          * Create a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_task"];
         delete?: never;
@@ -762,14 +762,14 @@ export interface paths {
         };
         /**
          * Get a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_task"];
         put?: never;
         post?: never;
         /**
          * Delete a task and its steps
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_task"];
         options?: never;
@@ -790,7 +790,7 @@ export interface paths {
         };
         /**
          * Preview the next dates of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["tasks_occurrences"];
         put?: never;
@@ -815,7 +815,7 @@ export interface paths {
          * @description Complete the task; a recurring one moves on to its next occurrence (reopening its steps
          *     if the series says so) and is done only when the series has no dates left.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["complete"];
         delete?: never;
@@ -835,7 +835,7 @@ export interface paths {
         put?: never;
         /**
          * Skip the current occurrence of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["skip"];
         delete?: never;
@@ -855,7 +855,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: the current occurrence stays as a one-off task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["tasks_end_series"];
         delete?: never;
@@ -873,13 +873,13 @@ export interface paths {
         };
         /**
          * List goals with their progress
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_goals"];
         put?: never;
         /**
          * Create a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_goal"];
         delete?: never;
@@ -897,14 +897,14 @@ export interface paths {
         };
         /**
          * Get a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_goal"];
         put?: never;
         post?: never;
         /**
          * Delete a goal and its milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_goal"];
         options?: never;
@@ -925,13 +925,13 @@ export interface paths {
         };
         /**
          * List milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_milestones"];
         put?: never;
         /**
          * Create a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_milestone"];
         delete?: never;
@@ -949,14 +949,14 @@ export interface paths {
         };
         /**
          * Get a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_milestone"];
         put?: never;
         post?: never;
         /**
          * Delete a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_milestone"];
         options?: never;
@@ -977,13 +977,13 @@ export interface paths {
         };
         /**
          * List projects
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_projects"];
         put?: never;
         /**
          * Create a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_project"];
         delete?: never;
@@ -1001,14 +1001,14 @@ export interface paths {
         };
         /**
          * Get a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_project"];
         put?: never;
         post?: never;
         /**
          * Delete a project (its tasks stay, unlinked)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_project"];
         options?: never;
@@ -1029,13 +1029,13 @@ export interface paths {
         };
         /**
          * List routines with their streaks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_routines"];
         put?: never;
         /**
          * Create a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_routine"];
         delete?: never;
@@ -1053,14 +1053,14 @@ export interface paths {
         };
         /**
          * Get a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_routine"];
         put?: never;
         post?: never;
         /**
          * Delete a routine and its history
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_routine"];
         options?: never;
@@ -1081,7 +1081,7 @@ export interface paths {
         };
         /**
          * The routine's next dates in your time zone, with what is recorded for each
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["routines_occurrences"];
         put?: never;
@@ -1101,7 +1101,7 @@ export interface paths {
         };
         /**
          * What was recorded for the routine, newest date first (the last 366 entries)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["routines_list"];
         put?: never;
@@ -1110,7 +1110,7 @@ export interface paths {
          * @description Record an occurrence as done (not in the future) or skipped (also ahead of time). Recording
          *     the same date again replaces what was recorded.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["record"];
         delete?: never;
@@ -1131,7 +1131,7 @@ export interface paths {
         post?: never;
         /**
          * Forget what was recorded for one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["undo"];
         options?: never;
@@ -1150,7 +1150,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: no occurrences after the last date; history and streaks stay
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["routines_end_series"];
         delete?: never;
@@ -1168,13 +1168,13 @@ export interface paths {
         };
         /**
          * List captures
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_captures"];
         put?: never;
         /**
          * Capture something
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_capture"];
         delete?: never;
@@ -1192,14 +1192,14 @@ export interface paths {
         };
         /**
          * Get a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_capture"];
         put?: never;
         post?: never;
         /**
          * Delete a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_capture"];
         options?: never;
@@ -1227,7 +1227,7 @@ export interface paths {
          *     (200) and creates nothing. The new row's notes keep the full capture text when the title
          *     differs from it.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["convert_capture"];
         delete?: never;
@@ -1245,13 +1245,13 @@ export interface paths {
         };
         /**
          * List reviews
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_reviews"];
         put?: never;
         /**
          * Write a review (its stats are computed now)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_review"];
         delete?: never;
@@ -1269,14 +1269,14 @@ export interface paths {
         };
         /**
          * Get a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_review"];
         put?: never;
         post?: never;
         /**
          * Delete a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_review"];
         options?: never;
@@ -1297,13 +1297,13 @@ export interface paths {
         };
         /**
          * List decisions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decisions"];
         put?: never;
         /**
          * Open a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision"];
         delete?: never;
@@ -1321,14 +1321,14 @@ export interface paths {
         };
         /**
          * Get a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_decision"];
         put?: never;
         post?: never;
         /**
          * Delete a decision and its options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision"];
         options?: never;
@@ -1353,7 +1353,7 @@ export interface paths {
          * Record the chosen option
          * @description Deciding again with another option changes the choice.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["decide"];
         delete?: never;
@@ -1375,7 +1375,7 @@ export interface paths {
          * Undo a decision: back to `open`, no option chosen
          * @description An open decision is returned as is.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["reopen"];
         delete?: never;
@@ -1393,13 +1393,13 @@ export interface paths {
         };
         /**
          * List decision options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decision_options"];
         put?: never;
         /**
          * Add an option to a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision_option"];
         delete?: never;
@@ -1417,14 +1417,14 @@ export interface paths {
         };
         /**
          * Get a decision option
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_decision_option"];
         put?: never;
         post?: never;
         /**
          * Delete a decision option; a decision that had chosen it is open again
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision_option"];
         options?: never;
@@ -1445,13 +1445,13 @@ export interface paths {
         };
         /**
          * List automation rules
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rules"];
         put?: never;
         /**
          * Create an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_rule"];
         delete?: never;
@@ -1469,14 +1469,14 @@ export interface paths {
         };
         /**
          * Get an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_rule"];
         put?: never;
         post?: never;
         /**
          * Delete an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_rule"];
         options?: never;
@@ -1497,7 +1497,7 @@ export interface paths {
         };
         /**
          * List a rule's runs
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rule_runs"];
         put?: never;
@@ -1517,13 +1517,13 @@ export interface paths {
         };
         /**
          * List focus sessions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_focus_sessions"];
         put?: never;
         /**
          * Start a focus session, or record a past one
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_focus_session"];
         delete?: never;
@@ -1541,14 +1541,14 @@ export interface paths {
         };
         /**
          * Get a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_focus_session"];
         put?: never;
         post?: never;
         /**
          * Delete a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_focus_session"];
         options?: never;
@@ -1571,7 +1571,7 @@ export interface paths {
         put?: never;
         /**
          * Stop a running session now
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["stop_focus_session"];
         delete?: never;
@@ -1594,7 +1594,7 @@ export interface paths {
          * @description Lines you already accepted keep
          *     their place and lines you rejected are not proposed again; everything else is planned anew.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["compute"];
         delete?: never;
@@ -1612,7 +1612,7 @@ export interface paths {
         };
         /**
          * The stored plan of one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_plan"];
         put?: never;
@@ -1637,7 +1637,7 @@ export interface paths {
          * @description Accept a line of a plan: its task is scheduled on the plan's date and the block is kept
          *     when the plan is computed again. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["plans_accept"];
         delete?: never;
@@ -1660,7 +1660,7 @@ export interface paths {
          * @description Reject a line of a plan: its task moves to another date (the next day by default) and the
          *     item is not proposed again for this date. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["reject"];
         delete?: never;
@@ -1681,7 +1681,7 @@ export interface paths {
          * @description Today at a glance: the plan (stored, or a preview computed now), overdue and due tasks, the
          *     day's routines and what to do next — everything from your own data, in your time zone.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["today"];
         put?: never;
@@ -1704,7 +1704,7 @@ export interface paths {
          * @description Answers from your own data to a fixed set of questions: `what_next`, `overdue`, `week` and
          *     `stalled_goals`. Each answer lists the rows it used.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["ask"];
         put?: never;
@@ -1726,7 +1726,7 @@ export interface paths {
          * Statistics for administrators
          * @description Statistics: users by plan, sign-ups and active users per day, rows per table, mail queue.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["stats"];
         put?: never;
@@ -1746,7 +1746,7 @@ export interface paths {
         };
         /**
          * Accounts by hashed id, with plan, lock, role and the month they were made
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["users"];
         put?: never;
@@ -1768,7 +1768,7 @@ export interface paths {
         put?: never;
         /**
          * Set an account's plan
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["set_user_plan"];
         delete?: never;
@@ -1790,7 +1790,7 @@ export interface paths {
          * Lock an account
          * @description Lock an account: it cannot sign in, its sessions end and its access tokens are revoked.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["lock"];
         delete?: never;
@@ -1810,7 +1810,7 @@ export interface paths {
         put?: never;
         /**
          * Unlock an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["unlock"];
         delete?: never;
@@ -1830,7 +1830,7 @@ export interface paths {
         put?: never;
         /**
          * End every session of an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["sign_out"];
         delete?: never;
@@ -1850,7 +1850,7 @@ export interface paths {
          * The audit log, newest first
          * @description It can be read, never changed.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["audit"];
         put?: never;
@@ -1870,7 +1870,7 @@ export interface paths {
         };
         /**
          * What each AI feature sends to which provider, and whether you turned AI on
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["disclosure"];
         put?: never;
@@ -1894,7 +1894,7 @@ export interface paths {
          * Smart Add: draft tasks from plain words
          * @description Smart Add: draft tasks from plain words, each field with the span it was read from.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["smart_add_preview"];
         delete?: never;
@@ -1914,7 +1914,7 @@ export interface paths {
         put?: never;
         /**
          * Break a task into steps (created as its subtasks on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["steps_preview"];
         delete?: never;
@@ -1934,7 +1934,7 @@ export interface paths {
         put?: never;
         /**
          * Break a project into tasks (created in the project on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["project_tasks_preview"];
         delete?: never;
@@ -1957,7 +1957,7 @@ export interface paths {
          * @description There is nothing
          *     to confirm: the explanation writes nothing.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["explain_plan_preview"];
         delete?: never;
@@ -1975,14 +1975,14 @@ export interface paths {
         };
         /**
          * A preview of yours
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["get_preview"];
         put?: never;
         post?: never;
         /**
          * Discard a preview: it will not be applied
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["discard"];
         options?: never;
@@ -2001,7 +2001,7 @@ export interface paths {
         put?: never;
         /**
          * Apply a preview, once, in one transaction; optionally with your edits
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["confirm"];
         delete?: never;
@@ -2025,7 +2025,7 @@ export interface paths {
          *     Ogg, MP3, WAV, MP4/AAC or FLAC). The text comes back as a preview with nothing to apply;
          *     use it as the text of a Smart Add preview.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["transcribe"];
         delete?: never;
@@ -2045,7 +2045,7 @@ export interface paths {
          * The key browsers subscribe with
          * @description The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s `applicationServerKey`. It is public and the same for every user; it changes only when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must subscribe again.
          *
-         *     Needs no credentials.
+         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["public_key"];
         put?: never;
@@ -2067,7 +2067,7 @@ export interface paths {
          * List your subscribed devices
          * @description Every device subscribed to your notifications, newest first, in one page (there are at most 20): its push service, name, when it last got a notification and why the last one failed. Endpoints and keys are never shown.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         get: operations["push_list"];
         put?: never;
@@ -2075,7 +2075,7 @@ export interface paths {
          * Subscribe this browser to notifications
          * @description Send the browser's `PushSubscription.toJSON()` as it is. The endpoint must be an https URL whose host resolves to public addresses; the keys are checked to be a P-256 point and a 16-byte secret. Subscribing an endpoint you have already subscribed renews its keys (200). The device is named from the User-Agent. At most 20 devices per account.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["subscribe"];
         delete?: never;
@@ -2098,7 +2098,7 @@ export interface paths {
          * Unsubscribe a device
          * @description The device gets no more notifications from this account. Call `PushSubscription.unsubscribe()` in the browser too.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         delete: operations["unsubscribe"];
         options?: never;
@@ -2119,7 +2119,7 @@ export interface paths {
          * Send a test notification to each of your devices
          * @description Queued at once and delivered by the job workers. At most one per minute reaches your devices: more within the same minute are merged into it.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
          */
         post: operations["send"];
         delete?: never;
@@ -2311,6 +2311,28 @@ export interface components {
              */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `AreaInput`; `null` clears an optional one. */
+        AreaPatch: {
+            archived?: boolean | null;
+            /**
+             * @description `#rrggbb`, default `#6366f1`.
+             * @example #22c55e
+             */
+            color?: string | null;
+            /** @example Health */
+            name?: string;
+            /**
+             * Format: int32
+             * @description Order among areas, ascending.
+             * @example 0
+             */
+            position?: number | null;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
         /** @description One administrative action: who (hashed), what, on whom (hashed), when, in which request. */
         AuditEntry: {
             /** Format: int64 */
@@ -2401,6 +2423,31 @@ export interface components {
              * @example Call the plumber about the kitchen tap
              */
             text: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
+        /** @description Any subset of the fields of `CaptureInput`; `null` clears an optional one. */
+        CapturePatch: {
+            /**
+             * @description `manual` (default), `voice`, `email`, `share` or `api`.
+             * @example voice
+             * @enum {string|null}
+             */
+            source?: "manual" | "voice" | "email" | "share" | "api" | null;
+            /**
+             * @description `inbox` (default) or `archived`. A converted capture stays converted.
+             * @example inbox
+             * @enum {string|null}
+             */
+            status?: "inbox" | "archived" | null;
+            /**
+             * @description 1 to 5000 characters; line breaks are kept.
+             * @example Call the plumber about the kitchen tap
+             */
+            text?: string;
             /**
              * Format: uuid
              * @description Default: your personal workspace. Cannot change later.
@@ -2757,6 +2804,69 @@ export interface components {
              */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `DecisionOptionInput`; `null` clears an optional one. */
+        DecisionOptionPatch: {
+            /**
+             * @description Up to 20, each 1 to 300 characters.
+             * @example [
+             *       "only 16 GB of memory"
+             *     ]
+             */
+            cons?: string[] | null;
+            /**
+             * Format: uuid
+             * @description The decision this option belongs to, in the same workspace. Cannot change later.
+             */
+            decision_id?: string;
+            /**
+             * Format: int32
+             * @description Order among the decision's options, ascending.
+             * @example 0
+             */
+            position?: number | null;
+            /**
+             * @description Up to 20, each 1 to 300 characters.
+             * @example [
+             *       "light",
+             *       "long battery life"
+             *     ]
+             */
+            pros?: string[] | null;
+            /**
+             * Format: int32
+             * @description 0 to 10.
+             * @example 7
+             */
+            score?: number | null;
+            /**
+             * @description 1 to 200 characters.
+             * @example The 14-inch one
+             */
+            title?: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace; must be the decision's. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
+        /** @description Any subset of the fields of `DecisionInput`; `null` clears an optional one. */
+        DecisionPatch: {
+            /**
+             * @description Up to 20000 characters.
+             * @example The old one dies daily; budget 1500 EUR.
+             */
+            context?: string | null;
+            /**
+             * @description 1 to 200 characters.
+             * @example Which laptop to buy
+             */
+            title?: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
         DeleteAccount: {
             /**
              * @description Your password, again.
@@ -3007,6 +3117,27 @@ export interface components {
             /** Format: uuid */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `GoalInput`; `null` clears an optional one. */
+        GoalPatch: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /**
+             * @example active
+             * @enum {string|null}
+             */
+            status?: "active" | "paused" | "achieved" | "abandoned" | null;
+            /**
+             * Format: date
+             * @example 2027-04-30
+             */
+            target_date?: string | null;
+            /** @example Run a half marathon */
+            title?: string;
+            /** @example To feel strong at 40 */
+            why?: string | null;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
         Health: {
             /**
              * @example ok
@@ -3198,6 +3329,24 @@ export interface components {
             /** Format: uuid */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `MilestoneInput`; `null` clears an optional one. */
+        MilestonePatch: {
+            /** @description Setting it stamps `completed_at`. */
+            done?: boolean | null;
+            /**
+             * Format: date
+             * @example 2027-01-31
+             */
+            due_date?: string | null;
+            /** Format: uuid */
+            goal_id?: string;
+            /** Format: int32 */
+            position?: number | null;
+            /** @example Run 10 km without stopping */
+            title?: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
         OccurrenceOut: {
             /**
              * Format: date
@@ -3243,6 +3392,37 @@ export interface components {
              *     ]
              */
             primary_needs: components["schemas"]["Label"][];
+        };
+        /** @description Any subset of the fields of `Onboarding`; `null` clears an optional one. */
+        OnboardingPatch: {
+            /**
+             * @description Time available for planned work on a typical day: `under_1h`, `1_2h`, `2_4h`, `over_4h`.
+             * @example 2_4h
+             * @enum {string}
+             */
+            available_time?: "under_1h" | "1_2h" | "2_4h" | "over_4h";
+            /** @description Whether onboarding is finished (stamps `completed_at`). */
+            completed?: boolean;
+            /**
+             * @description `low`, `medium` or `high`.
+             * @example medium
+             * @enum {string}
+             */
+            default_energy?: "low" | "medium" | "high";
+            /**
+             * @description `minimal`, `balanced` or `guided`.
+             * @example balanced
+             * @enum {string}
+             */
+            guidance_level?: "minimal" | "balanced" | "guided";
+            /**
+             * @description What the user most wants help with, in their words or from the app's choices.
+             * @example [
+             *       "focus",
+             *       "habits"
+             *     ]
+             */
+            primary_needs?: components["schemas"]["Label"][];
         };
         OutboxHealth: {
             /**
@@ -4077,6 +4257,28 @@ export interface components {
             /** Format: uuid */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `ProjectInput`; `null` clears an optional one. */
+        ProjectPatch: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /** Format: uuid */
+            goal_id?: string | null;
+            notes?: string | null;
+            /**
+             * @example active
+             * @enum {string|null}
+             */
+            status?: "planned" | "active" | "on_hold" | "completed" | "archived" | null;
+            /**
+             * Format: date
+             * @example 2027-02-28
+             */
+            target_date?: string | null;
+            /** @example Move flat */
+            title?: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
         ProjectTasksRequest: {
             /** Format: uuid */
             project_id: string;
@@ -4219,6 +4421,41 @@ export interface components {
              */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `ReviewInput`; `null` clears an optional one. */
+        ReviewPatch: {
+            /**
+             * @description Question → answer: up to 30, questions 1 to 100 characters, answers up to 5000.
+             * @example {
+             *       "What went well?": "Shipped the garden plan"
+             *     }
+             */
+            answers?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * @description `daily` or `weekly`.
+             * @example weekly
+             * @enum {string}
+             */
+            kind?: "daily" | "weekly";
+            /**
+             * Format: date
+             * @description Follows from `kind` and `period_start`; when sent, it must match: the same day for
+             *     daily reviews, `period_start` + 6 days for weekly ones.
+             * @example 2026-11-29
+             */
+            period_end?: string | null;
+            /**
+             * Format: date
+             * @example 2026-11-23
+             */
+            period_start?: string;
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
         /**
          * @description What happened in the workspace during the period, counted in UTC days: a task completed
          *     at 23:30 in Berlin on Monday counts for Monday only if that is still Monday in UTC.
@@ -4339,6 +4576,36 @@ export interface components {
         RoutineOccurrences: {
             items: components["schemas"]["RoutineOccurrence"][];
         };
+        /** @description Any subset of the fields of `RoutineInput`; `null` clears an optional one. */
+        RoutinePatch: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 1440.
+             * @example 30
+             */
+            duration_minutes?: number | null;
+            reset_steps?: boolean | null;
+            /** @example FREQ=WEEKLY;BYDAY=MO,WE,FR */
+            rrule?: string;
+            /**
+             * Format: date
+             * @description Default: today in your time zone.
+             */
+            start_date?: string | null;
+            /** @description Up to 30. */
+            steps?: components["schemas"]["RoutineStep"][] | null;
+            /**
+             * @description `HH:MM` (seconds optional).
+             * @example 07:00
+             */
+            time_of_day?: string | null;
+            /** @example Morning run */
+            title?: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
         RoutineStep: {
             /** @example Fill the water bottle */
             title: string;
@@ -4401,6 +4668,30 @@ export interface components {
              *     `null` for the old type's fields, e.g. `{"type": "task_completed", "at": null, "days": null}`.
              */
             trigger: components["schemas"]["Trigger"];
+            /**
+             * Format: uuid
+             * @description Default: your personal workspace. Cannot change later.
+             */
+            workspace_id?: string | null;
+        };
+        /** @description Any subset of the fields of `RuleInput`; `null` clears an optional one. */
+        RulePatch: {
+            /** @description 1 to 10. */
+            actions?: components["schemas"]["Action"][];
+            /** @description Up to 10; default none. */
+            conditions?: components["schemas"]["Condition"][] | null;
+            /** @description Default `true`. */
+            enabled?: boolean | null;
+            /**
+             * @description 1 to 200 characters.
+             * @example Urgent work gets a follow-up
+             */
+            name?: string;
+            /**
+             * @description A PATCH merges into it (RFC 7396): to switch to a trigger of another type, send
+             *     `null` for the old type's fields, e.g. `{"type": "task_completed", "at": null, "days": null}`.
+             */
+            trigger?: components["schemas"]["Trigger"];
             /**
              * Format: uuid
              * @description Default: your personal workspace. Cannot change later.
@@ -4507,6 +4798,34 @@ export interface components {
             work_end: string;
             /** @example 09:00:00 */
             work_start: string;
+        };
+        /** @description Any subset of the fields of `Settings`; `null` clears an optional one. */
+        SettingsPatch: {
+            /** @description Consent to the AI features; off until you turn it on. */
+            ai_enabled?: boolean;
+            /**
+             * @description When "today" begins: work after midnight but before this still counts as yesterday.
+             * @example 03:00:00
+             */
+            day_starts_at?: string;
+            /** @example 12:00:00 */
+            high_energy_end?: string;
+            /** @example 09:00:00 */
+            high_energy_start?: string;
+            /**
+             * Format: int32
+             * @description Longest block the daily plan gives one task (15 to 480).
+             * @example 90
+             */
+            max_block_minutes?: number;
+            /** @description Send the morning recap by web push. */
+            morning_recap?: boolean;
+            /** @example 07:30:00 */
+            morning_recap_at?: string;
+            /** @example 17:00:00 */
+            work_end?: string;
+            /** @example 09:00:00 */
+            work_start?: string;
         };
         SigninRequest: {
             /**
@@ -4780,6 +5099,77 @@ export interface components {
             /** Format: uuid */
             workspace_id?: string | null;
         };
+        /** @description Any subset of the fields of `TaskInput`; `null` clears an optional one. */
+        TaskPatch: {
+            /** Format: uuid */
+            area_id?: string | null;
+            /**
+             * @description The due date (and time) in plain words, read in your time zone and locale like Smart Add
+             *     ("tomorrow 5pm", "next fri", "31/12", "end of month"); it replaces `due_date` and
+             *     `due_time`. Write-only: never part of an answer.
+             * @example next fri 5pm
+             */
+            due?: string | null;
+            /**
+             * Format: date
+             * @example 2026-12-01
+             */
+            due_date?: string | null;
+            /**
+             * @description `HH:MM` (seconds optional); needs `due_date`.
+             * @example 17:30
+             */
+            due_time?: string | null;
+            /** @example Europe/Berlin */
+            due_time_zone?: string | null;
+            /**
+             * @example low
+             * @enum {string|null}
+             */
+            energy?: "low" | "medium" | "high" | null;
+            /**
+             * Format: int32
+             * @description 1 to 1440.
+             * @example 15
+             */
+            estimate_minutes?: number | null;
+            /** Format: uuid */
+            goal_id?: string | null;
+            /**
+             * @description Up to 20 distinct labels, each 1 to 50 characters.
+             * @example [
+             *       "phone"
+             *     ]
+             */
+            labels?: components["schemas"]["Label"][] | null;
+            notes?: string | null;
+            /** Format: uuid */
+            parent_id?: string | null;
+            /** Format: int32 */
+            position?: number | null;
+            /**
+             * Format: int32
+             * @description 1 (highest) to 4, default 4.
+             * @example 2
+             */
+            priority?: number | null;
+            /** Format: uuid */
+            project_id?: string | null;
+            /** @example FREQ=WEEKLY;BYDAY=MO */
+            recurrence?: string | null;
+            reset_steps?: boolean | null;
+            /** Format: date */
+            scheduled_date?: string | null;
+            /**
+             * @example todo
+             * @enum {string|null}
+             */
+            status?: "todo" | "in_progress" | "done" | "cancelled" | null;
+            /** @example Call the dentist */
+            title?: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
         TestNotification: {
             /**
              * @description The devices it goes to (0: subscribe a browser first).
@@ -5021,7 +5411,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Alive */
             200: {
@@ -5077,7 +5471,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Ready */
             200: {
@@ -5136,6 +5534,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SignupRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5288,6 +5687,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TokenRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5431,6 +5831,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["EmailRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5584,6 +5985,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SigninRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5751,6 +6153,7 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["RefreshRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5916,7 +6319,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Signed out */
             204: {
@@ -6047,6 +6454,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["EmailRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6200,6 +6608,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ResetConfirmRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6343,6 +6752,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ChangePasswordRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6502,7 +6912,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Active sessions */
             200: {
@@ -6621,7 +7035,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Session ended */
             204: {
@@ -6749,7 +7167,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Active tokens */
             200: {
@@ -6875,6 +7297,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CreateTokenRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -7040,7 +7463,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Revoked */
             204: {
@@ -7163,7 +7590,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The profile; `ETag` carries its version */
             200: {
@@ -7413,7 +7844,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The archive (streamed) */
             200: {
@@ -7507,6 +7942,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DeleteAccount"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -7672,7 +8108,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Settings; `ETag` carries the version */
             200: {
@@ -7746,7 +8186,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Back to defaults */
             204: {
@@ -7826,18 +8270,16 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ai_enabled": true,
                  *       "day_starts_at": "03:00:00",
                  *       "high_energy_end": "12:00:00",
                  *       "high_energy_start": "09:00:00",
                  *       "max_block_minutes": 90,
-                 *       "morning_recap": true,
                  *       "morning_recap_at": "07:30:00",
                  *       "work_end": "17:00:00",
                  *       "work_start": "09:00:00"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["Settings"];
+                "application/merge-patch+json": components["schemas"]["SettingsPatch"];
             };
         };
         responses: {
@@ -8000,7 +8442,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Answers; `ETag` carries the version */
             200: {
@@ -8074,7 +8520,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Back to defaults */
             204: {
@@ -8155,7 +8605,6 @@ export interface operations {
                 /**
                  * @example {
                  *       "available_time": "2_4h",
-                 *       "completed": true,
                  *       "default_energy": "medium",
                  *       "guidance_level": "balanced",
                  *       "primary_needs": [
@@ -8164,7 +8613,7 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["Onboarding"];
+                "application/merge-patch+json": components["schemas"]["OnboardingPatch"];
             };
         };
         responses: {
@@ -8327,7 +8776,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Every plan with its limits */
             200: {
@@ -8388,7 +8841,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The caller's workspaces */
             200: {
@@ -8512,6 +8969,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["WorkspaceInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -8676,7 +9134,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found */
             200: {
@@ -8803,7 +9265,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted with all its rows */
             204: {
@@ -8954,6 +9420,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["WorkspaceInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9135,6 +9602,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TransferInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9317,7 +9785,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Members, owner first */
             200: {
@@ -9445,7 +9917,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Removed; access ends with the next request */
             204: {
@@ -9588,7 +10064,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Pending invitations */
             200: {
@@ -9733,6 +10213,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["InviteInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9925,7 +10406,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Withdrawn */
             204: {
@@ -10056,6 +10541,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["AcceptInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -10209,7 +10695,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -10338,6 +10828,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["AreaInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -10502,7 +10993,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -10632,7 +11127,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -10779,7 +11278,7 @@ export interface operations {
                  *       "position": 0
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["AreaInput"];
+                "application/merge-patch+json": components["schemas"]["AreaPatch"];
             };
         };
         responses: {
@@ -10971,7 +11470,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -11110,6 +11613,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TaskInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -11274,7 +11778,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -11404,7 +11912,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -11561,7 +12073,7 @@ export interface operations {
                  *       "title": "Call the dentist"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["TaskInput"];
+                "application/merge-patch+json": components["schemas"]["TaskPatch"];
             };
         };
         responses: {
@@ -11740,7 +12252,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The next occurrences */
             200: {
@@ -11878,7 +12394,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The task after completion */
             200: {
@@ -12016,7 +12536,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The task at its next occurrence */
             200: {
@@ -12163,7 +12687,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The task, no longer repeating */
             200: {
@@ -12315,7 +12843,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -12445,6 +12977,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["GoalInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -12609,7 +13142,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -12739,7 +13276,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -12887,7 +13428,7 @@ export interface operations {
                  *       "why": "To feel strong at 40"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["GoalInput"];
+                "application/merge-patch+json": components["schemas"]["GoalPatch"];
             };
         };
         responses: {
@@ -13068,7 +13609,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -13197,6 +13742,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MilestoneInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -13361,7 +13907,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -13491,7 +14041,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -13634,11 +14188,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "due_date": "2027-01-31",
-                 *       "goal_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                  *       "title": "Run 10 km without stopping"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["MilestoneInput"];
+                "application/merge-patch+json": components["schemas"]["MilestonePatch"];
             };
         };
         responses: {
@@ -13820,7 +14373,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -13949,6 +14506,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ProjectInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -14113,7 +14671,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -14243,7 +14805,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -14390,7 +14956,7 @@ export interface operations {
                  *       "title": "Move flat"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["ProjectInput"];
+                "application/merge-patch+json": components["schemas"]["ProjectPatch"];
             };
         };
         responses: {
@@ -14572,7 +15138,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -14702,6 +15272,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["RoutineInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -14866,7 +15437,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -14996,7 +15571,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -15144,7 +15723,7 @@ export interface operations {
                  *       "title": "Morning run"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["RoutineInput"];
+                "application/merge-patch+json": components["schemas"]["RoutinePatch"];
             };
         };
         responses: {
@@ -15323,7 +15902,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Occurrences */
             200: {
@@ -15450,7 +16033,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Completions */
             200: {
@@ -15590,6 +16177,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CompletionInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -15755,7 +16343,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Removed */
             204: {
@@ -15884,6 +16476,7 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["EndSeries"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16055,7 +16648,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -16184,6 +16781,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CaptureInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16348,7 +16946,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -16478,7 +17080,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -16625,7 +17231,7 @@ export interface operations {
                  *       "text": "Call the plumber about the kitchen tap"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["CaptureInput"];
+                "application/merge-patch+json": components["schemas"]["CapturePatch"];
             };
         };
         responses: {
@@ -16809,6 +17415,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ConvertRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16996,7 +17603,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -17128,6 +17739,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ReviewInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -17292,7 +17904,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -17422,7 +18038,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -17572,7 +18192,7 @@ export interface operations {
                  *       "period_start": "2026-11-23"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["ReviewInput"];
+                "application/merge-patch+json": components["schemas"]["ReviewPatch"];
             };
         };
         responses: {
@@ -17753,7 +18373,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -17881,6 +18505,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecisionInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -18045,7 +18670,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -18175,7 +18804,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -18321,7 +18954,7 @@ export interface operations {
                  *       "title": "Which laptop to buy"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["DecisionInput"];
+                "application/merge-patch+json": components["schemas"]["DecisionPatch"];
             };
         };
         responses: {
@@ -18507,6 +19140,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecideRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -18678,7 +19312,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Open again; `ETag` carries the version */
             200: {
@@ -18830,7 +19468,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -18967,6 +19609,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecisionOptionInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -19131,7 +19774,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -19261,7 +19908,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -19406,7 +20057,6 @@ export interface operations {
                  *       "cons": [
                  *         "only 16 GB of memory"
                  *       ],
-                 *       "decision_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                  *       "position": 0,
                  *       "pros": [
                  *         "light",
@@ -19416,7 +20066,7 @@ export interface operations {
                  *       "title": "The 14-inch one"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["DecisionOptionInput"];
+                "application/merge-patch+json": components["schemas"]["DecisionOptionPatch"];
             };
         };
         responses: {
@@ -19597,7 +20247,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -19734,6 +20388,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["RuleInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -19898,7 +20553,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -20028,7 +20687,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -20170,20 +20833,10 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "actions": [
-                 *         {
-                 *           "due_in_days": 1,
-                 *           "title": "Plan the week",
-                 *           "type": "create_task"
-                 *         }
-                 *       ],
-                 *       "name": "Urgent work gets a follow-up",
-                 *       "trigger": {
-                 *         "type": "task_completed"
-                 *       }
+                 *       "name": "Urgent work gets a follow-up"
                  *     }
                  */
-                "application/merge-patch+json": components["schemas"]["RuleInput"];
+                "application/merge-patch+json": components["schemas"]["RulePatch"];
             };
         };
         responses: {
@@ -20362,7 +21015,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -20498,7 +21155,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page, newest first */
             200: {
@@ -20628,6 +21289,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["FocusSessionInput"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -20801,7 +21463,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -20931,7 +21597,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Deleted */
             204: {
@@ -21257,7 +21927,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Stopped; `ETag` carries the version */
             200: {
@@ -21413,6 +22087,7 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ComputePlan"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -21557,7 +22232,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The stored plan */
             200: {
@@ -21685,7 +22364,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The plan with the line accepted */
             200: {
@@ -21822,6 +22505,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["Reject"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -21987,7 +22671,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Today */
             200: {
@@ -22108,7 +22796,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The answers */
             200: {
@@ -22224,7 +22916,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Statistics */
             200: {
@@ -22312,7 +23008,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page of accounts in hash order */
             200: {
@@ -22448,6 +23148,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SetPlan"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -22611,7 +23312,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Done, and logged */
             204: {
@@ -22737,7 +23442,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Done, and logged */
             204: {
@@ -22863,7 +23572,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Done, and logged */
             204: {
@@ -22991,7 +23704,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description A page of the audit log */
             200: {
@@ -23116,7 +23833,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The disclosure */
             200: {
@@ -23198,6 +23919,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SmartAddRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -23353,6 +24075,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["StepsRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -23508,6 +24231,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ProjectTasksRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -23659,6 +24383,7 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ExplainRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -23832,7 +24557,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The preview */
             200: {
@@ -23959,7 +24688,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Discarded */
             204: {
@@ -24098,6 +24831,7 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ConfirmRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24266,6 +25000,7 @@ export interface operations {
         /** @description The recording */
         requestBody: {
             content: {
+                "application/merge-patch+json": unknown;
                 "audio/webm": number[];
             };
         };
@@ -24420,7 +25155,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description The key */
             200: {
@@ -24476,7 +25215,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Your devices; `next_cursor` is always null */
             200: {
@@ -24563,6 +25306,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SubscribeRequest"];
+                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24762,7 +25506,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Unsubscribed */
             204: {
@@ -24903,7 +25651,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/merge-patch+json": unknown;
+            };
+        };
         responses: {
             /** @description Queued */
             202: {
