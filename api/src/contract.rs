@@ -225,8 +225,11 @@ fn patch_schemas(doc: &mut Value) {
             .into_iter()
             .flat_map(|i| i.values_mut())
         {
-            let schema =
-                &mut op["requestBody"]["content"]["application/merge-patch+json"]["schema"];
+            let Some(schema) =
+                op.pointer_mut("/requestBody/content/application~1merge-patch+json/schema")
+            else {
+                continue;
+            };
             let Some(name) = schema["$ref"]
                 .as_str()
                 .and_then(|r| r.strip_prefix("#/components/schemas/"))

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Liveness: answers while the process runs, whatever the database does
-         * @description Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs no credentials. Safe to repeat: it changes nothing.
          */
         get: operations["healthz"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness: the database answers and every migration this build knows is applied
-         * @description Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs no credentials. Safe to repeat: it changes nothing.
          */
         get: operations["readyz"];
         put?: never;
@@ -58,7 +58,7 @@ export interface paths {
          * @description The answer is the same whether or not the address is registered;
          *     the mailbox learns which case it was.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["signup"];
         delete?: never;
@@ -82,7 +82,7 @@ export interface paths {
          *     password of the sign-up that sent it, so whoever proves the mailbox chooses the password:
          *     an account someone else registered first with this address keeps nothing of theirs.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["verify_email"];
         delete?: never;
@@ -104,7 +104,7 @@ export interface paths {
          * Send the verification mail again
          * @description Send the verification mail again (only if the address has an unverified account).
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["resend_verification"];
         delete?: never;
@@ -127,7 +127,7 @@ export interface paths {
          * @description Unknown addresses and wrong passwords get the same
          *     answer in the same time; repeated failures lock the address out for a growing time.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["signin"];
         delete?: never;
@@ -150,7 +150,7 @@ export interface paths {
          * @description Each refresh token
          *     works once: presenting a used one again ends the whole session (it was probably stolen).
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["refresh"];
         delete?: never;
@@ -172,7 +172,7 @@ export interface paths {
          * End this session (or, with `?all=true`, every session)
          * @description Clears the cookies.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["signout"];
         delete?: never;
@@ -194,7 +194,7 @@ export interface paths {
          * Ask for a reset link
          * @description The answer is the same whether or not the address has an account.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["request_reset"];
         delete?: never;
@@ -217,7 +217,7 @@ export interface paths {
          * @description Every session and every
          *     personal access token ends, and other mailed links stop working.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["confirm_reset"];
         delete?: never;
@@ -240,7 +240,7 @@ export interface paths {
          * @description Wrong current passwords
          *     count toward the same lockout as sign-in.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["change_password"];
         delete?: never;
@@ -258,7 +258,7 @@ export interface paths {
         };
         /**
          * The account's active sessions, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_sessions"];
         put?: never;
@@ -281,7 +281,7 @@ export interface paths {
         post?: never;
         /**
          * End one session (signs that device out)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke_session"];
         options?: never;
@@ -298,7 +298,7 @@ export interface paths {
         };
         /**
          * Active tokens, newest first (never their secrets)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tokens"];
         put?: never;
@@ -306,7 +306,7 @@ export interface paths {
          * Create a token for scripts
          * @description The secret is in this response only.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create_token"];
         delete?: never;
@@ -327,7 +327,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a token; it stops working at once
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke_token"];
         options?: never;
@@ -344,7 +344,7 @@ export interface paths {
         };
         /**
          * The signed-in user's profile
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_me"];
         put?: never;
@@ -376,7 +376,7 @@ export interface paths {
          *     mail sent to you (without bodies). Streamed in one database snapshot; `manifest.counts` says how
          *     many rows each section holds and the document ends with `"complete": true`.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["export"];
         put?: never;
@@ -406,7 +406,7 @@ export interface paths {
          *     members need a choice each (`transfer` or `delete`); without one nothing is deleted and the
          *     answer lists them.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         delete: operations["delete_account_route"];
         options?: never;
@@ -423,14 +423,14 @@ export interface paths {
         };
         /**
          * Your rule settings (the defaults until you change one)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_settings"];
         put?: never;
         post?: never;
         /**
          * Return to the default settings
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["reset_settings"];
         options?: never;
@@ -451,14 +451,14 @@ export interface paths {
         };
         /**
          * Your onboarding answers (the defaults until you answer)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_onboarding"];
         put?: never;
         post?: never;
         /**
          * Forget the onboarding answers
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["reset_onboarding"];
         options?: never;
@@ -481,7 +481,7 @@ export interface paths {
          * The plans and what each allows (your own plan is in `GET /v1/me`)
          * @description Daily plans are under `/v1/plans`.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials.
          */
         get: operations["list_plans"];
         put?: never;
@@ -501,13 +501,13 @@ export interface paths {
         };
         /**
          * Workspaces the caller belongs to, newest first
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_workspaces"];
         put?: never;
         /**
          * Create a shared workspace (Pro and Max); you are its owner
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create"];
         delete?: never;
@@ -525,7 +525,7 @@ export interface paths {
         };
         /**
          * One workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_one"];
         put?: never;
@@ -534,14 +534,14 @@ export interface paths {
          * Delete a shared workspace and everything in it
          * @description Delete a shared workspace and everything in it (owner only; the personal one stays).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["remove"];
         options?: never;
         head?: never;
         /**
          * Rename a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         patch: operations["rename"];
         trace?: never;
@@ -557,7 +557,7 @@ export interface paths {
         put?: never;
         /**
          * Hand the workspace over to another member (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["transfer"];
         delete?: never;
@@ -575,7 +575,7 @@ export interface paths {
         };
         /**
          * The members of a workspace you belong to
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["members"];
         put?: never;
@@ -600,7 +600,7 @@ export interface paths {
          * Remove a member (owner), or leave (your own id)
          * @description The owner cannot leave before handing over.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["remove_member"];
         options?: never;
@@ -617,7 +617,7 @@ export interface paths {
         };
         /**
          * Pending invitations of a workspace (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["workspaces_list"];
         put?: never;
@@ -626,7 +626,7 @@ export interface paths {
          * @description Each owner may create a limited number of
          *     invitations a day (revoked ones count), and an address receives only so much mail an hour.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["create_invite"];
         delete?: never;
@@ -647,7 +647,7 @@ export interface paths {
         post?: never;
         /**
          * Withdraw an invitation (owner only)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["revoke"];
         options?: never;
@@ -668,7 +668,7 @@ export interface paths {
          * Join a workspace with an invitation token
          * @description Join a workspace with an invitation token (single use; bound ones only for their address).
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["workspaces_accept"];
         delete?: never;
@@ -686,13 +686,13 @@ export interface paths {
         };
         /**
          * List life areas
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_areas"];
         put?: never;
         /**
          * Create a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_area"];
         delete?: never;
@@ -710,14 +710,14 @@ export interface paths {
         };
         /**
          * Get a life area
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_area"];
         put?: never;
         post?: never;
         /**
          * Delete a life area (links to it are cleared)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_area"];
         options?: never;
@@ -738,13 +738,13 @@ export interface paths {
         };
         /**
          * List tasks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_tasks"];
         put?: never;
         /**
          * Create a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_task"];
         delete?: never;
@@ -762,14 +762,14 @@ export interface paths {
         };
         /**
          * Get a task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_task"];
         put?: never;
         post?: never;
         /**
          * Delete a task and its steps
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_task"];
         options?: never;
@@ -790,7 +790,7 @@ export interface paths {
         };
         /**
          * Preview the next dates of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["tasks_occurrences"];
         put?: never;
@@ -815,7 +815,7 @@ export interface paths {
          * @description Complete the task; a recurring one moves on to its next occurrence (reopening its steps
          *     if the series says so) and is done only when the series has no dates left.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["complete"];
         delete?: never;
@@ -835,7 +835,7 @@ export interface paths {
         put?: never;
         /**
          * Skip the current occurrence of a recurring task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["skip"];
         delete?: never;
@@ -855,7 +855,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: the current occurrence stays as a one-off task
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["tasks_end_series"];
         delete?: never;
@@ -873,13 +873,13 @@ export interface paths {
         };
         /**
          * List goals with their progress
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_goals"];
         put?: never;
         /**
          * Create a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_goal"];
         delete?: never;
@@ -897,14 +897,14 @@ export interface paths {
         };
         /**
          * Get a goal
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_goal"];
         put?: never;
         post?: never;
         /**
          * Delete a goal and its milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_goal"];
         options?: never;
@@ -925,13 +925,13 @@ export interface paths {
         };
         /**
          * List milestones
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_milestones"];
         put?: never;
         /**
          * Create a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_milestone"];
         delete?: never;
@@ -949,14 +949,14 @@ export interface paths {
         };
         /**
          * Get a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_milestone"];
         put?: never;
         post?: never;
         /**
          * Delete a milestone
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_milestone"];
         options?: never;
@@ -977,13 +977,13 @@ export interface paths {
         };
         /**
          * List projects
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_projects"];
         put?: never;
         /**
          * Create a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_project"];
         delete?: never;
@@ -1001,14 +1001,14 @@ export interface paths {
         };
         /**
          * Get a project
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_project"];
         put?: never;
         post?: never;
         /**
          * Delete a project (its tasks stay, unlinked)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_project"];
         options?: never;
@@ -1029,13 +1029,13 @@ export interface paths {
         };
         /**
          * List routines with their streaks
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_routines"];
         put?: never;
         /**
          * Create a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_routine"];
         delete?: never;
@@ -1053,14 +1053,14 @@ export interface paths {
         };
         /**
          * Get a routine
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_routine"];
         put?: never;
         post?: never;
         /**
          * Delete a routine and its history
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_routine"];
         options?: never;
@@ -1081,7 +1081,7 @@ export interface paths {
         };
         /**
          * The routine's next dates in your time zone, with what is recorded for each
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["routines_occurrences"];
         put?: never;
@@ -1101,7 +1101,7 @@ export interface paths {
         };
         /**
          * What was recorded for the routine, newest date first (the last 366 entries)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["routines_list"];
         put?: never;
@@ -1110,7 +1110,7 @@ export interface paths {
          * @description Record an occurrence as done (not in the future) or skipped (also ahead of time). Recording
          *     the same date again replaces what was recorded.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["record"];
         delete?: never;
@@ -1131,7 +1131,7 @@ export interface paths {
         post?: never;
         /**
          * Forget what was recorded for one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["undo"];
         options?: never;
@@ -1150,7 +1150,7 @@ export interface paths {
         put?: never;
         /**
          * End the series: no occurrences after the last date; history and streaks stay
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["routines_end_series"];
         delete?: never;
@@ -1168,13 +1168,13 @@ export interface paths {
         };
         /**
          * List captures
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_captures"];
         put?: never;
         /**
          * Capture something
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_capture"];
         delete?: never;
@@ -1192,14 +1192,14 @@ export interface paths {
         };
         /**
          * Get a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_capture"];
         put?: never;
         post?: never;
         /**
          * Delete a capture
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_capture"];
         options?: never;
@@ -1227,7 +1227,7 @@ export interface paths {
          *     (200) and creates nothing. The new row's notes keep the full capture text when the title
          *     differs from it.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["convert_capture"];
         delete?: never;
@@ -1245,13 +1245,13 @@ export interface paths {
         };
         /**
          * List reviews
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_reviews"];
         put?: never;
         /**
          * Write a review (its stats are computed now)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_review"];
         delete?: never;
@@ -1269,14 +1269,14 @@ export interface paths {
         };
         /**
          * Get a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_review"];
         put?: never;
         post?: never;
         /**
          * Delete a review
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_review"];
         options?: never;
@@ -1297,13 +1297,13 @@ export interface paths {
         };
         /**
          * List decisions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decisions"];
         put?: never;
         /**
          * Open a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision"];
         delete?: never;
@@ -1321,14 +1321,14 @@ export interface paths {
         };
         /**
          * Get a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_decision"];
         put?: never;
         post?: never;
         /**
          * Delete a decision and its options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision"];
         options?: never;
@@ -1353,7 +1353,7 @@ export interface paths {
          * Record the chosen option
          * @description Deciding again with another option changes the choice.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["decide"];
         delete?: never;
@@ -1375,7 +1375,7 @@ export interface paths {
          * Undo a decision: back to `open`, no option chosen
          * @description An open decision is returned as is.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["reopen"];
         delete?: never;
@@ -1393,13 +1393,13 @@ export interface paths {
         };
         /**
          * List decision options
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_decision_options"];
         put?: never;
         /**
          * Add an option to a decision
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_decision_option"];
         delete?: never;
@@ -1417,14 +1417,14 @@ export interface paths {
         };
         /**
          * Get a decision option
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_decision_option"];
         put?: never;
         post?: never;
         /**
          * Delete a decision option; a decision that had chosen it is open again
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_decision_option"];
         options?: never;
@@ -1445,13 +1445,13 @@ export interface paths {
         };
         /**
          * List automation rules
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rules"];
         put?: never;
         /**
          * Create an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_rule"];
         delete?: never;
@@ -1469,14 +1469,14 @@ export interface paths {
         };
         /**
          * Get an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_rule"];
         put?: never;
         post?: never;
         /**
          * Delete an automation rule
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_rule"];
         options?: never;
@@ -1497,7 +1497,7 @@ export interface paths {
         };
         /**
          * List a rule's runs
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_rule_runs"];
         put?: never;
@@ -1517,13 +1517,13 @@ export interface paths {
         };
         /**
          * List focus sessions
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["list_focus_sessions"];
         put?: never;
         /**
          * Start a focus session, or record a past one
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send an `Idempotency-Key` to make retries safe.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["create_focus_session"];
         delete?: never;
@@ -1541,14 +1541,14 @@ export interface paths {
         };
         /**
          * Get a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_focus_session"];
         put?: never;
         post?: never;
         /**
          * Delete a focus session
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         delete: operations["delete_focus_session"];
         options?: never;
@@ -1571,7 +1571,7 @@ export interface paths {
         put?: never;
         /**
          * Stop a running session now
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["stop_focus_session"];
         delete?: never;
@@ -1594,7 +1594,7 @@ export interface paths {
          * @description Lines you already accepted keep
          *     their place and lines you rejected are not proposed again; everything else is planned anew.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["compute"];
         delete?: never;
@@ -1612,7 +1612,7 @@ export interface paths {
         };
         /**
          * The stored plan of one date
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_plan"];
         put?: never;
@@ -1637,7 +1637,7 @@ export interface paths {
          * @description Accept a line of a plan: its task is scheduled on the plan's date and the block is kept
          *     when the plan is computed again. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["plans_accept"];
         delete?: never;
@@ -1660,7 +1660,7 @@ export interface paths {
          * @description Reject a line of a plan: its task moves to another date (the next day by default) and the
          *     item is not proposed again for this date. Answers the whole plan.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["reject"];
         delete?: never;
@@ -1681,7 +1681,7 @@ export interface paths {
          * @description Today at a glance: the plan (stored, or a preview computed now), overdue and due tasks, the
          *     day's routines and what to do next — everything from your own data, in your time zone.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["today"];
         put?: never;
@@ -1704,7 +1704,7 @@ export interface paths {
          * @description Answers from your own data to a fixed set of questions: `what_next`, `overdue`, `week` and
          *     `stalled_goals`. Each answer lists the rows it used.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["ask"];
         put?: never;
@@ -1726,7 +1726,7 @@ export interface paths {
          * Statistics for administrators
          * @description Statistics: users by plan, sign-ups and active users per day, rows per table, mail queue.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["stats"];
         put?: never;
@@ -1746,7 +1746,7 @@ export interface paths {
         };
         /**
          * Accounts by hashed id, with plan, lock, role and the month they were made
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["users"];
         put?: never;
@@ -1768,7 +1768,7 @@ export interface paths {
         put?: never;
         /**
          * Set an account's plan
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["set_user_plan"];
         delete?: never;
@@ -1790,7 +1790,7 @@ export interface paths {
          * Lock an account
          * @description Lock an account: it cannot sign in, its sessions end and its access tokens are revoked.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["lock"];
         delete?: never;
@@ -1810,7 +1810,7 @@ export interface paths {
         put?: never;
         /**
          * Unlock an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["unlock"];
         delete?: never;
@@ -1830,7 +1830,7 @@ export interface paths {
         put?: never;
         /**
          * End every session of an account
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["sign_out"];
         delete?: never;
@@ -1850,7 +1850,7 @@ export interface paths {
          * The audit log, newest first
          * @description It can be read, never changed.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
          */
         get: operations["audit"];
         put?: never;
@@ -1870,7 +1870,7 @@ export interface paths {
         };
         /**
          * What each AI feature sends to which provider, and whether you turned AI on
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["disclosure"];
         put?: never;
@@ -1894,7 +1894,7 @@ export interface paths {
          * Smart Add: draft tasks from plain words
          * @description Smart Add: draft tasks from plain words, each field with the span it was read from.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["smart_add_preview"];
         delete?: never;
@@ -1914,7 +1914,7 @@ export interface paths {
         put?: never;
         /**
          * Break a task into steps (created as its subtasks on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["steps_preview"];
         delete?: never;
@@ -1934,7 +1934,7 @@ export interface paths {
         put?: never;
         /**
          * Break a project into tasks (created in the project on confirmation)
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["project_tasks_preview"];
         delete?: never;
@@ -1957,7 +1957,7 @@ export interface paths {
          * @description There is nothing
          *     to confirm: the explanation writes nothing.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["explain_plan_preview"];
         delete?: never;
@@ -1975,14 +1975,14 @@ export interface paths {
         };
         /**
          * A preview of yours
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
          */
         get: operations["get_preview"];
         put?: never;
         post?: never;
         /**
          * Discard a preview: it will not be applied
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["discard"];
         options?: never;
@@ -2001,7 +2001,7 @@ export interface paths {
         put?: never;
         /**
          * Apply a preview, once, in one transaction; optionally with your edits
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["confirm"];
         delete?: never;
@@ -2025,7 +2025,7 @@ export interface paths {
          *     Ogg, MP3, WAV, MP4/AAC or FLAC). The text comes back as a preview with nothing to apply;
          *     use it as the text of a Smart Add preview.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["transcribe"];
         delete?: never;
@@ -2045,7 +2045,7 @@ export interface paths {
          * The key browsers subscribe with
          * @description The server's VAPID public key (RFC 8292) for `PushManager.subscribe`'s `applicationServerKey`. It is public and the same for every user; it changes only when the operator changes `MINIME_VAPID_PRIVATE_KEY`, and then every browser must subscribe again.
          *
-         *     Needs no credentials. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs no credentials.
          */
         get: operations["public_key"];
         put?: never;
@@ -2067,7 +2067,7 @@ export interface paths {
          * List your subscribed devices
          * @description Every device subscribed to your notifications, newest first, in one page (there are at most 20): its push service, name, when it last got a notification and why the last one failed. Endpoints and keys are never shown.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["push_list"];
         put?: never;
@@ -2075,7 +2075,7 @@ export interface paths {
          * Subscribe this browser to notifications
          * @description Send the browser's `PushSubscription.toJSON()` as it is. The endpoint must be an https URL whose host resolves to public addresses; the keys are checked to be a P-256 point and a 16-byte secret. Subscribing an endpoint you have already subscribed renews its keys (200). The device is named from the User-Agent. At most 20 devices per account.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["subscribe"];
         delete?: never;
@@ -2098,7 +2098,7 @@ export interface paths {
          * Unsubscribe a device
          * @description The device gets no more notifications from this account. Call `PushSubscription.unsubscribe()` in the browser too.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         delete: operations["unsubscribe"];
         options?: never;
@@ -2119,7 +2119,7 @@ export interface paths {
          * Send a test notification to each of your devices
          * @description Queued at once and delivered by the job workers. At most one per minute reaches your devices: more within the same minute are merged into it.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create.
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
         post: operations["send"];
         delete?: never;
@@ -5411,11 +5411,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Alive */
             200: {
@@ -5471,11 +5467,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Ready */
             200: {
@@ -5534,7 +5526,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SignupRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5687,7 +5678,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TokenRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5831,7 +5821,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["EmailRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -5985,7 +5974,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SigninRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6153,7 +6141,6 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["RefreshRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6319,11 +6306,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Signed out */
             204: {
@@ -6454,7 +6437,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["EmailRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6608,7 +6590,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ResetConfirmRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6752,7 +6733,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ChangePasswordRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -6912,11 +6892,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Active sessions */
             200: {
@@ -7035,11 +7011,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Session ended */
             204: {
@@ -7167,11 +7139,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Active tokens */
             200: {
@@ -7297,7 +7265,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CreateTokenRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -7463,11 +7430,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Revoked */
             204: {
@@ -7590,11 +7553,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The profile; `ETag` carries its version */
             200: {
@@ -7844,11 +7803,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The archive (streamed) */
             200: {
@@ -7942,7 +7897,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DeleteAccount"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -8108,11 +8062,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Settings; `ETag` carries the version */
             200: {
@@ -8186,11 +8136,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Back to defaults */
             204: {
@@ -8442,11 +8388,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Answers; `ETag` carries the version */
             200: {
@@ -8520,11 +8462,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Back to defaults */
             204: {
@@ -8776,11 +8714,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Every plan with its limits */
             200: {
@@ -8841,11 +8775,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The caller's workspaces */
             200: {
@@ -8969,7 +8899,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["WorkspaceInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9134,11 +9063,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found */
             200: {
@@ -9265,11 +9190,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted with all its rows */
             204: {
@@ -9420,7 +9341,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["WorkspaceInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9602,7 +9522,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TransferInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -9785,11 +9704,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Members, owner first */
             200: {
@@ -9917,11 +9832,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Removed; access ends with the next request */
             204: {
@@ -10064,11 +9975,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Pending invitations */
             200: {
@@ -10213,7 +10120,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["InviteInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -10406,11 +10312,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Withdrawn */
             204: {
@@ -10541,7 +10443,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["AcceptInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -10695,11 +10596,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -10828,7 +10725,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["AreaInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -10993,11 +10889,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -11127,11 +11019,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -11470,11 +11358,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -11613,7 +11497,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TaskInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -11778,11 +11661,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -11912,11 +11791,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -12252,11 +12127,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The next occurrences */
             200: {
@@ -12394,11 +12265,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The task after completion */
             200: {
@@ -12536,11 +12403,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The task at its next occurrence */
             200: {
@@ -12687,11 +12550,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The task, no longer repeating */
             200: {
@@ -12843,11 +12702,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -12977,7 +12832,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["GoalInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -13142,11 +12996,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -13276,11 +13126,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -13609,11 +13455,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -13742,7 +13584,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MilestoneInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -13907,11 +13748,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -14041,11 +13878,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -14373,11 +14206,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -14506,7 +14335,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ProjectInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -14671,11 +14499,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -14805,11 +14629,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -15138,11 +14958,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -15272,7 +15088,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["RoutineInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -15437,11 +15252,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -15571,11 +15382,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -15902,11 +15709,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Occurrences */
             200: {
@@ -16033,11 +15836,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Completions */
             200: {
@@ -16177,7 +15976,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CompletionInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16343,11 +16141,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Removed */
             204: {
@@ -16476,7 +16270,6 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["EndSeries"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16648,11 +16441,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -16781,7 +16570,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CaptureInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -16946,11 +16734,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -17080,11 +16864,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -17415,7 +17195,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ConvertRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -17603,11 +17382,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -17739,7 +17514,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ReviewInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -17904,11 +17678,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -18038,11 +17808,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -18373,11 +18139,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -18505,7 +18267,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecisionInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -18670,11 +18431,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -18804,11 +18561,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -19140,7 +18893,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecideRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -19312,11 +19064,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Open again; `ETag` carries the version */
             200: {
@@ -19468,11 +19216,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -19609,7 +19353,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["DecisionOptionInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -19774,11 +19517,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -19908,11 +19647,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -20247,11 +19982,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -20388,7 +20119,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["RuleInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -20553,11 +20283,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -20687,11 +20413,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -21015,11 +20737,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -21155,11 +20873,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page, newest first */
             200: {
@@ -21289,7 +21003,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["FocusSessionInput"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -21463,11 +21176,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Found; `ETag` carries the version */
             200: {
@@ -21597,11 +21306,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Deleted */
             204: {
@@ -21927,11 +21632,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Stopped; `ETag` carries the version */
             200: {
@@ -22087,7 +21788,6 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ComputePlan"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -22232,11 +21932,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The stored plan */
             200: {
@@ -22364,11 +22060,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The plan with the line accepted */
             200: {
@@ -22505,7 +22197,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["Reject"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -22671,11 +22362,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Today */
             200: {
@@ -22796,11 +22483,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The answers */
             200: {
@@ -22916,11 +22599,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Statistics */
             200: {
@@ -23008,11 +22687,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page of accounts in hash order */
             200: {
@@ -23148,7 +22823,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SetPlan"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -23312,11 +22986,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Done, and logged */
             204: {
@@ -23442,11 +23112,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Done, and logged */
             204: {
@@ -23572,11 +23238,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Done, and logged */
             204: {
@@ -23704,11 +23366,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description A page of the audit log */
             200: {
@@ -23833,11 +23491,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The disclosure */
             200: {
@@ -23919,7 +23573,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SmartAddRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24075,7 +23728,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["StepsRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24231,7 +23883,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ProjectTasksRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24383,7 +24034,6 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ExplainRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -24557,11 +24207,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The preview */
             200: {
@@ -24688,11 +24334,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Discarded */
             204: {
@@ -24831,7 +24473,6 @@ export interface operations {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["ConfirmRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -25000,7 +24641,6 @@ export interface operations {
         /** @description The recording */
         requestBody: {
             content: {
-                "application/merge-patch+json": unknown;
                 "audio/webm": number[];
             };
         };
@@ -25155,11 +24795,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The key */
             200: {
@@ -25215,11 +24851,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Your devices; `next_cursor` is always null */
             200: {
@@ -25306,7 +24938,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["SubscribeRequest"];
-                "application/merge-patch+json": unknown;
             };
         };
         responses: {
@@ -25506,11 +25137,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Unsubscribed */
             204: {
@@ -25651,11 +25278,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/merge-patch+json": unknown;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Queued */
             202: {
