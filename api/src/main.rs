@@ -44,6 +44,8 @@ enum Command {
 enum Secrets {
     /// Print a new key (`KID:base64`) to put in front of MINIME_SECRET_KEYS.
     NewKey { kid: String },
+    /// Seal every secret at rest anew under the first key of MINIME_SECRET_KEYS (resumable).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -80,6 +82,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => run_worker().await?,
         Command::Jobs { command } => run_jobs(command).await?,
+        Command::Secrets {
+            command: Secrets::Rotate,
+        } => {
+            if std::env::var_os("MINIME_SECRET_KEYS").is_none()
+                && std::env::var_os("MINIME_SECRET_KEYS_FILE").is_none()
+            {
+                // A key made for this command alone would lock every secret away.
+                anyhow::bail!(
+                    "set MINIME_SECRET_KEYS (or MINIME_SECRET_KEYS_FILE), the new key first"
+                );
+            }
+            let config = Config::from_env()?;
+            telemetry::init(config.env);
+            let resealed = minime_api::admin::cli::rotate_secrets(&config).await?;
+            println!("{resealed} secret(s) sealed anew; every secret is now under the first key");
+        }
         Command::Secrets {
             command: Secrets::NewKey { kid },
         } => {

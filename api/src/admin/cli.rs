@@ -122,3 +122,17 @@ pub async fn retry_job(database_url: &str, id: i64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `minime secrets rotate`: every secret at rest sealed anew under the ring's first key. Run it
+/// after putting a new key in front of `MINIME_SECRET_KEYS`; once it reports nothing left under
+/// other keys, the old key can go. Each secret is swapped only if it is still what was read, so
+/// the command can run while servers do, and again after an interruption.
+pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<usize> {
+    let Some(ring) = config.secret_keys.as_deref() else {
+        bail!("MINIME_SECRET_KEYS (or MINIME_SECRET_KEYS_FILE) is not set: there is no key to seal with");
+    };
+    let mut conn = connect(&config.app_database_url).await?;
+    crate::common::server_secrets::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing: {e}"))
+}

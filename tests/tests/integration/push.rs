@@ -511,3 +511,61 @@ async fn an_ended_subscription_goes_a_busy_service_is_asked_again_and_a_refusal_
         "every push job is done"
     );
 }
+
+/// `minime secrets rotate`: with a new key in front of the ring, every secret is sealed anew
+/// under it (once: a second run finds nothing to do), and a server that knows only the new key
+/// reads the same VAPID key.
+#[tokio::test]
+async fn rotation_moves_every_secret_to_the_new_key_and_keeps_it_readable() {
+    use minime_api::secrets::KeyRing;
+    let (old, new) = (KeyRing::generate("old"), KeyRing::generate("new"));
+    let app = TestApp::spawn_with(&[("MINIME_SECRET_KEYS", old.as_str())]).await;
+    let before = app.anonymous().get("/v1/push/vapid-public-key").await;
+    let kid = "SELECT convert_from(substring(sealed from 2 for get_byte(sealed, 0)), 'UTF8') FROM ops.server_secrets";
+    let admin = app.admin().await;
+    assert_eq!(
+        admin.query_one(kid, &[]).await.unwrap().get::<_, String>(0),
+        "old"
+    );
+
+    let vars = |ring: &str| -> std::collections::HashMap<String, String> {
+        [
+            ("DATABASE_URL", app.admin_url.as_str()),
+            ("MINIME_LISTEN", "127.0.0.1:0"),
+            ("MINIME_WORKERS", "1"),
+            ("MINIME_JOB_WORKERS", "0"),
+            ("MINIME_DB_POOL_SIZE", "2"),
+            ("MINIME_JWT_SECRET", crate::helpers::JWT_SECRET),
+            ("MINIME_SECRET_KEYS", ring),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    };
+    let both = minime_api::config::Config::from_vars(&vars(&format!("{new},{old}"))).unwrap();
+    assert_eq!(
+        minime_api::admin::cli::rotate_secrets(&both).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        admin.query_one(kid, &[]).await.unwrap().get::<_, String>(0),
+        "new"
+    );
+    assert_eq!(
+        minime_api::admin::cli::rotate_secrets(&both).await.unwrap(),
+        0,
+        "a second run has nothing left to do"
+    );
+
+    let only_new = minime_api::config::Config::from_vars(&vars(&new)).unwrap();
+    let server = minime_api::server::start(only_new).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    tokio::spawn(server.server);
+    let after: Value = reqwest::get(format!("{base}/v1/push/vapid-public-key"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+}
