@@ -1,6 +1,6 @@
 //! The morning recap: for users who opted in (settings `morning_recap`, `morning_recap_at`), one
 //! push at that local time summarising today's plan. Each user has one job waiting for their
-//! next recap, planted when the settings are stored, by every process at start and by the
+//! next recap, planted after the settings or the time zone change (`settings.changed`), by every process at start and by the
 //! previous recap; its unique key (user, date, time) makes planting idempotent, and the push's
 //! own key (user, date) makes it at most one a day whatever the number of processes or changes
 //! of the time. A recap whose day has passed (the server was down) is skipped, not sent late.
@@ -22,7 +22,7 @@ use crate::{
         },
         zone::user_zone,
     },
-    db::pool::{act_as, acting, Conn, Db},
+    db::pool::{act_as, Conn, Db},
     http::problem::ApiResult,
     planner::day::local_date,
     push::sender::{notify, Notification, Urgency},
@@ -75,13 +75,15 @@ async fn plant_next(conn: &mut Conn, user: Uuid, after: DateTime<Utc>) -> ApiRes
     Ok(())
 }
 
-/// Called in the transaction that stores the acting user's settings (or their time zone).
-pub async fn settings_changed(conn: &mut Conn) -> ApiResult<()> {
-    let (user, at) = acting(conn).await?;
-    match user {
-        Some(user) => plant_next(conn, user, at).await,
-        None => Ok(()),
-    }
+/// The job that follows a change of the user's settings or time zone: their next recap.
+pub async fn replan(ctx: JobContext) -> anyhow::Result<()> {
+    let Some(user) = ctx.job.user_id else {
+        anyhow::bail!("a settings change without a user");
+    };
+    let at = ctx.clock.now();
+    ctx.tx(move |conn| plant_next(conn, user, at).scope_boxed())
+        .await
+        .map_err(|e| anyhow::anyhow!("planting the recap: {e}"))
 }
 
 #[derive(QueryableByName)]

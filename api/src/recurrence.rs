@@ -6,7 +6,7 @@
 //! shorter months (never spilling into the next month), and a yearly rule from 29 February
 //! falls on 28 February in common years.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use rrule::{Frequency, RRule, Unvalidated};
 
@@ -157,14 +157,20 @@ pub fn place(date: NaiveDate, time: NaiveTime, zone: Tz) -> DateTime<Utc> {
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        // Inside a gap (clocks going forward): the first instant after it. Gaps end on a whole
+        // minute, so the first whole minute that exists is the end.
         LocalResult::None => {
-            let mut probe = local;
-            loop {
-                probe += chrono::Duration::minutes(15);
-                if let Some(t) = zone.from_local_datetime(&probe).earliest() {
-                    return t.with_timezone(&Utc);
-                }
-            }
+            let start = local
+                .with_second(0)
+                .unwrap_or(local)
+                .with_nanosecond(0)
+                .unwrap_or(local);
+            (1..=24 * 60)
+                .find_map(|m| {
+                    zone.from_local_datetime(&(start + chrono::Duration::minutes(m)))
+                        .earliest()
+                })
+                .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
         }
     }
 }

@@ -110,9 +110,10 @@ fn served_document() -> anyhow::Result<(web::Data<RouteTable>, web::Data<web::By
 pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = Registry::default()
         .add(crate::retention::CLEANUP, crate::retention::cleanup)
-        .add(crate::recap::SEND, crate::recap::send);
+        .add(crate::recap::SEND, crate::recap::send)
+        .add(crate::account::preferences::CHANGED, crate::recap::replan);
     let registry = crate::push::sender::register(registry, config)?;
-    let registry = crate::rules::runner::register(registry, config);
+    let registry = crate::rules::jobs::register(registry, config);
     outbox::sender::register(registry, config)
 }
 

@@ -262,8 +262,8 @@ impl ProfileChanges {
             .execute(conn)
             .await?;
         if zone_changed {
-            // The recap follows the user's clock: a new zone moves the next one.
-            crate::recap::settings_changed(conn).await?;
+            // What follows the user's clock (the morning recap) plans anew.
+            super::preferences::changed(conn).await?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::{
         document::{self, Document, Versioned},
         extractor::{consent_needs_session, Auth, Principal},
         fields,
+        jobs::queue::{self, NewJob},
         state::State,
     },
     db::{
@@ -186,6 +187,20 @@ impl Onboarding {
     }
 }
 
+/// The job kind queued when the acting user's settings or time zone change, in the same
+/// transaction: what follows the user's clock (the morning recap) plans anew.
+pub const CHANGED: &str = "settings.changed";
+
+pub async fn changed(conn: &mut Conn) -> ApiResult<()> {
+    let (user, at) = crate::db::pool::acting(conn).await?;
+    if let Some(user) = user {
+        let mut job = NewJob::new(CHANGED, at);
+        job.user_id = Some(user);
+        queue::enqueue(conn, job).await?;
+    }
+    Ok(())
+}
+
 /// Consent to the AI features, kept in the settings row (created with the defaults if missing).
 pub async fn set_ai_enabled(conn: &mut Conn, user: Uuid, enabled: bool) -> ApiResult<()> {
     let defaults = Settings {
@@ -233,7 +248,7 @@ impl Document for Settings {
             .returning(s::version)
             .get_result(conn)
             .await?;
-        crate::recap::settings_changed(conn).await?;
+        changed(conn).await?;
         Ok(version)
     }
 

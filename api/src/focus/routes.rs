@@ -98,6 +98,7 @@ pub async fn get_focus_session(
     responses(
         (status = 200, description = "Updated", body = FocusSession),
         (status = 404, description = "No such row, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Resuming it (`ended_at: null`) while another session runs; stop that one first", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that ETag", body = Problem, content_type = "application/problem+json"),
     ),
 )]

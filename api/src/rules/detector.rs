@@ -11,7 +11,7 @@
 //! runs at the first instant after the gap, one that happens twice runs at the first), once per
 //! local date; a day that passed while the server was down is skipped, not caught up.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::{
     prelude::*,
     sql_types::{Jsonb, Timestamptz, Uuid as SqlUuid},
@@ -23,6 +23,7 @@ use super::{
     events::{self, Event},
     rule::Trigger,
     runner::{Planned, RUN},
+    schedule::next_fire,
 };
 use crate::{
     common::{
@@ -58,45 +59,6 @@ pub async fn plant(conn: &mut Conn, at: DateTime<Utc>) -> ApiResult<()> {
     job.unique_key = Some(format!("{DETECT}:{}", run_at.timestamp()));
     queue::enqueue(conn, job).await?;
     Ok(())
-}
-
-/// The instant a schedule fires on `date`, if it fires that day: `time` in `zone`, the first
-/// instant after the gap when clocks go forward over it, the first of the two when they go back.
-pub fn fire_at(
-    date: NaiveDate,
-    time: &str,
-    days: &[i64],
-    zone: chrono_tz::Tz,
-) -> Option<DateTime<Utc>> {
-    let weekday = i64::from(date.weekday().number_from_monday());
-    if !days.contains(&weekday) {
-        return None;
-    }
-    let local = date.and_time(NaiveTime::parse_from_str(time, "%H:%M").ok()?);
-    if let Some(t) = zone.from_local_datetime(&local).earliest() {
-        return Some(t.with_timezone(&Utc));
-    }
-    // Inside a gap: the wall clock jumps at a whole minute, so the first minute that exists
-    // is the gap's end.
-    (1..=24 * 60).find_map(|m| {
-        zone.from_local_datetime(&(local + Duration::minutes(m)))
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-    })
-}
-
-/// The schedule's first local date and instant at or after `after`.
-pub fn next_fire(
-    time: &str,
-    days: &[i64],
-    zone: chrono_tz::Tz,
-    after: DateTime<Utc>,
-) -> Option<(NaiveDate, DateTime<Utc>)> {
-    let today = after.with_timezone(&zone).date_naive();
-    (-1..=8)
-        .map(|d| today + Duration::days(d))
-        .filter_map(|date| Some((date, fire_at(date, time, days, zone)?)))
-        .find(|(_, instant)| *instant >= after)
 }
 
 #[derive(QueryableByName)]
@@ -252,52 +214,6 @@ mod tests {
         assert_eq!(
             next_slot(utc("2026-12-01T10:05:00Z")),
             utc("2026-12-01T10:10:00Z")
-        );
-    }
-
-    #[test]
-    fn schedules_fire_at_their_local_time_across_daylight_saving_changes() {
-        let london = chrono_tz::Europe::London;
-        let all = [1, 2, 3, 4, 5, 6, 7];
-        let date = |s: &str| s.parse::<NaiveDate>().unwrap();
-        // Winter: 07:30 is 07:30 UTC; summer: 06:30 UTC.
-        assert_eq!(
-            fire_at(date("2027-01-04"), "07:30", &all, london),
-            Some(utc("2027-01-04T07:30:00Z"))
-        );
-        assert_eq!(
-            fire_at(date("2027-06-07"), "07:30", &all, london),
-            Some(utc("2027-06-07T06:30:00Z"))
-        );
-        // 2027-03-28 01:30 does not exist in London (01:00 GMT jumps to 02:00 BST): it fires at
-        // 02:00 BST, the first instant after the gap.
-        assert_eq!(
-            fire_at(date("2027-03-28"), "01:30", &all, london),
-            Some(utc("2027-03-28T01:00:00Z"))
-        );
-        assert_eq!(
-            fire_at(date("2027-03-28"), "01:59", &all, london),
-            Some(utc("2027-03-28T01:00:00Z"))
-        );
-        // 2027-10-31 01:30 happens twice: the first one counts, and it fires once.
-        assert_eq!(
-            fire_at(date("2027-10-31"), "01:30", &all, london),
-            Some(utc("2027-10-31T00:30:00Z"))
-        );
-        assert_eq!(
-            next_fire("01:30", &all, london, utc("2027-10-31T00:31:00Z")),
-            Some((date("2027-11-01"), utc("2027-11-01T01:30:00Z")))
-        );
-        // Only on its days: 2027-01-04 is a Monday.
-        assert_eq!(fire_at(date("2027-01-04"), "07:30", &[2, 3], london), None);
-        assert_eq!(
-            next_fire("07:30", &[3], london, utc("2027-01-04T08:00:00Z")),
-            Some((date("2027-01-06"), utc("2027-01-06T07:30:00Z")))
-        );
-        // Later today when its time has not come yet.
-        assert_eq!(
-            next_fire("07:30", &all, london, utc("2027-01-04T07:00:00Z")),
-            Some((date("2027-01-04"), utc("2027-01-04T07:30:00Z")))
         );
     }
 }

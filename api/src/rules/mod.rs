@@ -4,7 +4,9 @@
 
 pub mod detector;
 pub mod events;
+pub mod jobs;
 pub mod routes;
 pub mod rule;
 pub mod runner;
 pub mod runs;
+pub mod schedule;

@@ -29,11 +29,10 @@ use super::{
 use crate::{
     clock::Clock,
     common::{
-        jobs::worker::{JobContext, Registry},
+        jobs::worker::JobContext,
         resource::{Ctx, Resource},
         zone,
     },
-    config::Config,
     db::{
         pool::{act_as, Conn, Db},
         schema::app::{rule_runs as rr, tasks as t},
@@ -61,19 +60,6 @@ pub struct Planned {
     pub at: Option<DateTime<Utc>>,
 }
 
-/// Adds the rules jobs: events caused by writes, runs the detector planned, and the detector.
-pub fn register(registry: Registry, config: &Config) -> Registry {
-    handlers(registry, i64::from(config.rule_runs_per_hour))
-}
-
-/// [`register`] with the hourly limit given.
-pub fn handlers(registry: Registry, per_hour: i64) -> Registry {
-    registry
-        .add(events::EVENT, move |ctx| on_event(ctx, per_hour))
-        .add(RUN, move |ctx| on_planned(ctx, per_hour))
-        .add(super::detector::DETECT, super::detector::detect)
-}
-
 #[derive(QueryableByName)]
 struct Enabled {
     #[diesel(sql_type = SqlUuid)]
@@ -87,7 +73,7 @@ fn failed(context: &str) -> impl FnOnce(ApiError) -> anyhow::Error + '_ {
 }
 
 /// An event a write caused: every enabled rule of its trigger in the workspace, as they are now.
-async fn on_event(ctx: JobContext, per_hour: i64) -> anyhow::Result<()> {
+pub async fn on_event(ctx: JobContext, per_hour: i64) -> anyhow::Result<()> {
     let event: Event = serde_json::from_value(ctx.job.payload.clone())?;
     let (ws, trigger) = (event.workspace_id, event.trigger.clone());
     let rules: Vec<Enabled> = ctx
@@ -121,7 +107,7 @@ async fn on_event(ctx: JobContext, per_hour: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn on_planned(ctx: JobContext, per_hour: i64) -> anyhow::Result<()> {
+pub async fn on_planned(ctx: JobContext, per_hour: i64) -> anyhow::Result<()> {
     let planned: Planned = serde_json::from_value(ctx.job.payload.clone())?;
     let owner = ctx
         .job
@@ -208,7 +194,7 @@ pub async fn run(
                 (&trigger, planned.date, planned.at)
             {
                 // Planned under another time, days or zone: the detector plans the new one.
-                if super::detector::fire_at(date, time, days, zone) != Some(instant) {
+                if super::schedule::fire_at(date, time, days, zone) != Some(instant) {
                     return Ok(());
                 }
             }
