@@ -224,17 +224,25 @@ async fn settle(ctx: &JobContext, id: Uuid, outcome: Settle) -> anyhow::Result<(
             (Some(Err(error)), None)
         }
     };
-    ctx.tx(move |conn| {
-        async move {
-            match record {
-                Some(outcome) => subscription::record(conn, id, outcome).await,
-                None => subscription::remove(conn, id).await.map(|_| ()),
+    let kept = ctx
+        .tx(move |conn| {
+            async move {
+                match record {
+                    Some(outcome) => subscription::record(conn, id, outcome).await,
+                    None => subscription::remove(conn, id).await.map(|_| ()),
+                }
             }
+            .scope_boxed()
+        })
+        .await;
+    if let Err(error) = kept {
+        // The push service has answered for good: failing the job now would send it again.
+        if retry.is_none() {
+            tracing::warn!(subscription = %id, %error, "push: the outcome was not recorded");
+            return Ok(());
         }
-        .scope_boxed()
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Err(anyhow::anyhow!("{error}"));
+    }
     match retry {
         Some(error) => Err(anyhow::anyhow!("{error}; the queue will try again")),
         None => Ok(()),

@@ -241,6 +241,29 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Moves the server's clock forward once no job is held by a worker: a job still running
+    /// when the clock jumps past its lease would be claimed, and run, a second time.
+    pub async fn advance_when_idle(&self, by: Duration) {
+        let admin = self.admin().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let held: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM ops.jobs WHERE done_at IS NULL AND dead_at IS NULL
+                       AND locked_until > $1::text::timestamptz",
+                    &[&self.clock.now().to_rfc3339()],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if held == 0 || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.clock.advance(by);
+    }
+
     /// Wakes the server's job workers now rather than at their next poll.
     pub fn wake_jobs(&self) {
         self.jobs.wake();

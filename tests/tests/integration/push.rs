@@ -311,7 +311,7 @@ async fn until(app: &TestApp, advance: bool, what: &str, mut done: impl FnMut() 
             "timed out waiting for {what}"
         );
         if advance {
-            app.clock.advance(Duration::from_secs(60));
+            app.advance_when_idle(Duration::from_secs(60)).await;
         }
         app.wake_jobs();
         tokio::time::sleep(Duration::from_millis(50)).await;

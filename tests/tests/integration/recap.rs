@@ -29,15 +29,16 @@ async fn until(app: &TestApp, sql: &str, want: i64) {
     }
 }
 
-/// Moves the server's clock to `to` (forward only).
-fn move_to(app: &TestApp, to: &str) {
+/// Moves the server's clock to `to` (forward only), once no job is running.
+async fn move_to(app: &TestApp, to: &str) {
     let to: DateTime<Utc> = to.parse().unwrap();
     let by = to - app.clock.now();
-    app.clock
-        .advance(by.to_std().expect("the clock only moves forward"));
+    app.advance_when_idle(by.to_std().expect("the clock only moves forward"))
+        .await;
 }
 
-/// Waits until the device has received `want` pushes.
+/// Waits until the device has received `want` pushes and the deliveries are settled: a job
+/// still held when the test moves the clock a day on would see its lease lapse and run again.
 async fn received(app: &TestApp, service: &PushService, device: &serde_json::Value, want: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while service.received(device).len() != want {
@@ -50,6 +51,13 @@ async fn received(app: &TestApp, service: &PushService, device: &serde_json::Val
         app.wake_jobs();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    until(
+        app,
+        "SELECT count(*) FROM ops.jobs WHERE kind IN ('push.notify', 'push.deliver')
+           AND done_at IS NULL AND dead_at IS NULL",
+        0,
+    )
+    .await;
 }
 
 /// The recap job waiting for `user` at `at`, planted once.
@@ -94,11 +102,11 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
 
     // Months pass with no job running: the recap that was due is skipped, not sent late, and
     // the next one waits for its own morning (GMT: 07:30 UTC).
-    move_to(&app, "2027-03-27T07:00:00Z");
+    move_to(&app, "2027-03-27T07:00:00Z").await;
     until(&app, &waiting(&id, "2027-03-27T07:30:00Z"), 1).await;
     assert_eq!(service.attempts(&phone), 0);
 
-    move_to(&app, "2027-03-27T07:30:01Z");
+    move_to(&app, "2027-03-27T07:30:01Z").await;
     received(&app, &service, &phone, 1).await;
     // The clocks go forward overnight: Sunday's 07:30 is 06:30 UTC.
     until(&app, &waiting(&id, "2027-03-28T06:30:00Z"), 1).await;
@@ -113,11 +121,11 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
         Some("morning-recap")
     );
 
-    move_to(&app, "2027-03-28T06:29:00Z");
+    move_to(&app, "2027-03-28T06:29:00Z").await;
     app.wake_jobs();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(service.attempts(&phone), 1, "no recap before its time");
-    move_to(&app, "2027-03-28T06:30:01Z");
+    move_to(&app, "2027-03-28T06:30:01Z").await;
     received(&app, &service, &phone, 2).await;
 
     // Moving the time later on a day that had its recap plants that time, which sends nothing.
@@ -130,7 +138,7 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
         )
         .await;
     until(&app, &waiting(&id, "2027-03-28T07:00:00Z"), 1).await;
-    move_to(&app, "2027-03-28T07:00:01Z");
+    move_to(&app, "2027-03-28T07:00:01Z").await;
     until(&app, &waiting(&id, "2027-03-29T07:00:00Z"), 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(service.attempts(&phone), 2, "one recap a day");
@@ -144,7 +152,7 @@ async fn the_recap_comes_at_the_local_time_across_dst_once_a_day_and_skips_misse
             Some(&json!({"morning_recap": false})),
         )
         .await;
-    move_to(&app, "2027-03-29T07:00:01Z");
+    move_to(&app, "2027-03-29T07:00:01Z").await;
     until(
         &app,
         &format!("SELECT count(*) FROM ops.jobs WHERE kind = 'recap.send' AND user_id = '{id}' AND done_at IS NULL"),
