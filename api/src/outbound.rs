@@ -239,11 +239,25 @@ impl Fetcher {
 
     /// GETs `url`, following at most the policy's redirects, each checked like the first.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
+        self.get_with(url, reqwest::header::HeaderMap::new()).await
+    }
+
+    /// [`Fetcher::get`] with request headers (conditional requests, say).
+    pub async fn get_with(
+        &self,
+        url: &str,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<Fetched, FetchError> {
         let mut url = url::Url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
         for _ in 0..=self.policy.max_redirects {
             let addr = self.checked_address(&url).await?;
             let host = url.host_str().unwrap_or_default().to_owned();
-            let response = self.pinned(&host, addr)?.get(url.clone()).send().await?;
+            let response = self
+                .pinned(&host, addr)?
+                .get(url.clone())
+                .headers(headers.clone())
+                .send()
+                .await?;
             if response.status().is_redirection() {
                 let next = response
                     .headers()

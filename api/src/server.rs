@@ -114,6 +114,7 @@ pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
         .add(crate::account::preferences::CHANGED, crate::recap::replan);
     let registry = crate::push::sender::register(registry, config)?;
     let registry = crate::rules::jobs::register(registry, config);
+    let registry = crate::calendar::sync::register(registry, config);
     outbox::sender::register(registry, config)
 }
 
@@ -140,6 +141,9 @@ pub async fn start_jobs(
     crate::recap::plant_all(&db, at)
         .await
         .map_err(|e| anyhow::anyhow!("planting the morning recaps: {e}"))?;
+    crate::calendar::sync::plant_all(&db, at)
+        .await
+        .map_err(|e| anyhow::anyhow!("planting the calendar syncs: {e}"))?;
     let mut worker = Worker::new(db, clock, registry);
     worker.lease = config.job_lease;
     worker.spawn(workers, wake);

@@ -91,6 +91,9 @@ pub struct Today {
     pub due_today_count: i64,
     pub due_today: Vec<TaskBrief>,
     pub routines: Vec<RoutineToday>,
+    /// The day's events of your connected calendar (all-day first); busy ones are kept free of
+    /// planned work. Empty without a calendar.
+    pub events: Vec<crate::calendar::events::CalendarEvent>,
     pub recommendations: Vec<Recommendation>,
 }
 
@@ -310,6 +313,14 @@ pub async fn today(
                     tasks_due(conn, c.workspace_id, c.date, false).await?;
                 let routines = routines_today(conn, c.workspace_id, c.date, c.zone).await?;
                 let recommendations = recommend(&plan, c.now, c.zone);
+                let day_end = place(c.date + chrono::Duration::days(1), c.day_starts_at, c.zone);
+                let events = crate::calendar::events::of_day(
+                    conn,
+                    c.date,
+                    c.zone,
+                    (c.day_started_at, day_end),
+                )
+                .await?;
                 Ok(Today {
                     date: c.date,
                     time_zone: c.zone.name().to_owned(),
@@ -321,6 +332,7 @@ pub async fn today(
                     due_today_count,
                     due_today,
                     routines,
+                    events,
                     recommendations,
                 })
             }

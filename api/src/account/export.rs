@@ -123,6 +123,15 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
             sql: format!("SELECT (to_jsonb(p) - 'auth')::text AS row FROM auth.push_subscriptions p WHERE p.user_id = {me} ORDER BY p.created_at, p.id"),
         },
         Section {
+            name: "calendar_connection",
+            // The URL is left out: it is a capability to the calendar, kept sealed.
+            sql: format!("SELECT (to_jsonb(c) - 'url')::text AS row FROM auth.calendar_connections c WHERE c.user_id = {me}"),
+        },
+        Section {
+            name: "calendar_events",
+            sql: format!("SELECT to_jsonb(e)::text AS row FROM auth.calendar_events e WHERE e.user_id = {me} ORDER BY e.position"),
+        },
+        Section {
             name: "settings",
             sql: format!("SELECT to_jsonb(s)::text AS row FROM app.rule_settings s WHERE s.user_id = {me}"),
         },

@@ -215,6 +215,9 @@ pub async fn load(conn: &mut Conn, req: Request<'_>) -> ApiResult<Loaded> {
         place(req.date, settings.work_end, zone),
     );
     let window_minutes = (window.1 - window.0).num_minutes().max(0) as u32;
+    // The connected calendar's busy time is taken, whatever the client sent.
+    let mut busy = req.busy;
+    busy.extend(crate::calendar::events::busy(conn, window.0, window.1).await?);
     let input = PlanInput {
         date: req.date,
         zone,
@@ -227,7 +230,7 @@ pub async fn load(conn: &mut Conn, req: Request<'_>) -> ApiResult<Loaded> {
         default_estimate_minutes: typical.map_or(DEFAULT_ESTIMATE, |m| m.clamp(5, 240) as u32),
         tasks,
         routines,
-        busy: req.busy,
+        busy,
         not_before: Some(req.now),
     };
     Ok(Loaded {

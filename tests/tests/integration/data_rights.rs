@@ -278,6 +278,22 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    // A calendar Ada connected, with one cached occurrence (the URL sealed: bytes here).
+    app.admin()
+        .await
+        .execute(
+            "WITH c AS (INSERT INTO auth.calendar_connections (user_id, url, host, connected_at)
+                        SELECT id, '\\x00'::bytea, 'calendar.example', now() FROM auth.users WHERE email = 'ada@example.com'
+                        RETURNING user_id)
+             INSERT INTO auth.calendar_events (user_id, position, uid, starts_at, ends_at, start_text, end_text,
+                                               all_day, summary, status, busy)
+             SELECT user_id, 0, 'standup@example', now(), now() + interval '15 minutes',
+                    '2026-12-01T09:00:00+01:00', '2026-12-01T09:15:00+01:00', false, 'Standup', 'confirmed', true
+             FROM c",
+            &[],
+        )
+        .await
+        .unwrap();
     // A job queued to act as Ada, due later.
     app.admin()
         .await

@@ -682,6 +682,14 @@ const DIRECT: &[(&str, &str)] = &[
         "auth.push_subscriptions",
         "forced row-level security: each user reaches only their own devices",
     ),
+    (
+        "auth.calendar_connections",
+        "forced row-level security: each user reaches only their own calendar; the URL is sealed",
+    ),
+    (
+        "auth.calendar_events",
+        "forced row-level security: each user reaches only their own events",
+    ),
 ];
 
 #[tokio::test]
