@@ -1,5 +1,6 @@
 // The reference browser client: cookie sessions with CSRF through the SDK, Today, tasks,
-// Smart Add with preview and confirm, notifications (web push, the morning recap), data export
+// Smart Add with preview and confirm, the day's calendar events and the calendar connection,
+// notifications (web push, the morning recap), data export
 // and account deletion.
 import { createClient, ProblemError, type Schemas } from "@minime/sdk";
 
@@ -65,8 +66,19 @@ async function rename(task: Schemas["Task"]): Promise<void> {
   }
 }
 
+const clock = (at: string) => new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
 async function renderToday(): Promise<void> {
   const today = await client.today();
+  const events = $("events");
+  events.replaceChildren(
+    ...today.events.map((e) => {
+      const when = e.all_day ? "All day" : `${clock(e.starts_at)}–${clock(e.ends_at)}`;
+      const item = li(`📅 ${when} ${e.summary}`, e.status === "cancelled" ? "done" : "muted");
+      item.dataset.event = e.uid;
+      return item;
+    }),
+  );
   const list = $("today");
   list.replaceChildren();
   for (const r of today.recommendations) list.append(li(`${r.title} — ${r.reason}`));
@@ -95,6 +107,52 @@ async function renderDevices(): Promise<void> {
   }
   if (items.length === 0) list.append(li("No browser is notified yet.", "muted"));
 }
+
+async function renderCalendar(): Promise<void> {
+  const status = await client.unwrap(client.api.GET("/v1/integrations/calendar"));
+  const text = status.connected
+    ? `Connected to ${status.host}: ${status.event_count} events in the next ${status.days} days` +
+      (status.last_sync_at ? `, read ${new Date(status.last_sync_at).toLocaleString()}` : "") +
+      (status.last_error ? `. Last reading failed: ${status.last_error}` : ".")
+    : "No calendar is connected.";
+  $("calendar-status").textContent = text;
+  $("calendar-status").dataset.connected = String(status.connected);
+  $("calendar-sync").hidden = !status.connected;
+  $("calendar-disconnect").hidden = !status.connected;
+}
+
+$("calendar").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  try {
+    await client.unwrap(client.api.PUT("/v1/integrations/calendar", { body: { url: field(form, "url") } }));
+    form.reset();
+    say("Calendar connected.");
+    await Promise.all([renderCalendar(), renderToday()]);
+  } catch (e) {
+    fail(e);
+  }
+});
+
+$("calendar-sync").addEventListener("click", async () => {
+  try {
+    await client.unwrap(client.api.POST("/v1/integrations/calendar/sync"));
+    await Promise.all([renderCalendar(), renderToday()]);
+  } catch (e) {
+    fail(e);
+    await renderCalendar();
+  }
+});
+
+$("calendar-disconnect").addEventListener("click", async () => {
+  try {
+    await client.unwrap(client.api.DELETE("/v1/integrations/calendar"));
+    say("Calendar disconnected: its address and events are deleted.");
+    await Promise.all([renderCalendar(), renderToday()]);
+  } catch (e) {
+    fail(e);
+  }
+});
 
 async function renderRecap(): Promise<void> {
   const settings = await client.unwrap(client.api.GET("/v1/settings"));
@@ -167,7 +225,7 @@ async function refresh(): Promise<void> {
   ($("ai") as HTMLInputElement).checked = me.ai_enabled;
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
-  await Promise.all([renderTasks(), renderToday(), renderDevices(), renderRecap()]);
+  await Promise.all([renderTasks(), renderToday(), renderDevices(), renderRecap(), renderCalendar()]);
 }
 
 function signedOut(): void {

@@ -1,8 +1,10 @@
 // Drives the reference app in Debian's Chromium: sign up, confirm the address from the mail
 // outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, subscribe
-// this browser to notifications and receive a test push, set the morning recap, sign out.
+// this browser to notifications and receive a test push, set the morning recap, connect a
+// calendar served on loopback and see today's events, disconnect it, sign out.
 // Then opens the server's API reference (/docs) with every other origin blocked and finds an
 // operation in it. Screenshots go to test-results/.
+import { execFileSync } from "node:child_process";
 import { createDecipheriv, createECDH, hkdfSync, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -69,6 +71,29 @@ function decryptPush(body) {
   if (padded[end] !== 2) throw new Error("the push has no last-record delimiter");
   return JSON.parse(padded.subarray(0, end).toString("utf8"));
 }
+
+// A loopback calendar server with today's events: an all-day one and a meeting 1–2 hours from
+// now (UTC, the new account's zone, whose day begins at 03:00).
+const ymd = (d) => d.toISOString().slice(0, 10).replace(/-/g, "");
+const stamp = (d) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+const now = new Date();
+const userToday = new Date(now.getTime() - 3 * 3600000);
+const meeting = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours() + 1));
+const ics = [
+  "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//minime browser test//EN",
+  "BEGIN:VEVENT", "UID:offsite@browser-test", `DTSTAMP:${stamp(now)}`, `DTSTART;VALUE=DATE:${ymd(userToday)}`,
+  `DTEND;VALUE=DATE:${ymd(new Date(userToday.getTime() + 86400000))}`, "SUMMARY:Team offsite", "END:VEVENT",
+  "BEGIN:VEVENT", "UID:sync@browser-test", `DTSTAMP:${stamp(now)}`, `DTSTART:${stamp(meeting)}`,
+  `DTEND:${stamp(new Date(meeting.getTime() + 3600000))}`, "SUMMARY:Planning sync", "END:VEVENT",
+  "END:VCALENDAR", "",
+].join("\r\n");
+let calendarReads = 0;
+const calendarServer = createServer((req, res) => {
+  calendarReads++;
+  res.writeHead(200, { "content-type": "text/calendar" }).end(ics);
+});
+await new Promise((r) => calendarServer.listen(0, "127.0.0.1", r));
+const calendarUrl = `http://127.0.0.1:${calendarServer.address().port}/private-browser-test/basic.ics`;
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -151,6 +176,24 @@ try {
   await page.waitForSelector("text=No browser is notified yet.");
   console.log(`browser: subscribed, received the test push "${message.title}" decrypted and VAPID-signed, set the recap, unsubscribed`);
 
+  // Calendar (Pro): connect the loopback feed, see today's events, disconnect.
+  execFileSync(process.env.MINIME_BIN, ["admin", "set-plan", email, "pro"], {
+    env: { ...process.env, DATABASE_URL: process.env.MINIME_DATABASE_URL },
+  });
+  await page.fill("#calendar input[name=url]", calendarUrl);
+  await page.click("#calendar button");
+  await page.waitForSelector('#calendar-status[data-connected="true"]');
+  await page.waitForSelector('#events li[data-event="offsite@browser-test"]');
+  const status = await page.textContent("#calendar-status");
+  if (status.includes("private-browser-test")) throw new Error(`the calendar URL is shown back: ${status}`);
+  if (!status.includes("127.0.0.1")) throw new Error(`the status does not name the host: ${status}`);
+  if (now.getUTCHours() >= 3 && now.getUTCHours() <= 22) await page.waitForSelector('#events li[data-event="sync@browser-test"]');
+  await shot("4c-calendar");
+  await page.click("#calendar-disconnect");
+  await page.waitForSelector('#calendar-status[data-connected="false"]');
+  if ((await page.locator("#events li").count()) !== 0) throw new Error("disconnected, yet events are shown");
+  console.log(`browser: connected a calendar on loopback (${calendarReads} read), saw today's events, disconnected`);
+
   await page.click("#signout");
   await page.waitForSelector("#signed-out:not([hidden])");
   await page.reload();
@@ -194,4 +237,5 @@ try {
 } finally {
   await browser.close();
   pushService.close();
+  calendarServer.close();
 }
