@@ -49,13 +49,21 @@ pub struct CalendarEvent {
     pub ends_at: DateTime<Utc>,
     #[diesel(sql_type = Bool)]
     pub all_day: bool,
-    /// `confirmed`, `tentative` or `cancelled`.
     #[diesel(sql_type = Text)]
-    #[schema(example = "confirmed")]
+    #[schema(value_type = EventStatus)]
     pub status: String,
     /// Whether it takes time from your plan: timed, not cancelled, not marked free.
     #[diesel(sql_type = Bool)]
     pub busy: bool,
+}
+
+/// An occurrence's `STATUS` (the database keeps only these three).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    Confirmed,
+    Tentative,
+    Cancelled,
 }
 
 const COLUMNS: &str = "uid, recurrence_id, summary, start_text AS start, end_text AS \"end\", \
