@@ -2,3 +2,4 @@
 //! and show in Today.
 
 pub mod expand;
+mod windows_zones;
