@@ -33,6 +33,11 @@ enum Command {
         #[command(subcommand)]
         command: Admin,
     },
+    /// iCalendar files, read as the calendar integration reads them.
+    Ical {
+        #[command(subcommand)]
+        command: Ical,
+    },
     /// Print the OpenAPI document, or write it to --out.
     Openapi {
         #[arg(long)]
@@ -57,6 +62,24 @@ enum Jobs {
     },
     /// Run a dead job again.
     Retry { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum Ical {
+    /// Print the occurrences of FILE in [--from, --from + --days) in --tz as a JSON array,
+    /// sorted by start.
+    Expand {
+        file: std::path::PathBuf,
+        /// First day of the window (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Days in the window.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// The zone floating times and the window are read in (IANA name).
+        #[arg(long, default_value = "UTC")]
+        tz: chrono_tz::Tz,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +189,20 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
             );
+        }
+        Command::Ical {
+            command:
+                Ical::Expand {
+                    file,
+                    from,
+                    days,
+                    tz,
+                },
+        } => {
+            let ics = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let occurrences = minime_api::calendar::expand::expand(&ics, from, days, tz)?;
+            println!("{}", serde_json::to_string_pretty(&occurrences)?);
         }
         Command::Openapi { out } => {
             let json = openapi::document().to_pretty_json()? + "\n";

@@ -6,7 +6,7 @@
 //! shorter months (never spilling into the next month), and a yearly rule from 29 February
 //! falls on 28 February in common years.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use rrule::{Frequency, RRule, Unvalidated};
 
@@ -151,26 +151,23 @@ fn anchor(rule: &str, start: NaiveDate) -> Result<rrule::RRuleSet, String> {
 }
 
 /// The local date and time as an instant: an ambiguous time (clocks going back) is the first
-/// of the two; a time that does not exist (clocks going forward) moves forward by the gap.
+/// of the two; a time that does not exist (clocks going forward) is read with the offset in
+/// force before the gap, so it lands as far past the gap's end as it was past its start (New
+/// York 02:30 on the day clocks go forward is 03:30 EDT). This is RFC 5545 §3.3.5's reading,
+/// the one calendar clients use; §3.3.10 would drop such an instance of a recurrence, but
+/// tasks, routines, rules, Smart Add and calendars all keep it, with this one rule.
 pub fn place(date: NaiveDate, time: NaiveTime, zone: Tz) -> DateTime<Utc> {
     let local = date.and_time(time);
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        // Inside a gap (clocks going forward): the first instant after it. Gaps end on a whole
-        // minute, so the first whole minute that exists is the end.
         LocalResult::None => {
-            let start = local
-                .with_second(0)
-                .unwrap_or(local)
-                .with_nanosecond(0)
-                .unwrap_or(local);
-            (1..=24 * 60)
-                .find_map(|m| {
-                    zone.from_local_datetime(&(start + chrono::Duration::minutes(m)))
-                        .earliest()
-                })
-                .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+            // A day before the wall-clock time is before the gap: zones change offset at most
+            // a few times a year.
+            let before = zone
+                .offset_from_utc_datetime(&(local - chrono::Duration::days(1)))
+                .fix();
+            (local - chrono::Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
         }
     }
 }
@@ -310,7 +307,8 @@ mod tests {
         let hours_utc: Vec<u32> = occ.iter().map(|o| o.at.unwrap().hour()).collect();
         // 09:00 in Berlin is 08:00 UTC before the switch on 28 March and 07:00 after.
         assert_eq!(hours_utc, [8, 8, 7, 7]);
-        // 02:30 does not exist on the switch day: it moves past the gap.
+        // 02:30 does not exist on the switch day: read with the offset before the gap (CET),
+        // it is 03:30 CEST.
         let gap = place(
             d(2027, 3, 28),
             NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
@@ -318,8 +316,16 @@ mod tests {
         );
         assert_eq!(
             gap.with_timezone(&zone).time(),
-            NaiveTime::from_hms_opt(3, 0, 0).unwrap()
+            NaiveTime::from_hms_opt(3, 30, 0).unwrap()
         );
+        // RFC 5545 §3.3.5's own example: New York 02:30 on the day clocks go forward.
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        let rfc = place(
+            d(2007, 3, 11),
+            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+            new_york,
+        );
+        assert_eq!(rfc.to_rfc3339(), "2007-03-11T07:30:00+00:00");
         // 02:30 happens twice when clocks go back: the first one.
         let twice = place(
             d(2027, 10, 31),
@@ -400,6 +406,53 @@ mod tests {
                 for o in &all {
                     let last = (o.date + chrono::Months::new(1)).with_day(1).unwrap().pred_opt().unwrap().day();
                     prop_assert_eq!(o.date.day(), start.day().min(last));
+                }
+            }
+        }
+    }
+
+    const ALL_ZONES: &[&str] = &[
+        "UTC",
+        "Europe/Berlin",
+        "Europe/London",
+        "America/New_York",
+        "America/Sao_Paulo",
+        "America/Havana",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Pacific/Chatham",
+        "Asia/Kolkata",
+        "Asia/Tehran",
+        "Pacific/Apia",
+    ];
+
+    proptest! {
+        #[test]
+        fn place_keeps_the_wall_clock_or_moves_it_by_the_gap(
+            zone in prop::sample::select(ALL_ZONES),
+            day in 0i64..(366 * 30),
+            minute_of_day in 0u32..(24 * 60),
+        ) {
+            let zone: Tz = zone.parse().unwrap();
+            let date = d(2000, 1, 1) + chrono::Duration::days(day);
+            let time = NaiveTime::from_hms_opt(minute_of_day / 60, minute_of_day % 60, 0).unwrap();
+            let input = date.and_time(time);
+            let at = place(date, time, zone);
+            let local = at.with_timezone(&zone).naive_local();
+            match zone.from_local_datetime(&input) {
+                LocalResult::Single(_) => prop_assert_eq!(local, input),
+                LocalResult::Ambiguous(first, _) => {
+                    prop_assert_eq!(local, input);
+                    prop_assert_eq!(at, first.with_timezone(&Utc));
+                }
+                LocalResult::None => {
+                    // The offset before the gap is in force a few hours before the result.
+                    let offset = |t: DateTime<Utc>| {
+                        i64::from(zone.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
+                    };
+                    let gap = offset(at) - offset(at - chrono::Duration::hours(3));
+                    prop_assert!(gap > 0, "a gap moves clocks forward");
+                    prop_assert_eq!(local, input + chrono::Duration::seconds(gap));
                 }
             }
         }

@@ -1,8 +1,49 @@
-//! iCalendar (RFC 5545) text to the occurrences of a window of days.
+//! iCalendar (RFC 5545) text to the occurrences of a window of days. Pure: no I/O.
+//!
+//! The rules, in the order they apply:
+//! - Every event is read in its own zone: a `TZID` is an IANA name, a Windows name (Outlook,
+//!   Exchange; mapped with CLDR's table in `windows_zones`), a vendor-prefixed IANA name
+//!   (`/mozilla.org/…/Europe/Berlin`), or the name of a `VTIMEZONE` of the file, which is then
+//!   read from its `X-LIC-LOCATION` or, failing that, from its own `STANDARD`/`DAYLIGHT` rules.
+//!   A `TZID` none of these explain is read in the user's zone. `Z` times are UTC; floating
+//!   times are read in the user's zone.
+//! - Local times go through [`crate::recurrence::place`], the product's one DST rule: a time in
+//!   a gap is read with the offset before it (RFC 5545 §3.3.5), and a generated instance that
+//!   falls into a gap is kept (RFC 5545 §3.3.10 would drop it), as calendar clients do.
+//! - `RRULE`s are expanded on wall-clock times by the `rrule` crate; `RDATE` adds instances,
+//!   `EXDATE` removes them (a date-valued `EXDATE` removes the instances of that day). `UNTIL`
+//!   is inclusive: a UTC `UNTIL` bounds the instant, a date bounds the local date.
+//! - A `RECURRENCE-ID` event replaces the instance it names, wherever either of them lies, so
+//!   an override can move an instance into or out of the window; the latest `SEQUENCE` wins.
+//!   `RANGE=THISANDFUTURE` moves every later instance by the same shift and gives them its
+//!   length and text.
+//! - The length is `DTEND` − `DTSTART` on the wall clock, or `DURATION` (days on the wall
+//!   clock, hours exactly), or one day for all-day events and nothing for timed ones.
+//! - A timed occurrence is in the window when it overlaps it (an instant one when it starts in
+//!   it); an all-day one when its dates overlap the window's dates.
+//! - Cancelled occurrences are returned with their status; they and `TRANSP:TRANSPARENT` ones
+//!   are never busy.
+//!
+//! A series is scanned for at most [`MAX_SCAN`] instances from its start, so a rule repeating
+//! every minute for decades cannot stall expansion; later instances are not seen.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use std::collections::{HashMap, HashSet};
+use std::io::BufReader;
+
+use chrono::{
+    DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat,
+    TimeZone, Utc,
+};
 use chrono_tz::Tz;
+use ical::parser::ical::component::{IcalEvent, IcalTimeZone};
+use ical::property::Property;
+use rrule::{RRule, Unvalidated};
 use serde::Serialize;
+
+use super::windows_zones;
+
+/// The instances of one series scanned at most, from its start.
+pub const MAX_SCAN: usize = 100_000;
 
 /// When an occurrence starts or ends: a day for all-day events, else an instant with the offset
 /// it has in its own zone.
@@ -50,13 +91,885 @@ pub enum ExpandError {
     Parse(String),
 }
 
+fn bad(message: impl Into<String>) -> ExpandError {
+    ExpandError::Parse(message.into())
+}
+
 /// The occurrences that overlap `[from, from + days)` in `zone` (floating times are read in
 /// `zone`), sorted by start.
 pub fn expand(
-    _ics: &str,
-    _from: NaiveDate,
-    _days: u32,
-    _zone: Tz,
+    ics: &str,
+    from: NaiveDate,
+    days: u32,
+    zone: Tz,
 ) -> Result<Vec<Occurrence>, ExpandError> {
-    Err(ExpandError::Parse("expansion is not built yet".into()))
+    let to = from
+        .checked_add_signed(Duration::days(i64::from(days)))
+        .ok_or_else(|| bad("the window ends past the calendar's last date"))?;
+    let mut events = Vec::new();
+    let mut zones = Vec::new();
+    let mut seen_calendar = false;
+    for calendar in ical::IcalParser::new(BufReader::new(ics.as_bytes())) {
+        let calendar = calendar.map_err(|e| bad(e.to_string()))?;
+        seen_calendar = true;
+        events.extend(calendar.events);
+        zones.extend(calendar.timezones);
+    }
+    if !seen_calendar {
+        return Err(bad("no BEGIN:VCALENDAR"));
+    }
+    let zones = Zones::new(zone, &zones);
+    let window = Window {
+        from,
+        to,
+        start: zones.place(Zone::Iana(zone), from.and_time(NaiveTime::MIN)),
+        end: zones.place(Zone::Iana(zone), to.and_time(NaiveTime::MIN)),
+    };
+
+    let events = events
+        .iter()
+        .map(|e| Event::read(e, &zones))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Overrides by UID, built once: each instance of a series looks its own up by key.
+    let mut overrides: HashMap<&str, Overrides> = HashMap::new();
+    for (i, event) in events.iter().enumerate() {
+        let Some(rid) = &event.recurrence_id else {
+            continue;
+        };
+        let entry = overrides.entry(event.uid.as_str()).or_default();
+        let key = zones.key(rid.at);
+        match entry.exact.get(&key) {
+            Some(&j) if events[j].sequence > event.sequence => {}
+            _ => {
+                entry.exact.insert(key, i);
+            }
+        }
+        if rid.this_and_future {
+            entry.future.push((zones.instant(rid.at), i));
+        }
+    }
+    for o in overrides.values_mut() {
+        o.future.sort();
+    }
+    // A repeated master (the same UID and no RECURRENCE-ID) keeps only its latest SEQUENCE;
+    // events without a UID are all their own.
+    let mut masters: HashMap<&str, usize> = HashMap::new();
+    for (i, event) in events.iter().enumerate() {
+        if event.recurrence_id.is_none() && !event.uid.is_empty() {
+            match masters.get(event.uid.as_str()) {
+                Some(&j) if events[j].sequence > event.sequence => {}
+                _ => {
+                    masters.insert(event.uid.as_str(), i);
+                }
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        if let Some(rid) = &event.recurrence_id {
+            let winner = overrides
+                .get(event.uid.as_str())
+                .and_then(|o| o.exact.get(&zones.key(rid.at)));
+            if winner == Some(&i) {
+                let start = event.start.unwrap_or(rid.at);
+                let occurrence = event.occurrence(start, None, Some(rid.at), &zones);
+                if window.holds(&occurrence, &zones) {
+                    out.push(occurrence);
+                }
+            }
+        } else if event.uid.is_empty() || masters.get(event.uid.as_str()) == Some(&i) {
+            let empty = Overrides::default();
+            let own = overrides.get(event.uid.as_str()).unwrap_or(&empty);
+            event.expand_into(&events, own, &window, &zones, &mut out)?;
+        }
+    }
+    out.sort_by(|a, b| {
+        (zones.sort_key(&a.start), &a.uid, zones.sort_key(&a.end)).cmp(&(
+            zones.sort_key(&b.start),
+            &b.uid,
+            zones.sort_key(&b.end),
+        ))
+    });
+    Ok(out)
+}
+
+/// The overrides of one UID: by the instance they replace, and those that also replace every
+/// later instance, by the instant of the instance they start from.
+#[derive(Default)]
+struct Overrides {
+    exact: HashMap<Key, usize>,
+    future: Vec<(DateTime<Utc>, usize)>,
+}
+
+/// What names an instance: its start instant, or its day for all-day series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Date(NaiveDate),
+    At(i64),
+}
+
+struct Window {
+    from: NaiveDate,
+    to: NaiveDate,
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+}
+
+impl Window {
+    fn holds(&self, o: &Occurrence, zones: &Zones) -> bool {
+        match (&o.start, &o.end) {
+            (When::Date(s), When::Date(e)) => overlaps(*s, *e, self.from, self.to),
+            _ => {
+                let (s, e) = (zones.instant(o.start.time()), zones.instant(o.end.time()));
+                let (from, to) = (self.start.with_timezone(&Utc), self.end.with_timezone(&Utc));
+                overlaps(s, e, from, to)
+            }
+        }
+    }
+}
+
+/// `[start, end)` overlaps `[from, to)`; an empty span when it starts inside.
+fn overlaps<T: Ord>(start: T, end: T, from: T, to: T) -> bool {
+    if end <= start {
+        start >= from && start < to
+    } else {
+        start < to && end > from
+    }
+}
+
+/// A start or end as written: a day, or a wall-clock time in a zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Time {
+    Date(NaiveDate),
+    Local(NaiveDateTime, Zone),
+}
+
+impl When {
+    fn time(&self) -> Time {
+        match self {
+            When::Date(d) => Time::Date(*d),
+            When::At(t) => Time::Local(t.naive_utc(), Zone::Iana(Tz::UTC)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Zone {
+    Iana(Tz),
+    /// A `VTIMEZONE` of the file read from its own rules, by index.
+    Defined(usize),
+}
+
+/// An event's length.
+#[derive(Clone, Copy, Debug)]
+enum Length {
+    Days(i64),
+    /// On the wall clock (`DTEND` − `DTSTART`).
+    Wall(Duration),
+    /// `DURATION`: days on the wall clock, then an exact time.
+    Nominal {
+        days: i64,
+        exact: Duration,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RecurrenceId {
+    at: Time,
+    this_and_future: bool,
+}
+
+struct Event {
+    uid: String,
+    summary: String,
+    status: Status,
+    transparent: bool,
+    sequence: i64,
+    start: Option<Time>,
+    length: Length,
+    rrules: Vec<String>,
+    rdates: Vec<(Time, Option<Time>)>,
+    exdates: Vec<Time>,
+    recurrence_id: Option<RecurrenceId>,
+}
+
+fn property<'a>(props: &'a [Property], name: &str) -> Option<&'a Property> {
+    props.iter().find(|p| p.name == name)
+}
+
+fn param<'a>(p: &'a Property, key: &str) -> Option<&'a str> {
+    p.params
+        .as_ref()?
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.first())
+        .map(|v| v.trim())
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n' | 'N') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Event {
+    fn read(e: &IcalEvent, zones: &Zones) -> Result<Event, ExpandError> {
+        let props = &e.properties;
+        let uid = property(props, "UID")
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default();
+        let context = |what: &str, err: String| {
+            bad(format!(
+                "event {}: {what}: {err}",
+                if uid.is_empty() { "without UID" } else { &uid }
+            ))
+        };
+        let time_of = |name: &str| -> Result<Option<Time>, ExpandError> {
+            match property(props, name) {
+                None => Ok(None),
+                Some(p) => {
+                    let value = p.value.as_deref().unwrap_or("");
+                    zones
+                        .time(p, value.trim())
+                        .map(Some)
+                        .map_err(|err| context(name, err))
+                }
+            }
+        };
+        let start = time_of("DTSTART")?;
+        let end = time_of("DTEND")?;
+        let recurrence_id = match property(props, "RECURRENCE-ID") {
+            None => None,
+            Some(p) => Some(RecurrenceId {
+                at: zones
+                    .time(p, p.value.as_deref().unwrap_or("").trim())
+                    .map_err(|err| context("RECURRENCE-ID", err))?,
+                this_and_future: param(p, "RANGE")
+                    .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE")),
+            }),
+        };
+        if start.is_none() && recurrence_id.is_none() {
+            return Err(context("DTSTART", "missing".into()));
+        }
+        let duration = match property(props, "DURATION").and_then(|p| p.value.as_deref()) {
+            None => None,
+            Some(v) => Some(parse_duration(v).ok_or_else(|| {
+                context("DURATION", format!("{v:?} is not a duration like PT1H"))
+            })?),
+        };
+        let all_day = matches!(start.or(recurrence_id.map(|r| r.at)), Some(Time::Date(_)));
+        let length = match (start, end, duration) {
+            (Some(Time::Date(s)), Some(Time::Date(e)), _) => Length::Days((e - s).num_days()),
+            (Some(s @ Time::Local(_, zone)), Some(e), _) => {
+                let s = zones.wall(s, zone);
+                let e = zones.wall(e, zone);
+                Length::Wall(e - s)
+            }
+            (Some(Time::Date(_)), Some(Time::Local(..)), _) => Length::Days(1),
+            (_, None, Some((days, exact))) if all_day => Length::Days(days + exact.num_days()),
+            (_, None, Some((days, exact))) => Length::Nominal { days, exact },
+            _ if all_day => Length::Days(1),
+            _ => Length::Wall(Duration::zero()),
+        };
+        let mut rrules = Vec::new();
+        let mut rdates = Vec::new();
+        let mut exdates = Vec::new();
+        for p in props {
+            let value = p.value.as_deref().unwrap_or("").trim();
+            match p.name.as_str() {
+                "RRULE" if !value.is_empty() => rrules.push(value.to_ascii_uppercase()),
+                "RDATE" | "EXDATE" => {
+                    for item in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                        let (first, second) = match item.split_once('/') {
+                            Some((a, b)) => (a, Some(b)),
+                            None => (item, None),
+                        };
+                        let at = zones.time(p, first).map_err(|err| context(&p.name, err))?;
+                        if p.name == "EXDATE" {
+                            exdates.push(at);
+                            continue;
+                        }
+                        let until = match second {
+                            None => None,
+                            Some(b) if b.starts_with(['P', '+', '-']) => {
+                                let (days, exact) = parse_duration(b).ok_or_else(|| {
+                                    context("RDATE", format!("{b:?} is not a duration"))
+                                })?;
+                                Some(zones.add(at, days, exact))
+                            }
+                            Some(b) => Some(zones.time(p, b).map_err(|err| context("RDATE", err))?),
+                        };
+                        rdates.push((at, until));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let text = |name: &str| {
+            property(props, name)
+                .and_then(|p| p.value.as_deref())
+                .map(|v| unescape(v.trim()))
+        };
+        Ok(Event {
+            summary: text("SUMMARY").unwrap_or_default(),
+            status: match text("STATUS")
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .as_deref()
+            {
+                Some("CANCELLED") => Status::Cancelled,
+                Some("TENTATIVE") => Status::Tentative,
+                _ => Status::Confirmed,
+            },
+            transparent: text("TRANSP").is_some_and(|t| t.eq_ignore_ascii_case("TRANSPARENT")),
+            sequence: text("SEQUENCE").and_then(|s| s.parse().ok()).unwrap_or(0),
+            uid,
+            start,
+            length,
+            rrules,
+            rdates,
+            exdates,
+            recurrence_id,
+        })
+    }
+
+    fn end_of(&self, start: Time, zones: &Zones) -> Time {
+        match (start, self.length) {
+            (Time::Date(d), Length::Days(n)) => Time::Date(d + Duration::days(n)),
+            (Time::Date(d), _) => Time::Date(d + Duration::days(1)),
+            (Time::Local(t, zone), Length::Wall(d)) => Time::Local(t + d, zone),
+            (Time::Local(t, zone), Length::Days(n)) => Time::Local(t + Duration::days(n), zone),
+            (at, Length::Nominal { days, exact }) => zones.add(at, days, exact),
+        }
+    }
+
+    /// The occurrence starting at `start` (`end` when the instance brings its own).
+    fn occurrence(
+        &self,
+        start: Time,
+        end: Option<Time>,
+        original: Option<Time>,
+        zones: &Zones,
+    ) -> Occurrence {
+        let end = match (start, end.unwrap_or_else(|| self.end_of(start, zones))) {
+            (Time::Local(_, zone), Time::Date(d)) => Time::Local(d.and_time(NaiveTime::MIN), zone),
+            (Time::Date(_), e @ Time::Local(_, zone)) => Time::Date(zones.wall(e, zone).date()),
+            (_, e) => e,
+        };
+        let when = |t: Time| match t {
+            Time::Date(d) => When::Date(d),
+            Time::Local(..) => When::At(zones.at(t)),
+        };
+        let (start, end) = (when(start), when(end));
+        Occurrence {
+            uid: self.uid.clone(),
+            recurrence_id: original.map(|t| match t {
+                Time::Date(d) => d.to_string(),
+                Time::Local(..) => zones.at(t).to_rfc3339_opts(SecondsFormat::Secs, false),
+            }),
+            all_day: matches!(start, When::Date(_)),
+            start,
+            end,
+            summary: self.summary.clone(),
+            status: self.status,
+            transparent: self.transparent,
+        }
+    }
+
+    fn expand_into(
+        &self,
+        events: &[Event],
+        overrides: &Overrides,
+        window: &Window,
+        zones: &Zones,
+        out: &mut Vec<Occurrence>,
+    ) -> Result<(), ExpandError> {
+        let Some(start) = self.start else {
+            return Ok(());
+        };
+        if self.rrules.is_empty() && self.rdates.is_empty() {
+            let occurrence = self.occurrence(start, None, None, zones);
+            if window.holds(&occurrence, zones) {
+                out.push(occurrence);
+            }
+            return Ok(());
+        }
+        let excluded: HashSet<Key> = self.exdates.iter().map(|t| zones.key(*t)).collect();
+        let excluded_days: HashSet<NaiveDate> = self
+            .exdates
+            .iter()
+            .filter_map(|t| match t {
+                Time::Date(d) => Some(*d),
+                Time::Local(..) => None,
+            })
+            .collect();
+        let mut instances: Vec<(Time, Option<Time>)> = self.generate(start, window, zones)?;
+        instances.extend(self.rdates.iter().map(|&(at, end)| match (start, at) {
+            (Time::Local(_, zone), Time::Local(..)) => {
+                (Time::Local(zones.wall(at, zone), zone), end)
+            }
+            _ => (at, end),
+        }));
+        let mut seen = HashSet::new();
+        for (at, end) in instances {
+            let key = zones.key(at);
+            if !seen.insert(key) || excluded.contains(&key) {
+                continue;
+            }
+            if let Time::Local(t, _) = at {
+                if excluded_days.contains(&t.date()) {
+                    continue;
+                }
+            }
+            if overrides.exact.contains_key(&key)
+                || (matches!(at, Time::Local(..))
+                    && overrides
+                        .exact
+                        .contains_key(&Key::Date(zones.at(at).date_naive())))
+            {
+                continue; // the override stands in its place
+            }
+            let instant = zones.instant(at);
+            let future = overrides
+                .future
+                .partition_point(|(from, _)| *from <= instant);
+            let occurrence = match future.checked_sub(1).map(|i| overrides.future[i]) {
+                Some((from, i)) => {
+                    let o = &events[i];
+                    let shift = o
+                        .start
+                        .map_or(Duration::zero(), |s| zones.instant(s) - from);
+                    let moved = match at {
+                        Time::Date(d) => Time::Date(d + Duration::days(shift.num_days())),
+                        Time::Local(t, zone) => Time::Local(t + shift, zone),
+                    };
+                    o.occurrence(moved, None, Some(at), zones)
+                }
+                None => self.occurrence(at, end, Some(at), zones),
+            };
+            if window.holds(&occurrence, zones) {
+                out.push(occurrence);
+            }
+        }
+        Ok(())
+    }
+
+    /// The RRULE instances up to a day past the window, on the wall clock of the start's zone.
+    fn generate(
+        &self,
+        start: Time,
+        window: &Window,
+        zones: &Zones,
+    ) -> Result<Vec<(Time, Option<Time>)>, ExpandError> {
+        let (naive, zone) = match start {
+            Time::Date(d) => (d.and_time(NaiveTime::MIN), None),
+            Time::Local(t, zone) => (t, Some(zone)),
+        };
+        let last = match zone {
+            None => window.to.and_time(NaiveTime::MIN),
+            Some(z) => zones.wall(Time::Local(window.end.naive_utc(), Zone::Iana(Tz::UTC)), z),
+        } + Duration::days(1);
+        let first = match zone {
+            None => window.from.and_time(NaiveTime::MIN),
+            Some(z) => zones.wall(
+                Time::Local(window.start.naive_utc(), Zone::Iana(Tz::UTC)),
+                z,
+            ),
+        } - Duration::days(1)
+            - self.span();
+        let error = |rule: &str, e: String| bad(format!("event {}: RRULE {rule:?}: {e}", self.uid));
+        let mut out = Vec::new();
+        for rule in &self.rrules {
+            let (rule_text, until) = split_until(rule);
+            let until = match until {
+                None => None,
+                Some(u) => Some(
+                    zones
+                        .time(&Property::default(), u)
+                        .map_err(|e| error(rule, e))?,
+                ),
+            };
+            let parsed: RRule<Unvalidated> = rule_text
+                .parse()
+                .map_err(|e: rrule::RRuleError| error(rule, e.to_string()))?;
+            let anchor = rrule::Tz::UTC.from_utc_datetime(&naive);
+            let set = parsed
+                .build(anchor)
+                .map_err(|e| error(rule, e.to_string()))?;
+            for t in set.into_iter().take(MAX_SCAN) {
+                let t = t.naive_utc();
+                if t > last {
+                    break;
+                }
+                let at = match zone {
+                    None => Time::Date(t.date()),
+                    Some(z) => Time::Local(t, z),
+                };
+                let within_until = match until {
+                    None => true,
+                    Some(Time::Date(u)) => t.date() <= u,
+                    Some(u @ Time::Local(_, Zone::Iana(Tz::UTC))) if zone.is_some() => {
+                        zones.instant(at) <= zones.instant(u)
+                    }
+                    Some(Time::Local(u, _)) => t <= u,
+                };
+                if !within_until {
+                    break;
+                }
+                if t >= first {
+                    out.push((at, None));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An upper bound of the length, to start scanning early enough.
+    fn span(&self) -> Duration {
+        match self.length {
+            Length::Days(n) => Duration::days(n.max(0)),
+            Length::Wall(d) => d.max(Duration::zero()),
+            Length::Nominal { days, exact } => (Duration::days(days) + exact).max(Duration::zero()),
+        }
+    }
+}
+
+/// The rule without its `UNTIL`, which is applied on the instances (the `rrule` crate wants it
+/// in the start's zone, which wall-clock expansion does not have), and the `UNTIL` value.
+fn split_until(rule: &str) -> (String, Option<&str>) {
+    let mut until = None;
+    let rest: Vec<&str> = rule
+        .trim_start_matches("RRULE:")
+        .split(';')
+        .filter(|part| match part.strip_prefix("UNTIL=") {
+            Some(v) => {
+                until = Some(v);
+                false
+            }
+            None => !part.is_empty(),
+        })
+        .collect();
+    (rest.join(";"), until)
+}
+
+/// `DURATION` (RFC 5545 §3.3.6): whole days (weeks included) and the exact rest.
+fn parse_duration(text: &str) -> Option<(i64, Duration)> {
+    let text = text.trim();
+    let (sign, text) = match text.as_bytes().first()? {
+        b'-' => (-1, &text[1..]),
+        b'+' => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let text = text.strip_prefix(['P', 'p'])?;
+    let (date_part, time_part) = match text.split_once(['T', 't']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut days = 0i64;
+    let mut seconds = 0i64;
+    let mut any = false;
+    let mut number = String::new();
+    for c in date_part.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'W' | 'w' | 'D' | 'd' => {
+                let n: i64 = number.parse().ok()?;
+                days = days.checked_add(if matches!(c, 'W' | 'w') {
+                    n.checked_mul(7)?
+                } else {
+                    n
+                })?;
+                number.clear();
+                any = true;
+            }
+            _ => return None,
+        }
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    for c in time_part.unwrap_or("").chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'H' | 'h' | 'M' | 'm' | 'S' | 's' => {
+                let n: i64 = number.parse().ok()?;
+                let unit = match c {
+                    'H' | 'h' => 3600,
+                    'M' | 'm' => 60,
+                    _ => 1,
+                };
+                seconds = seconds.checked_add(n.checked_mul(unit)?)?;
+                number.clear();
+                any = true;
+            }
+            _ => return None,
+        }
+    }
+    if !any || !number.is_empty() || days.abs() > 36_600 || seconds.abs() > 3_162_240_000 {
+        return None;
+    }
+    Some((sign * days, Duration::seconds(sign * seconds)))
+}
+
+/// The zones of one file and the user's, and how times are read in them.
+struct Zones {
+    user: Tz,
+    by_id: HashMap<String, Zone>,
+    defined: Vec<Defined>,
+}
+
+impl Zones {
+    fn new(user: Tz, definitions: &[IcalTimeZone]) -> Zones {
+        let mut by_id = HashMap::new();
+        let mut defined = Vec::new();
+        for tz in definitions {
+            let Some(id) = property(&tz.properties, "TZID").and_then(|p| p.value.as_deref()) else {
+                continue;
+            };
+            let id = id.trim();
+            let location = property(&tz.properties, "X-LIC-LOCATION")
+                .and_then(|p| p.value.as_deref())
+                .and_then(iana);
+            let zone = match iana(id).or(location) {
+                Some(z) => Zone::Iana(z),
+                None => match Defined::read(tz) {
+                    Some(d) => {
+                        defined.push(d);
+                        Zone::Defined(defined.len() - 1)
+                    }
+                    None => continue,
+                },
+            };
+            by_id.insert(id.to_owned(), zone);
+        }
+        Zones {
+            user,
+            by_id,
+            defined,
+        }
+    }
+
+    fn zone(&self, tzid: Option<&str>) -> Zone {
+        match tzid {
+            None => Zone::Iana(self.user),
+            Some(id) => self
+                .by_id
+                .get(id)
+                .copied()
+                .or_else(|| iana(id).map(Zone::Iana))
+                .unwrap_or(Zone::Iana(self.user)),
+        }
+    }
+
+    /// A date or date-time value with the property's `TZID` and `VALUE`.
+    fn time(&self, p: &Property, value: &str) -> Result<Time, String> {
+        let is_date = param(p, "VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
+            || (value.len() == 8 && !value.contains(['T', 't']));
+        if is_date {
+            return NaiveDate::parse_from_str(value, "%Y%m%d")
+                .map(Time::Date)
+                .map_err(|_| format!("{value:?} is not a date like 20261201"));
+        }
+        let (text, utc) = match value.strip_suffix(['Z', 'z']) {
+            Some(t) => (t, true),
+            None => (value, false),
+        };
+        let naive = NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S")
+            .map_err(|_| format!("{value:?} is not a date-time like 20261201T090000"))?;
+        Ok(if utc {
+            Time::Local(naive, Zone::Iana(Tz::UTC))
+        } else {
+            Time::Local(naive, self.zone(param(p, "TZID")))
+        })
+    }
+
+    /// The instant of a wall-clock time (dates: their start in the user's zone).
+    fn at(&self, t: Time) -> DateTime<FixedOffset> {
+        match t {
+            Time::Date(d) => self.place(Zone::Iana(self.user), d.and_time(NaiveTime::MIN)),
+            Time::Local(naive, zone) => self.place(zone, naive),
+        }
+    }
+
+    fn instant(&self, t: Time) -> DateTime<Utc> {
+        self.at(t).with_timezone(&Utc)
+    }
+
+    fn place(&self, zone: Zone, naive: NaiveDateTime) -> DateTime<FixedOffset> {
+        match zone {
+            Zone::Iana(tz) => crate::recurrence::place(naive.date(), naive.time(), tz)
+                .with_timezone(&tz)
+                .fixed_offset(),
+            Zone::Defined(i) => self.defined[i].place(naive),
+        }
+    }
+
+    /// The wall-clock time of `t` in `zone`.
+    fn wall(&self, t: Time, zone: Zone) -> NaiveDateTime {
+        match t {
+            Time::Date(d) => d.and_time(NaiveTime::MIN),
+            Time::Local(naive, z) if z == zone => naive,
+            Time::Local(..) => {
+                let utc = self.instant(t).naive_utc();
+                match zone {
+                    Zone::Iana(tz) => tz.from_utc_datetime(&utc).naive_local(),
+                    Zone::Defined(i) => utc + self.defined[i].offset_at(utc),
+                }
+            }
+        }
+    }
+
+    fn add(&self, t: Time, days: i64, exact: Duration) -> Time {
+        match t {
+            Time::Date(d) => Time::Date(d + Duration::days(days + exact.num_days())),
+            Time::Local(naive, zone) => {
+                let moved = self.place(zone, naive + Duration::days(days)) + exact;
+                Time::Local(
+                    self.wall(Time::Local(moved.naive_utc(), Zone::Iana(Tz::UTC)), zone),
+                    zone,
+                )
+            }
+        }
+    }
+
+    fn key(&self, t: Time) -> Key {
+        match t {
+            Time::Date(d) => Key::Date(d),
+            Time::Local(..) => Key::At(self.instant(t).timestamp()),
+        }
+    }
+
+    fn sort_key(&self, w: &When) -> DateTime<Utc> {
+        self.instant(w.time())
+    }
+}
+
+/// An IANA zone from a name as calendars write it.
+fn iana(id: &str) -> Option<Tz> {
+    let id = id.trim().trim_matches('"');
+    if let Ok(tz) = id.parse::<Tz>() {
+        return Some(tz);
+    }
+    if let Some(tz) = windows_zones::iana(id).and_then(|z| z.parse().ok()) {
+        return Some(tz);
+    }
+    // Vendor prefixes: /mozilla.org/20050126_1/Europe/Berlin, /citadel.org/…/Europe/Berlin.
+    id.match_indices('/')
+        .find_map(|(i, _)| id[i + 1..].parse::<Tz>().ok())
+}
+
+/// A `VTIMEZONE` read from its own `STANDARD` and `DAYLIGHT` rules: every onset up to 2200
+/// (as a UTC time) with the offset it brings, sorted.
+struct Defined {
+    onsets: Vec<(NaiveDateTime, Duration)>,
+    /// In force before the first onset.
+    initial: Duration,
+}
+
+impl Defined {
+    fn read(tz: &IcalTimeZone) -> Option<Defined> {
+        let offset = |props: &[Property], name: &str| {
+            property(props, name)
+                .and_then(|p| p.value.as_deref())
+                .and_then(parse_offset)
+        };
+        let local = |v: &str| NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S").ok();
+        let mut onsets = Vec::new();
+        for part in &tz.transitions {
+            let props = &part.properties;
+            let to = offset(props, "TZOFFSETTO")?;
+            let from = offset(props, "TZOFFSETFROM").unwrap_or(to);
+            let start = local(property(props, "DTSTART").and_then(|p| p.value.as_deref())?)?;
+            let mut locals = vec![start];
+            if let Some(rule) = property(props, "RRULE").and_then(|p| p.value.as_deref()) {
+                let upper = rule.to_ascii_uppercase();
+                let (text, until) = split_until(&upper);
+                let until = until.and_then(|u| local(u.trim_end_matches('Z')));
+                let parsed: RRule<Unvalidated> = text.parse().ok()?;
+                let set = parsed
+                    .build(rrule::Tz::UTC.from_utc_datetime(&start))
+                    .ok()?;
+                let end = NaiveDate::from_ymd_opt(2200, 1, 1)?.and_time(NaiveTime::MIN);
+                locals = set
+                    .into_iter()
+                    .take(1000)
+                    .map(|t| t.naive_utc())
+                    .take_while(|t| *t < end && until.is_none_or(|u| *t <= u))
+                    .collect();
+            }
+            for p in props.iter().filter(|p| p.name == "RDATE") {
+                locals.extend(
+                    p.value
+                        .as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter_map(local),
+                );
+            }
+            // An onset is written in the local time in force before it.
+            onsets.extend(locals.into_iter().map(|t| (t - from, from, to)));
+        }
+        onsets.sort_by_key(|o| o.0);
+        let initial = onsets.first()?.1;
+        Some(Defined {
+            onsets: onsets.into_iter().map(|(t, _, to)| (t, to)).collect(),
+            initial,
+        })
+    }
+
+    fn offset_at(&self, utc: NaiveDateTime) -> Duration {
+        let i = self.onsets.partition_point(|(t, _)| *t <= utc);
+        i.checked_sub(1).map_or(self.initial, |i| self.onsets[i].1)
+    }
+
+    /// The same rule as [`crate::recurrence::place`]: the first of two, the offset before a gap.
+    fn place(&self, local: NaiveDateTime) -> DateTime<FixedOffset> {
+        let mut offsets: Vec<Duration> = self.onsets.iter().map(|o| o.1).collect();
+        offsets.push(self.initial);
+        offsets.sort();
+        offsets.dedup();
+        let utc = offsets
+            .iter()
+            .map(|&o| local - o)
+            .filter(|&u| u + self.offset_at(u) == local)
+            .min()
+            .unwrap_or_else(|| local - self.offset_at(local - Duration::days(1)));
+        FixedOffset::east_opt(self.offset_at(utc).num_seconds() as i32)
+            .unwrap_or_else(|| Utc.fix())
+            .from_utc_datetime(&utc)
+    }
+}
+
+/// `TZOFFSETTO` and `TZOFFSETFROM` values: `+0100`, `-0530`, `+013000`.
+fn parse_offset(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let sign = match text.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = &text[1..];
+    if !(digits.len() == 4 || digits.len() == 6) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i64 = digits[0..2].parse().ok()?;
+    let m: i64 = digits[2..4].parse().ok()?;
+    let s: i64 = digits.get(4..6).map_or(Some(0), |s| s.parse().ok())?;
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(Duration::seconds(sign * (h * 3600 + m * 60 + s)))
 }

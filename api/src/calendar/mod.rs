@@ -7,3 +7,4 @@ pub mod expand;
 pub mod feed;
 pub mod routes;
 pub mod sync;
+mod windows_zones;
