@@ -258,7 +258,8 @@ impl Fetcher {
                 .headers(headers.clone())
                 .send()
                 .await?;
-            if response.status().is_redirection() {
+            // 304 Not Modified is a 3xx that is an answer, not a redirect.
+            if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
                 let next = response
                     .headers()
                     .get(reqwest::header::LOCATION)
