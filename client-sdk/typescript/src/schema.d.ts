@@ -2128,6 +2128,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How your calendar connection is doing
+         * @description Whether a calendar is connected, its host, when it was last read, why the last reading failed if it did, and how many occurrences are cached. Never the URL.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["show"];
+        /**
+         * Connect a private iCal calendar (Pro and Max)
+         * @description The URL is read once, at once, and must give an iCalendar file: its events of the next 7 days of your time zone are cached, feed your plan as busy time and show in Today. The URL is then kept encrypted and never shown back (only its host). It is read again every 30 minutes (conditionally: an unchanged feed costs one `304`). Connecting another URL replaces the first and its events. The URL must be https (`webcal://` is read as https) and its host must resolve to public addresses; redirects are followed and checked the same way, and a feed over 10 MB is refused. Nothing is written to your calendar.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        put: operations["connect"];
+        post?: never;
+        /**
+         * Disconnect your calendar
+         * @description Deletes the URL and every cached event in one transaction; nothing is read again. Answers 204 whether or not a calendar was connected.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["disconnect"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/calendar/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read your calendar now
+         * @description Reads the feed at once (conditionally when the cached days are still your next 7) and answers the status. When your plan no longer includes a calendar, the connection and its events are deleted and the answer is `/problems/plan-required`.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        post: operations["sync_now"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendar/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The events of your calendar's next days
+         * @description The cached occurrences of your connected calendar (the next 7 days of your time zone, as of its last reading), recurring events expanded, by start. Cancelled occurrences are listed with `status: cancelled`; only `busy` ones take time from your plan. Empty when no calendar is connected.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["integrations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2365,6 +2443,81 @@ export interface components {
             /** @example Lunch with Sam */
             title?: string | null;
         };
+        /** @description One occurrence of an event of your calendar. */
+        CalendarEvent: {
+            /** @example 7kukuqrfedlm2f9t0vvnm2k1c8@google.com */
+            uid: string;
+            /**
+             * @description For an occurrence of a recurring event: the start it has in the series.
+             * @example 2026-12-01T09:00:00+01:00
+             */
+            recurrence_id?: string | null;
+            /** @example Standup */
+            summary: string;
+            /**
+             * @description As the calendar has it: RFC 3339 with the event's own offset, or a date (all-day).
+             * @example 2026-12-01T09:00:00+01:00
+             */
+            start: string;
+            /** @example 2026-12-01T09:15:00+01:00 */
+            end: string;
+            /**
+             * Format: date-time
+             * @description The same as instants (an all-day date begins at midnight in your time zone).
+             */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            all_day: boolean;
+            status: components["schemas"]["EventStatus"];
+            /** @description Whether it takes time from your plan: timed, not cancelled, not marked free. */
+            busy: boolean;
+        };
+        CalendarEvents: {
+            /** @example Europe/Berlin */
+            time_zone: string;
+            items: components["schemas"]["CalendarEvent"][];
+        };
+        /** @description How your calendar connection is doing. Never the URL: only its host. */
+        CalendarStatus: {
+            connected: boolean;
+            /** @example calendar.google.com */
+            host?: string | null;
+            /** Format: date-time */
+            connected_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the feed was last read successfully.
+             */
+            last_sync_at?: string | null;
+            /**
+             * @description Why the last reading failed, until one succeeds (the cached events stay meanwhile).
+             * @example the calendar server answered 404 Not Found
+             */
+            last_error?: string | null;
+            /** Format: date-time */
+            last_error_at?: string | null;
+            /**
+             * @description The first of the cached days (your today when it was read) and how many days.
+             * @example 2026-12-01
+             */
+            window_start?: string | null;
+            /**
+             * Format: int32
+             * @example 7
+             */
+            days: number;
+            /**
+             * Format: int64
+             * @description Occurrences cached for those days.
+             */
+            event_count: number;
+            /**
+             * Format: date-time
+             * @description When it is read again by itself.
+             */
+            next_sync_at?: string | null;
+        };
         Capture: {
             /** Format: date-time */
             converted_at?: string | null;
@@ -2552,6 +2705,18 @@ export interface components {
              *     preview's). Without it, the proposal is applied as it is.
              */
             tasks?: components["schemas"]["TaskInput"][] | null;
+        };
+        /**
+         * @example {
+         *       "url": "https://calendar.google.com/calendar/ical/ada%40example.com/private-0123456789abcdef/basic.ics"
+         *     }
+         */
+        ConnectCalendar: {
+            /**
+             * @description The calendar's private iCal address (https; `webcal://` is read as https). It is read
+             *     once to check it, then kept encrypted; it is never shown back.
+             */
+            url: string;
         };
         Conversion: {
             /** @description The capture, now `converted`. */
@@ -2952,6 +3117,11 @@ export interface components {
              */
             last_date?: string | null;
         };
+        /**
+         * @description An occurrence's `STATUS` (the database keeps only these three).
+         * @enum {string}
+         */
+        EventStatus: "confirmed" | "tentative" | "cancelled";
         ExplainRequest: {
             /**
              * Format: date
@@ -4178,7 +4348,7 @@ export interface components {
              * @example /problems/validation
              * @enum {string}
              */
-            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/preview-expired" | "/problems/unavailable" | "/problems/internal";
+            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/unavailable" | "/problems/internal";
         };
         Progress: {
             /** Format: int64 */
@@ -5202,6 +5372,11 @@ export interface components {
             due_today_count: number;
             due_today: components["schemas"]["TaskBrief"][];
             routines: components["schemas"]["RoutineToday"][];
+            /**
+             * @description The day's events of your connected calendar (all-day first); busy ones are kept free of
+             *     planned work. Empty without a calendar.
+             */
+            events: components["schemas"]["CalendarEvent"][];
             recommendations: components["schemas"]["Recommendation"][];
         };
         TokenRequest: {
@@ -25327,6 +25502,596 @@ export interface operations {
             };
             /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection's status (`connected: false` when there is none) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://calendar.google.com/calendar/ical/ada%40example.com/private-0123456789abcdef/basic.ics"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConnectCalendar"];
+            };
+        };
+        responses: {
+            /** @description Connected and read */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarStatus"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your plan has no calendar (`/problems/plan-required`), a read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server keeps no secrets, so it cannot keep the URL (`/problems/conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a URL we read, or it did not give a calendar (`/problems/validation`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "url: the calendar server answered 404 Not Found",
+                     *       "errors": [
+                     *         {
+                     *           "field": "url",
+                     *           "message": "the calendar server answered 404 Not Found"
+                     *         }
+                     *       ],
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disconnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync_now: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read; the status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your plan has no calendar (`/problems/plan-required`; the connection is gone), a read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No calendar is connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server keeps no secrets (`/problems/conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The calendar could not be read (`/problems/calendar-unreachable`); the cached events stay and the status records why */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the calendar server answered 404 Not Found",
+                     *       "status": 502,
+                     *       "title": "The calendar could not be read",
+                     *       "type": "/problems/calendar-unreachable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    integrations_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first local date (default: every cached day).
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last local date, included.
+                 * @example 2026-12-07
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The occurrences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarEvents"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `to` before `from`, or a date outside 1900–9998 (`/problems/validation`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
