@@ -97,6 +97,9 @@ pub struct AdminStats {
     pub active_users_per_day: Vec<DayCount>,
     /// Rows per workspace table.
     pub entities: BTreeMap<String, i64>,
+    /// Connected integrations, what they cache and how many fail to be read.
+    #[schema(example = json!({"calendar_connections": 9, "calendar_events": 212, "calendar_failing": 1}))]
+    pub integrations: BTreeMap<String, i64>,
     /// The mail queue.
     pub outbox: OutboxHealth,
 }

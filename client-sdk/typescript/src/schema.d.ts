@@ -2301,6 +2301,17 @@ export interface components {
             entities: {
                 [key: string]: number;
             };
+            /**
+             * @description Connected integrations, what they cache and how many fail to be read.
+             * @example {
+             *       "calendar_connections": 9,
+             *       "calendar_events": 212,
+             *       "calendar_failing": 1
+             *     }
+             */
+            integrations: {
+                [key: string]: number;
+            };
             /** @description The mail queue. */
             outbox: components["schemas"]["OutboxHealth"];
         };
