@@ -109,16 +109,22 @@ pub fn expand(
     let mut events = Vec::new();
     let mut zones = Vec::new();
     let mut seen_calendar = false;
+    let mut calendar_zone = None;
     for calendar in ical::IcalParser::new(BufReader::new(ics.as_bytes())) {
         let calendar = calendar.map_err(|e| bad(e.to_string()))?;
         seen_calendar = true;
+        calendar_zone = calendar_zone.or_else(|| {
+            property(&calendar.properties, "X-WR-TIMEZONE")
+                .and_then(|p| p.value.as_deref())
+                .and_then(iana)
+        });
         events.extend(calendar.events);
         zones.extend(calendar.timezones);
     }
     if !seen_calendar {
         return Err(bad("no BEGIN:VCALENDAR"));
     }
-    let zones = Zones::new(zone, &zones);
+    let zones = Zones::new(zone, calendar_zone, &zones);
     let window = Window {
         from,
         to,
@@ -349,8 +355,23 @@ impl Event {
                 }
             }
         };
-        let start = time_of("DTSTART")?;
         let end = time_of("DTEND")?;
+        let duration = match property(props, "DURATION").and_then(|p| p.value.as_deref()) {
+            None => None,
+            Some(v) => Some(parse_duration(v).ok_or_else(|| {
+                context("DURATION", format!("{v:?} is not a duration like PT1H"))
+            })?),
+        };
+        // A day that ends at a time of day, or lasts hours, starts at midnight.
+        let start = match (time_of("DTSTART")?, end, duration) {
+            (Some(Time::Date(d)), Some(Time::Local(_, zone)), _) => {
+                Some(Time::Local(d.and_time(NaiveTime::MIN), zone))
+            }
+            (Some(Time::Date(d)), None, Some((_, exact))) if !exact.is_zero() => Some(
+                Time::Local(d.and_time(NaiveTime::MIN), zones.zone(None)),
+            ),
+            (start, ..) => start,
+        };
         let recurrence_id = match property(props, "RECURRENCE-ID") {
             None => None,
             Some(p) => Some(RecurrenceId {
@@ -364,12 +385,6 @@ impl Event {
         if start.is_none() && recurrence_id.is_none() {
             return Err(context("DTSTART", "missing".into()));
         }
-        let duration = match property(props, "DURATION").and_then(|p| p.value.as_deref()) {
-            None => None,
-            Some(v) => Some(parse_duration(v).ok_or_else(|| {
-                context("DURATION", format!("{v:?} is not a duration like PT1H"))
-            })?),
-        };
         let all_day = matches!(start.or(recurrence_id.map(|r| r.at)), Some(Time::Date(_)));
         let length = match (start, end, duration) {
             (Some(Time::Date(s)), Some(Time::Date(e)), _) => Length::Days((e - s).num_days()),
@@ -473,7 +488,11 @@ impl Event {
             Time::Date(d) => When::Date(d),
             Time::Local(..) => When::At(zones.at(t)),
         };
-        let (start, end) = (when(start), when(end));
+        let (mut start, mut end) = (when(start), when(end));
+        // An end before the start is taken as written the wrong way round.
+        if zones.sort_key(&end) < zones.sort_key(&start) {
+            std::mem::swap(&mut start, &mut end);
+        }
         Occurrence {
             uid: self.uid.clone(),
             recurrence_id: original.map(|t| match t {
@@ -596,11 +615,7 @@ impl Event {
             let (rule_text, until) = split_until(rule);
             let until = match until {
                 None => None,
-                Some(u) => Some(
-                    zones
-                        .time(&Property::default(), u)
-                        .map_err(|e| error(rule, e))?,
-                ),
+                Some(u) => Some(Until::read(u).ok_or_else(|| error(rule, format!("UNTIL {u:?}")))?),
             };
             let parsed: RRule<Unvalidated> = rule_text
                 .parse()
@@ -620,11 +635,9 @@ impl Event {
                 };
                 let within_until = match until {
                     None => true,
-                    Some(Time::Date(u)) => t.date() <= u,
-                    Some(u @ Time::Local(_, Zone::Iana(Tz::UTC))) if zone.is_some() => {
-                        zones.instant(at) <= zones.instant(u)
-                    }
-                    Some(Time::Local(u, _)) => t <= u,
+                    Some(Until::Date(u)) => t.date() <= u,
+                    Some(Until::Utc(u)) => zones.instant(at).naive_utc() <= u,
+                    Some(Until::Local(u)) => t <= u,
                 };
                 if !within_until {
                     break;
@@ -643,6 +656,26 @@ impl Event {
             Length::Days(n) => Duration::days(n.max(0)),
             Length::Wall(d) => d.max(Duration::zero()),
             Length::Nominal { days, exact } => (Duration::days(days) + exact).max(Duration::zero()),
+        }
+    }
+}
+
+/// An `UNTIL` value: a last date, a last instant, or a last wall-clock time of the series' zone.
+#[derive(Clone, Copy)]
+enum Until {
+    Date(NaiveDate),
+    Utc(NaiveDateTime),
+    Local(NaiveDateTime),
+}
+
+impl Until {
+    fn read(text: &str) -> Option<Until> {
+        if text.len() == 8 {
+            return NaiveDate::parse_from_str(text, "%Y%m%d").ok().map(Until::Date);
+        }
+        match text.strip_suffix('Z') {
+            Some(t) => NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok().map(Until::Utc),
+            None => NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S").ok().map(Until::Local),
         }
     }
 }
@@ -727,12 +760,14 @@ fn parse_duration(text: &str) -> Option<(i64, Duration)> {
 /// The zones of one file and the user's, and how times are read in them.
 struct Zones {
     user: Tz,
+    /// `X-WR-TIMEZONE` (Google): UTC and floating times are wall-clock times of this zone.
+    calendar: Option<Tz>,
     by_id: HashMap<String, Zone>,
     defined: Vec<Defined>,
 }
 
 impl Zones {
-    fn new(user: Tz, definitions: &[IcalTimeZone]) -> Zones {
+    fn new(user: Tz, calendar: Option<Tz>, definitions: &[IcalTimeZone]) -> Zones {
         let mut by_id = HashMap::new();
         let mut defined = Vec::new();
         for tz in definitions {
@@ -757,6 +792,7 @@ impl Zones {
         }
         Zones {
             user,
+            calendar,
             by_id,
             defined,
         }
@@ -764,7 +800,7 @@ impl Zones {
 
     fn zone(&self, tzid: Option<&str>) -> Zone {
         match tzid {
-            None => Zone::Iana(self.user),
+            None => Zone::Iana(self.calendar.unwrap_or(self.user)),
             Some(id) => self
                 .by_id
                 .get(id)
@@ -790,7 +826,10 @@ impl Zones {
         let naive = NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S")
             .map_err(|_| format!("{value:?} is not a date-time like 20261201T090000"))?;
         Ok(if utc {
-            Time::Local(naive, Zone::Iana(Tz::UTC))
+            match self.calendar {
+                Some(tz) => Time::Local(tz.from_utc_datetime(&naive).naive_local(), Zone::Iana(tz)),
+                None => Time::Local(naive, Zone::Iana(Tz::UTC)),
+            }
         } else {
             Time::Local(naive, self.zone(param(p, "TZID")))
         })
