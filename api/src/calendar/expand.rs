@@ -151,6 +151,10 @@ pub fn expand(
                 entry.exact.insert(key, i);
             }
         }
+        if let Time::Local(t, _) = rid.at {
+            // All-day series named by a time (Outlook, Google): the day is meant.
+            entry.days.entry(t.date()).or_insert(i);
+        }
         if rid.this_and_future {
             entry.future.push((zones.instant(rid.at), i));
         }
@@ -178,7 +182,14 @@ pub fn expand(
             let winner = overrides
                 .get(event.uid.as_str())
                 .and_then(|o| o.exact.get(&zones.key(rid.at)));
-            if winner == Some(&i) {
+            // An override older than its series' latest version stands only while the series
+            // still has the instance it names.
+            let master = masters.get(event.uid.as_str()).map(|&m| &events[m]);
+            let outdated = match master {
+                Some(m) if m.sequence > event.sequence => !m.produces(rid.at, &zones)?,
+                _ => false,
+            };
+            if winner == Some(&i) && !outdated {
                 let start = event.start.unwrap_or(rid.at);
                 let occurrence = event.occurrence(start, None, Some(rid.at), &zones);
                 if window.holds(&occurrence, &zones) {
@@ -206,6 +217,8 @@ pub fn expand(
 #[derive(Default)]
 struct Overrides {
     exact: HashMap<Key, usize>,
+    /// The days of the date-time ones.
+    days: HashMap<NaiveDate, usize>,
     future: Vec<(DateTime<Utc>, usize)>,
 }
 
@@ -553,12 +566,14 @@ impl Event {
                     continue;
                 }
             }
-            if overrides.exact.contains_key(&key)
-                || (matches!(at, Time::Local(..))
-                    && overrides
-                        .exact
-                        .contains_key(&Key::Date(zones.at(at).date_naive())))
-            {
+            let replaced = match at {
+                Time::Date(d) => overrides.exact.contains_key(&key) || overrides.days.contains_key(&d),
+                Time::Local(t, _) => {
+                    overrides.exact.contains_key(&key)
+                        || overrides.exact.contains_key(&Key::Date(t.date()))
+                }
+            };
+            if replaced {
                 continue; // the override stands in its place
             }
             let instant = zones.instant(at);
@@ -584,6 +599,29 @@ impl Event {
             }
         }
         Ok(())
+    }
+
+    /// Whether the series (overrides aside) has the instance `original` names.
+    fn produces(&self, original: Time, zones: &Zones) -> Result<bool, ExpandError> {
+        let day = match original {
+            Time::Date(d) => d,
+            Time::Local(t, _) => t.date(),
+        };
+        let (from, to) = (day - Duration::days(1), day + Duration::days(2));
+        let window = Window {
+            from,
+            to,
+            start: zones.place(Zone::Iana(zones.user), from.and_time(NaiveTime::MIN)),
+            end: zones.place(Zone::Iana(zones.user), to.and_time(NaiveTime::MIN)),
+        };
+        let mut found = Vec::new();
+        self.expand_into(&[], &Overrides::default(), &window, zones, &mut found)?;
+        let key = zones.key(original);
+        Ok(found.iter().any(|o| match (&o.start, original) {
+            (When::Date(d), _) => *d == day,
+            (When::At(_), _) => o.recurrence_id.as_deref() == Some(&*zones.at(original).to_rfc3339_opts(SecondsFormat::Secs, false))
+                || zones.key(o.start.time()) == key,
+        }))
     }
 
     /// The RRULE instances up to a day past the window, on the wall clock of the start's zone.
