@@ -380,9 +380,9 @@ impl Event {
             (Some(Time::Date(d)), Some(Time::Local(_, zone)), _) => {
                 Some(Time::Local(d.and_time(NaiveTime::MIN), zone))
             }
-            (Some(Time::Date(d)), None, Some((_, exact))) if !exact.is_zero() => Some(
-                Time::Local(d.and_time(NaiveTime::MIN), zones.zone(None)),
-            ),
+            (Some(Time::Date(d)), None, Some((_, exact))) if !exact.is_zero() => {
+                Some(Time::Local(d.and_time(NaiveTime::MIN), zones.zone(None)))
+            }
             (start, ..) => start,
         };
         let recurrence_id = match property(props, "RECURRENCE-ID") {
@@ -549,6 +549,10 @@ impl Event {
             })
             .collect();
         let mut instances: Vec<(Time, Option<Time>)> = self.generate(start, window, zones)?;
+        if self.rrules.is_empty() {
+            // With RDATEs alone, the start is the first instance.
+            instances.push((start, None));
+        }
         instances.extend(self.rdates.iter().map(|&(at, end)| match (start, at) {
             (Time::Local(_, zone), Time::Local(..)) => {
                 (Time::Local(zones.wall(at, zone), zone), end)
@@ -567,7 +571,9 @@ impl Event {
                 }
             }
             let replaced = match at {
-                Time::Date(d) => overrides.exact.contains_key(&key) || overrides.days.contains_key(&d),
+                Time::Date(d) => {
+                    overrides.exact.contains_key(&key) || overrides.days.contains_key(&d)
+                }
                 Time::Local(t, _) => {
                     overrides.exact.contains_key(&key)
                         || overrides.exact.contains_key(&Key::Date(t.date()))
@@ -619,8 +625,15 @@ impl Event {
         let key = zones.key(original);
         Ok(found.iter().any(|o| match (&o.start, original) {
             (When::Date(d), _) => *d == day,
-            (When::At(_), _) => o.recurrence_id.as_deref() == Some(&*zones.at(original).to_rfc3339_opts(SecondsFormat::Secs, false))
-                || zones.key(o.start.time()) == key,
+            (When::At(_), _) => {
+                o.recurrence_id.as_deref()
+                    == Some(
+                        &*zones
+                            .at(original)
+                            .to_rfc3339_opts(SecondsFormat::Secs, false),
+                    )
+                    || zones.key(o.start.time()) == key
+            }
         }))
     }
 
@@ -709,11 +722,17 @@ enum Until {
 impl Until {
     fn read(text: &str) -> Option<Until> {
         if text.len() == 8 {
-            return NaiveDate::parse_from_str(text, "%Y%m%d").ok().map(Until::Date);
+            return NaiveDate::parse_from_str(text, "%Y%m%d")
+                .ok()
+                .map(Until::Date);
         }
         match text.strip_suffix('Z') {
-            Some(t) => NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok().map(Until::Utc),
-            None => NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S").ok().map(Until::Local),
+            Some(t) => NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S")
+                .ok()
+                .map(Until::Utc),
+            None => NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S")
+                .ok()
+                .map(Until::Local),
         }
     }
 }
