@@ -191,7 +191,15 @@ pub fn expand(
             };
             if winner == Some(&i) && !outdated {
                 let start = event.start.unwrap_or(rid.at);
-                let occurrence = event.occurrence(start, None, Some(rid.at), &zones);
+                // Named as the series names its instances.
+                let original = match (master.and_then(|m| m.start), rid.at) {
+                    (Some(Time::Local(_, zone)), t @ Time::Local(..)) => {
+                        Time::Local(zones.wall(t, zone), zone)
+                    }
+                    (Some(Time::Date(_)), Time::Local(t, _)) => Time::Date(t.date()),
+                    (_, t) => t,
+                };
+                let occurrence = event.occurrence(start, None, Some(original), &zones);
                 if window.holds(&occurrence, &zones) {
                     out.push(occurrence);
                 }
@@ -492,6 +500,7 @@ impl Event {
         original: Option<Time>,
         zones: &Zones,
     ) -> Occurrence {
+        let explicit = end.is_some();
         let end = match (start, end.unwrap_or_else(|| self.end_of(start, zones))) {
             (Time::Local(_, zone), Time::Date(d)) => Time::Local(d.and_time(NaiveTime::MIN), zone),
             (Time::Date(_), e @ Time::Local(_, zone)) => Time::Date(zones.wall(e, zone).date()),
@@ -501,7 +510,15 @@ impl Event {
             Time::Date(d) => When::Date(d),
             Time::Local(..) => When::At(zones.at(t)),
         };
-        let (mut start, mut end) = (when(start), when(end));
+        let (written, (mut start, mut end)) = (start, (when(start), when(end)));
+        // A start in a DST gap moved later: the event keeps its length.
+        if let (Time::Local(t, _), When::At(s), Length::Wall(length), false) =
+            (written, &start, self.length, explicit)
+        {
+            if s.naive_local() != t {
+                end = When::At(*s + length);
+            }
+        }
         // An end before the start is taken as written the wrong way round.
         if zones.sort_key(&end) < zones.sort_key(&start) {
             std::mem::swap(&mut start, &mut end);
@@ -1068,4 +1085,338 @@ fn parse_offset(text: &str) -> Option<Duration> {
         return None;
     }
     Some(Duration::seconds(sign * (h * 3600 + m * 60 + s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn calendar(body: &str) -> String {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{body}END:VCALENDAR\r\n")
+    }
+
+    fn event(lines: &str) -> String {
+        format!("BEGIN:VEVENT\r\n{lines}END:VEVENT\r\n")
+    }
+
+    /// `(start, end)` as RFC 3339 or dates.
+    fn spans(ics: &str, from: NaiveDate, days: u32, zone: &str) -> Vec<(String, String)> {
+        let text = |w: &When| match w {
+            When::Date(d) => d.to_string(),
+            When::At(t) => t.to_rfc3339(),
+        };
+        expand(ics, from, days, zone.parse().unwrap())
+            .unwrap()
+            .iter()
+            .map(|o| (text(&o.start), text(&o.end)))
+            .collect()
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.to_owned(), b.to_owned())
+    }
+
+    #[test]
+    fn zones_iana_windows_utc_and_floating() {
+        let ics = calendar(&[
+            event("UID:a\r\nDTSTART;TZID=Europe/Berlin:20270112T090000\r\nDTEND;TZID=Europe/Berlin:20270112T100000\r\n"),
+            event("UID:b\r\nDTSTART;TZID=W. Europe Standard Time:20270112T110000\r\nDURATION:PT30M\r\n"),
+            event("UID:c\r\nDTSTART;TZID=\"Eastern Standard Time\":20270112T090000\r\nDTEND;TZID=\"Eastern Standard Time\":20270112T093000\r\n"),
+            event("UID:d\r\nDTSTART:20270112T120000Z\r\nDTEND:20270112T130000Z\r\n"),
+            event("UID:e\r\nDTSTART:20270112T080000\r\nDTEND:20270112T083000\r\n"),
+            event("UID:f\r\nDTSTART;TZID=/mozilla.org/20050126_1/America/Sao_Paulo:20270112T080000\r\n"),
+        ].concat());
+        assert_eq!(
+            spans(&ics, d(2027, 1, 12), 1, "Asia/Tokyo"),
+            [
+                // The floating event is read in the user's zone (Tokyo) and comes first.
+                pair("2027-01-12T08:00:00+09:00", "2027-01-12T08:30:00+09:00"),
+                pair("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00"),
+                pair("2027-01-12T11:00:00+01:00", "2027-01-12T11:30:00+01:00"),
+                pair("2027-01-12T08:00:00-03:00", "2027-01-12T08:00:00-03:00"),
+                pair("2027-01-12T12:00:00+00:00", "2027-01-12T13:00:00+00:00"),
+                pair("2027-01-12T09:00:00-05:00", "2027-01-12T09:30:00-05:00"),
+            ]
+        );
+        // The same day seen from New York: all but the Tokyo-floating one.
+        let ny = spans(&ics, d(2027, 1, 12), 1, "America/New_York");
+        assert!(ny.contains(&pair(
+            "2027-01-12T09:00:00-05:00",
+            "2027-01-12T09:30:00-05:00"
+        )));
+        assert!(ny.contains(&pair(
+            "2027-01-12T08:00:00-03:00",
+            "2027-01-12T08:00:00-03:00"
+        )));
+        assert!(ny.contains(&pair(
+            "2027-01-12T08:00:00-05:00",
+            "2027-01-12T08:30:00-05:00"
+        )));
+    }
+
+    #[test]
+    fn a_zone_known_only_by_its_vtimezone_is_read_from_its_rules() {
+        let vtimezone = "BEGIN:VTIMEZONE\r\nTZID:Somewhere Central\r\n\
+            BEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\n\
+            TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+            BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\n\
+            TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+        let ics = calendar(&format!(
+            "{vtimezone}{}",
+            event("UID:a\r\nDTSTART;TZID=Somewhere Central:20270326T023000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=4\r\n")
+        ));
+        // Like Europe/Berlin: +01:00, then 02:30 in the gap of 28 March read as 03:30 +02:00.
+        assert_eq!(
+            spans(&ics, d(2027, 3, 26), 5, "UTC"),
+            [
+                pair("2027-03-26T02:30:00+01:00", "2027-03-26T03:30:00+01:00"),
+                pair("2027-03-27T02:30:00+01:00", "2027-03-27T03:30:00+01:00"),
+                pair("2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"),
+                pair("2027-03-29T02:30:00+02:00", "2027-03-29T03:30:00+02:00"),
+            ]
+        );
+        // An unknown TZID without a VTIMEZONE: the user's zone.
+        let unknown = calendar(&event("UID:b\r\nDTSTART;TZID=Nowhere:20270105T090000\r\n"));
+        assert_eq!(
+            spans(&unknown, d(2027, 1, 5), 1, "Europe/Paris"),
+            [pair(
+                "2027-01-05T09:00:00+01:00",
+                "2027-01-05T09:00:00+01:00"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_generated_instance_in_a_dst_gap_is_kept_past_the_gap() {
+        let ics = calendar(&event(
+            "UID:a\r\nDTSTART;TZID=America/New_York:20070310T023000\r\nDTEND;TZID=America/New_York:20070310T033000\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
+        ));
+        // RFC 5545 §3.3.5: 02:30 on 11 March 2007 is 03:30 EDT. §3.3.10 would drop it; we keep it.
+        assert_eq!(
+            spans(&ics, d(2007, 3, 10), 3, "America/New_York"),
+            [
+                pair("2007-03-10T02:30:00-05:00", "2007-03-10T03:30:00-05:00"),
+                pair("2007-03-11T03:30:00-04:00", "2007-03-11T04:30:00-04:00"),
+                pair("2007-03-12T02:30:00-04:00", "2007-03-12T03:30:00-04:00"),
+            ]
+        );
+    }
+
+    #[test]
+    fn all_day_events_overlap_the_window_by_date() {
+        let ics = calendar(
+            &[
+                event("UID:trip\r\nDTSTART;VALUE=DATE:20270101\r\nDTEND;VALUE=DATE:20270106\r\n"),
+                event("UID:day\r\nDTSTART;VALUE=DATE:20270107\r\n"),
+                event("UID:before\r\nDTSTART;VALUE=DATE:20270102\r\nDTEND;VALUE=DATE:20270105\r\n"),
+            ]
+            .concat(),
+        );
+        let got = expand(&ics, d(2027, 1, 5), 3, "Pacific/Auckland".parse().unwrap()).unwrap();
+        let ids: Vec<&str> = got.iter().map(|o| o.uid.as_str()).collect();
+        assert_eq!(ids, ["trip", "day"]);
+        assert!(got.iter().all(|o| o.all_day && !o.busy()));
+        assert_eq!(got[1].end, When::Date(d(2027, 1, 8)));
+    }
+
+    #[test]
+    fn overrides_move_cancel_and_replace_instances() {
+        let ics = calendar(&[
+            event("UID:s\r\nSUMMARY:Standup\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nDTEND;TZID=Europe/Berlin:20270104T091500\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR\r\nEXDATE;TZID=Europe/Berlin:20270111T090000\r\n"),
+            // Wednesday's moves out of the window, Friday's is cancelled, and the Monday of the
+            // week after moves into it.
+            event("UID:s\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270113T090000\r\nDTSTART;TZID=Europe/Berlin:20270120T090000\r\nDTEND;TZID=Europe/Berlin:20270120T091500\r\nSUMMARY:Moved away\r\n"),
+            event("UID:s\r\nRECURRENCE-ID:20270115T080000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T090000\r\nDTEND;TZID=Europe/Berlin:20270115T091500\r\nSTATUS:CANCELLED\r\n"),
+            event("UID:s\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270118T090000\r\nDTSTART;TZID=Europe/Berlin:20270114T160000\r\nDTEND;TZID=Europe/Berlin:20270114T170000\r\nSUMMARY:Moved in\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 11), 7, "Europe/Berlin".parse().unwrap()).unwrap();
+        let seen: Vec<(String, &str, Status, Option<&str>)> = got
+            .iter()
+            .map(|o| match &o.start {
+                When::At(t) => (
+                    t.to_rfc3339(),
+                    o.summary.as_str(),
+                    o.status,
+                    o.recurrence_id.as_deref(),
+                ),
+                When::Date(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "2027-01-14T16:00:00+01:00".into(),
+                    "Moved in",
+                    Status::Confirmed,
+                    Some("2027-01-18T09:00:00+01:00")
+                ),
+                (
+                    "2027-01-15T09:00:00+01:00".into(),
+                    "",
+                    Status::Cancelled,
+                    Some("2027-01-15T09:00:00+01:00")
+                ),
+            ]
+        );
+        assert!(got[0].busy() && !got[1].busy());
+    }
+
+    #[test]
+    fn this_and_future_moves_every_later_instance() {
+        let ics = calendar(&[
+            event("UID:s\r\nSUMMARY:Old\r\nDTSTART:20270104T090000Z\r\nDTEND:20270104T100000Z\r\nRRULE:FREQ=DAILY;COUNT=6\r\n"),
+            event("UID:s\r\nSUMMARY:New\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270106T090000Z\r\nDTSTART:20270106T140000Z\r\nDTEND:20270106T143000Z\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 7, Tz::UTC).unwrap();
+        let seen: Vec<(String, &str)> = got
+            .iter()
+            .map(|o| {
+                (
+                    serde_json::to_value(&o.start)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    o.summary.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("2027-01-04T09:00:00Z".into(), "Old"),
+                ("2027-01-05T09:00:00Z".into(), "Old"),
+                ("2027-01-06T14:00:00Z".into(), "New"),
+                ("2027-01-07T14:00:00Z".into(), "New"),
+                ("2027-01-08T14:00:00Z".into(), "New"),
+                ("2027-01-09T14:00:00Z".into(), "New"),
+            ]
+        );
+        assert_eq!(
+            got[3].end,
+            When::At("2027-01-07T14:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn transparent_events_are_shown_but_not_busy() {
+        let ics = calendar(&event(
+            "UID:t\r\nDTSTART:20270104T090000Z\r\nDTEND:20270104T100000Z\r\nTRANSP:TRANSPARENT\r\nSTATUS:TENTATIVE\r\nSUMMARY:Maybe\\, later\r\n",
+        ));
+        let got = expand(&ics, d(2027, 1, 4), 1, Tz::UTC).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(!got[0].busy());
+        assert_eq!(got[0].status, Status::Tentative);
+        assert_eq!(got[0].summary, "Maybe, later");
+    }
+
+    #[test]
+    fn occurrences_serialise_as_the_cli_prints_them() {
+        let ics = calendar(&[
+            event("UID:a\r\nDTSTART;VALUE=DATE:20270104\r\nSUMMARY:Holiday\r\n"),
+            event("UID:b\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nDTEND;TZID=Europe/Berlin:20270104T093000\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 1, "Europe/Berlin".parse().unwrap()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&got).unwrap(),
+            serde_json::json!([
+                {"uid": "a", "recurrence_id": null, "start": "2027-01-04", "end": "2027-01-05",
+                 "summary": "Holiday", "all_day": true, "status": "confirmed"},
+                {"uid": "b", "recurrence_id": "2027-01-04T09:00:00+01:00",
+                 "start": "2027-01-04T09:00:00+01:00", "end": "2027-01-04T09:30:00+01:00",
+                 "summary": "", "all_day": false, "status": "confirmed"},
+            ])
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_a_reason() {
+        let cases = [
+            ("", "no BEGIN:VCALENDAR"),
+            ("hello", "not an iCalendar file"),
+            (
+                &calendar(&event("UID:x\r\nSUMMARY:no start\r\n")),
+                "event x: DTSTART: missing",
+            ),
+            (
+                &calendar(&event("UID:x\r\nDTSTART:2027-01-04\r\n")),
+                "not a date-time",
+            ),
+            (
+                &calendar(&event(
+                    "UID:x\r\nDTSTART:20270104T090000Z\r\nRRULE:FREQ=SOMETIMES\r\n",
+                )),
+                "event x: RRULE",
+            ),
+            (
+                &calendar(&event(
+                    "UID:x\r\nDTSTART:20270104T090000Z\r\nDURATION:1 hour\r\n",
+                )),
+                "DURATION",
+            ),
+        ];
+        for (ics, reason) in cases {
+            let err = expand(ics, d(2027, 1, 4), 7, Tz::UTC)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(reason), "{ics:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_events_expand_in_linear_time() {
+        let mut body = String::new();
+        for i in 0..10_000 {
+            body.push_str(&event(&format!(
+                "UID:e{i}\r\nDTSTART;TZID=Europe/Berlin:2027{:02}{:02}T090000\r\nDURATION:PT1H\r\n",
+                1 + i % 12,
+                1 + i % 28
+            )));
+            if i % 10 == 0 {
+                body.push_str(&event(&format!(
+                    "UID:s{i}\r\nDTSTART:20260105T100000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\n"
+                )));
+                body.push_str(&event(&format!(
+                    "UID:s{i}\r\nRECURRENCE-ID:20270104T100000Z\r\nDTSTART:20270104T150000Z\r\nDURATION:PT30M\r\n"
+                )));
+            }
+        }
+        let ics = calendar(&body);
+        let started = std::time::Instant::now();
+        let got = expand(&ics, d(2027, 1, 1), 7, Tz::UTC).unwrap();
+        // 7 days of single events a month apart, 1,000 weekly series with one moved instance.
+        assert_eq!(got.iter().filter(|o| o.uid.starts_with('s')).count(), 1000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    const VALID: &str = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=X:20270104T090000\r\nDTEND;TZID=X:20270104T100000\r\nRRULE:FREQ=DAILY;UNTIL=20270201T000000Z;BYDAY=MO,TU\r\nEXDATE;TZID=X:20270105T090000\r\nRDATE;VALUE=PERIOD:20270106T120000Z/PT1H\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270111T080000Z\r\nDTSTART;VALUE=DATE:20270112\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn garbage_never_panics(text in "\\PC{0,300}") {
+            let _ = expand(&text, d(2027, 1, 4), 7, Tz::UTC);
+        }
+
+        #[test]
+        fn damaged_calendars_never_panic(
+            cuts in prop::collection::vec((0usize..700, 0usize..40, "[A-Z0-9:;=,/+\\-TZ\r\n ]{0,12}"), 1..6),
+            days in 0u32..400,
+        ) {
+            let mut text = VALID.to_owned();
+            for (at, len, insert) in cuts {
+                let at = at.min(text.len());
+                let end = (at + len).min(text.len());
+                text.replace_range(at..end, &insert);
+            }
+            let _ = expand(&text, d(2027, 1, 4), days, Tz::UTC);
+        }
+    }
 }
