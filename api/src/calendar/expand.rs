@@ -6,7 +6,8 @@
 //!   (`/mozilla.org/…/Europe/Berlin`), or the name of a `VTIMEZONE` of the file, which is then
 //!   read from its `X-LIC-LOCATION` or, failing that, from its own `STANDARD`/`DAYLIGHT` rules.
 //!   A `TZID` none of these explain is read in the user's zone. `Z` times are UTC; floating
-//!   times are read in the user's zone.
+//!   times are read in the user's zone. A calendar's `X-WR-TIMEZONE` (Google) makes its UTC and
+//!   floating times wall-clock times of that zone, as Google's own clients read them.
 //! - Local times go through [`crate::recurrence::place`], the product's one DST rule: a time in
 //!   a gap is read with the offset before it (RFC 5545 §3.3.5), and a generated instance that
 //!   falls into a gap is kept (RFC 5545 §3.3.10 would drop it), as calendar clients do.
@@ -14,7 +15,10 @@
 //!   `EXDATE` removes them (a date-valued `EXDATE` removes the instances of that day). `UNTIL`
 //!   is inclusive: a UTC `UNTIL` bounds the instant, a date bounds the local date.
 //! - A `RECURRENCE-ID` event replaces the instance it names, wherever either of them lies, so
-//!   an override can move an instance into or out of the window; the latest `SEQUENCE` wins.
+//!   an override can move an instance into or out of the window; the latest `SEQUENCE` wins,
+//!   and an override older than its series stands only while the series still has the
+//!   instance (a series edited later may have dropped it). A date-time `RECURRENCE-ID` names
+//!   the instance of that day in an all-day series (Outlook and Google write them so).
 //!   `RANGE=THISANDFUTURE` moves every later instance by the same shift and gives them its
 //!   length and text.
 //! - The length is `DTEND` − `DTSTART` on the wall clock, or `DURATION` (days on the wall
@@ -22,7 +26,11 @@
 //! - A timed occurrence is in the window when it overlaps it (an instant one when it starts in
 //!   it); an all-day one when its dates overlap the window's dates.
 //! - Cancelled occurrences are returned with their status; they and `TRANSP:TRANSPARENT` ones
-//!   are never busy.
+//!   are never busy. An end before the start is read the other way round.
+//! - A file that is not iCalendar, an event without `DTSTART`, a value that is not a date, a
+//!   `DURATION` or an `RRULE` that cannot be read: an [`ExpandError`] naming the event and the
+//!   property. Unknown properties are ignored, and so are components other than calendars,
+//!   events, to-dos, journals, free/busy, time zones and alarms (with all they contain).
 //!
 //! A series is scanned for at most [`MAX_SCAN`] instances from its start, so a rule repeating
 //! every minute for decades cannot stall expansion; later instances are not seen.
@@ -110,7 +118,8 @@ pub fn expand(
     let mut zones = Vec::new();
     let mut seen_calendar = false;
     let mut calendar_zone = None;
-    for calendar in ical::IcalParser::new(BufReader::new(ics.as_bytes())) {
+    let known = without_unknown_components(ics);
+    for calendar in ical::IcalParser::new(BufReader::new(known.as_bytes())) {
         let calendar = calendar.map_err(|e| bad(e.to_string()))?;
         seen_calendar = true;
         calendar_zone = calendar_zone.or_else(|| {
@@ -218,6 +227,49 @@ pub fn expand(
         ))
     });
     Ok(out)
+}
+
+/// The text without the components the parser refuses (`VAVAILABILITY`, RFC 9073's
+/// `VLOCATION`, vendors' `X-` components): they say nothing about when events happen.
+fn without_unknown_components(ics: &str) -> std::borrow::Cow<'_, str> {
+    const KNOWN: &[&str] = &[
+        "VCALENDAR",
+        "VEVENT",
+        "VTODO",
+        "VJOURNAL",
+        "VFREEBUSY",
+        "VTIMEZONE",
+        "STANDARD",
+        "DAYLIGHT",
+        "VALARM",
+    ];
+    let component = |line: &str, tag: &str| {
+        let line = line.trim_end();
+        line.get(..tag.len())
+            .filter(|head| head.eq_ignore_ascii_case(tag))
+            .map(|_| line[tag.len()..].trim().to_ascii_uppercase())
+    };
+    let unknown =
+        |line: &str| component(line, "BEGIN:").is_some_and(|name| !KNOWN.contains(&name.as_str()));
+    if !ics.lines().any(unknown) {
+        return std::borrow::Cow::Borrowed(ics);
+    }
+    let mut out = String::with_capacity(ics.len());
+    let mut depth = 0usize;
+    for line in ics.split_inclusive('\n') {
+        if depth > 0 {
+            if component(line, "BEGIN:").is_some() {
+                depth += 1;
+            } else if component(line, "END:").is_some() {
+                depth -= 1;
+            }
+        } else if unknown(line) {
+            depth = 1;
+        } else {
+            out.push_str(line);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The overrides of one UID: by the instance they replace, and those that also replace every
@@ -1395,10 +1447,39 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
+    #[test]
+    fn unknown_components_are_skipped() {
+        let ics = calendar(&format!(
+            "BEGIN:VAVAILABILITY\r\nBEGIN:AVAILABLE\r\nDTSTART:20270104T090000Z\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n{}",
+            event("UID:a\r\nDTSTART:20270104T090000Z\r\nBEGIN:VLOCATION\r\nNAME:Room 1\r\nEND:VLOCATION\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nACTION:DISPLAY\r\nEND:VALARM\r\n")
+        ));
+        let got = expand(&ics, d(2027, 1, 4), 1, Tz::UTC).unwrap();
+        assert_eq!(got.len(), 1);
+    }
+
     const VALID: &str = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=X:20270104T090000\r\nDTEND;TZID=X:20270104T100000\r\nRRULE:FREQ=DAILY;UNTIL=20270201T000000Z;BYDAY=MO,TU\r\nEXDATE;TZID=X:20270105T090000\r\nRDATE;VALUE=PERIOD:20270106T120000Z/PT1H\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270111T080000Z\r\nDTSTART;VALUE=DATE:20270112\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_rule_never_panics(
+            freq in prop::sample::select(&["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY", "X"][..]),
+            parts in prop::collection::vec(
+                (
+                    prop::sample::select(&["INTERVAL", "COUNT", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYHOUR", "WKST", "UNTIL"][..]),
+                    "(-?[0-9]{1,3}|[0-9]?(MO|TU|SU)|20270101(T000000Z?)?|,)",
+                ),
+                0..4,
+            ),
+        ) {
+            let mut rule = format!("FREQ={freq}");
+            for (name, value) in parts {
+                rule.push_str(&format!(";{name}={value}"));
+            }
+            let ics = calendar(&event(&format!("UID:r\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nRRULE:{rule}\r\n")));
+            let _ = expand(&ics, d(2027, 1, 4), 31, Tz::UTC);
+        }
 
         #[test]
         fn garbage_never_panics(text in "\\PC{0,300}") {
