@@ -191,27 +191,31 @@ pub fn expand(
             let winner = overrides
                 .get(event.uid.as_str())
                 .and_then(|o| o.exact.get(&zones.key(rid.at)));
+            if winner != Some(&i) {
+                continue;
+            }
+            let master = masters.get(event.uid.as_str()).map(|&m| &events[m]);
+            // Named as the series names its instances.
+            let original = match (master.and_then(|m| m.start), rid.at) {
+                (Some(Time::Local(_, zone)), t @ Time::Local(..)) => {
+                    Time::Local(zones.wall(t, zone), zone)
+                }
+                (Some(Time::Date(_)), Time::Local(t, _)) => Time::Date(t.date()),
+                (_, t) => t,
+            };
+            let start = event.start.unwrap_or(rid.at);
+            let occurrence = event.occurrence(start, None, Some(original), &zones);
+            if !window.holds(&occurrence, &zones) {
+                continue;
+            }
             // An override older than its series' latest version stands only while the series
             // still has the instance it names.
-            let master = masters.get(event.uid.as_str()).map(|&m| &events[m]);
             let outdated = match master {
                 Some(m) if m.sequence > event.sequence => !m.produces(rid.at, &zones)?,
                 _ => false,
             };
-            if winner == Some(&i) && !outdated {
-                let start = event.start.unwrap_or(rid.at);
-                // Named as the series names its instances.
-                let original = match (master.and_then(|m| m.start), rid.at) {
-                    (Some(Time::Local(_, zone)), t @ Time::Local(..)) => {
-                        Time::Local(zones.wall(t, zone), zone)
-                    }
-                    (Some(Time::Date(_)), Time::Local(t, _)) => Time::Date(t.date()),
-                    (_, t) => t,
-                };
-                let occurrence = event.occurrence(start, None, Some(original), &zones);
-                if window.holds(&occurrence, &zones) {
-                    out.push(occurrence);
-                }
+            if !outdated {
+                out.push(occurrence);
             }
         } else if event.uid.is_empty() || masters.get(event.uid.as_str()) == Some(&i) {
             let empty = Overrides::default();
@@ -219,12 +223,12 @@ pub fn expand(
             event.expand_into(&events, own, &window, &zones, &mut out)?;
         }
     }
-    out.sort_by(|a, b| {
-        (zones.sort_key(&a.start), &a.uid, zones.sort_key(&a.end)).cmp(&(
-            zones.sort_key(&b.start),
-            &b.uid,
-            zones.sort_key(&b.end),
-        ))
+    out.sort_by_cached_key(|o| {
+        (
+            zones.sort_key(&o.start),
+            o.uid.clone(),
+            zones.sort_key(&o.end),
+        )
     });
     Ok(out)
 }
@@ -1018,7 +1022,10 @@ impl Zones {
     }
 
     fn sort_key(&self, w: &When) -> DateTime<Utc> {
-        self.instant(w.time())
+        match w {
+            When::At(t) => t.with_timezone(&Utc),
+            When::Date(_) => self.instant(w.time()),
+        }
     }
 }
 
