@@ -616,9 +616,11 @@ impl Event {
         let excluded_days: HashSet<NaiveDate> = self
             .exdates
             .iter()
-            .filter_map(|t| match t {
-                Time::Date(d) => Some(*d),
-                Time::Local(..) => None,
+            .filter_map(|t| match (t, start) {
+                (Time::Date(d), _) => Some(*d),
+                // An all-day series excluded by a time (as Outlook writes it): that day.
+                (Time::Local(t, _), Time::Date(_)) => Some(t.date()),
+                (Time::Local(..), Time::Local(..)) => None,
             })
             .collect();
         let mut instances: Vec<(Time, Option<Time>)> = self.generate(start, window, zones)?;
@@ -638,10 +640,12 @@ impl Event {
             if !seen.insert(key) || excluded.contains(&key) {
                 continue;
             }
-            if let Time::Local(t, _) = at {
-                if excluded_days.contains(&t.date()) {
-                    continue;
-                }
+            let day = match at {
+                Time::Date(d) => d,
+                Time::Local(t, _) => t.date(),
+            };
+            if excluded_days.contains(&day) {
+                continue;
             }
             let replaced = match at {
                 Time::Date(d) => {
@@ -1324,6 +1328,28 @@ mod tests {
             ]
         );
         assert!(got[0].busy() && !got[1].busy());
+    }
+
+    #[test]
+    fn all_day_series_named_by_times_as_outlook_writes_them() {
+        let ics = calendar(&[
+            event("UID:o\r\nDTSTART;VALUE=DATE:20270104\r\nDTEND;VALUE=DATE:20270105\r\nRRULE:FREQ=DAILY;COUNT=5\r\nEXDATE;TZID=GMT Standard Time:20270105T000000\r\n"),
+            event("UID:o\r\nRECURRENCE-ID;TZID=GMT Standard Time:20270106T000000\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 7, Tz::UTC).unwrap();
+        let days: Vec<(When, Option<&str>)> = got
+            .iter()
+            .map(|o| (o.start.clone(), o.recurrence_id.as_deref()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (When::Date(d(2027, 1, 4)), Some("2027-01-04")),
+                (When::Date(d(2027, 1, 7)), Some("2027-01-07")),
+                (When::Date(d(2027, 1, 8)), Some("2027-01-08")),
+                (When::Date(d(2027, 1, 10)), Some("2027-01-06")),
+            ]
+        );
     }
 
     #[test]
