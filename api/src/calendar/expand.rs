@@ -700,17 +700,9 @@ impl Event {
         let mut found = Vec::new();
         self.expand_into(&[], &Overrides::default(), &window, zones, &mut found)?;
         let key = zones.key(original);
-        Ok(found.iter().any(|o| match (&o.start, original) {
-            (When::Date(d), _) => *d == day,
-            (When::At(_), _) => {
-                o.recurrence_id.as_deref()
-                    == Some(
-                        &*zones
-                            .at(original)
-                            .to_rfc3339_opts(SecondsFormat::Secs, false),
-                    )
-                    || zones.key(o.start.time()) == key
-            }
+        Ok(found.iter().any(|o| match o.start {
+            When::Date(d) => d == day,
+            When::At(_) => zones.key(o.start.time()) == key,
         }))
     }
 
