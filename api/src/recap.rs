@@ -45,7 +45,8 @@ fn local_time(settings: &Settings) -> NaiveTime {
 }
 
 /// The first recap strictly after `after`: its local date and instant (a time that a DST change
-/// skips moves to the first instant after the gap; a repeated one is taken the first time).
+/// skips is read with the offset before the gap, so it lands as far past the gap; a repeated
+/// one is taken the first time).
 pub fn next(settings: &Settings, zone: Tz, after: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>) {
     let time = local_time(settings);
     let mut date = local_date(after, zone, settings.day_starts_at);
@@ -228,11 +229,12 @@ mod tests {
     }
 
     #[test]
-    fn a_time_the_clocks_skip_moves_after_the_gap() {
+    fn a_time_the_clocks_skip_is_read_with_the_offset_before_the_gap() {
         let london: Tz = "Europe/London".parse().unwrap();
         let s = settings("01:30:00", "00:00:00");
         let (_, at) = next(&s, london, utc("2027-03-28T00:00:00Z"));
-        assert_eq!(at, utc("2027-03-28T01:00:00Z"));
+        // 01:30 GMT, which the clocks show as 02:30 BST.
+        assert_eq!(at, utc("2027-03-28T01:30:00Z"));
     }
 
     #[test]

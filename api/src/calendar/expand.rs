@@ -6,7 +6,8 @@
 //!   (`/mozilla.org/…/Europe/Berlin`), or the name of a `VTIMEZONE` of the file, which is then
 //!   read from its `X-LIC-LOCATION` or, failing that, from its own `STANDARD`/`DAYLIGHT` rules.
 //!   A `TZID` none of these explain is read in the user's zone. `Z` times are UTC; floating
-//!   times are read in the user's zone.
+//!   times are read in the user's zone. A calendar's `X-WR-TIMEZONE` (Google) makes its UTC and
+//!   floating times wall-clock times of that zone, as Google's own clients read them.
 //! - Local times go through [`crate::recurrence::place`], the product's one DST rule: a time in
 //!   a gap is read with the offset before it (RFC 5545 §3.3.5), and a generated instance that
 //!   falls into a gap is kept (RFC 5545 §3.3.10 would drop it), as calendar clients do.
@@ -14,7 +15,10 @@
 //!   `EXDATE` removes them (a date-valued `EXDATE` removes the instances of that day). `UNTIL`
 //!   is inclusive: a UTC `UNTIL` bounds the instant, a date bounds the local date.
 //! - A `RECURRENCE-ID` event replaces the instance it names, wherever either of them lies, so
-//!   an override can move an instance into or out of the window; the latest `SEQUENCE` wins.
+//!   an override can move an instance into or out of the window; the latest `SEQUENCE` wins,
+//!   and an override older than its series stands only while the series still has the
+//!   instance (a series edited later may have dropped it). A date-time `RECURRENCE-ID` names
+//!   the instance of that day in an all-day series (Outlook and Google write them so).
 //!   `RANGE=THISANDFUTURE` moves every later instance by the same shift and gives them its
 //!   length and text.
 //! - The length is `DTEND` − `DTSTART` on the wall clock, or `DURATION` (days on the wall
@@ -22,7 +26,11 @@
 //! - A timed occurrence is in the window when it overlaps it (an instant one when it starts in
 //!   it); an all-day one when its dates overlap the window's dates.
 //! - Cancelled occurrences are returned with their status; they and `TRANSP:TRANSPARENT` ones
-//!   are never busy.
+//!   are never busy. An end before the start is read the other way round.
+//! - A file that is not iCalendar, an event without `DTSTART`, a value that is not a date, a
+//!   `DURATION` or an `RRULE` that cannot be read: an [`ExpandError`] naming the event and the
+//!   property. Unknown properties are ignored, and so are components other than calendars,
+//!   events, to-dos, journals, free/busy, time zones and alarms (with all they contain).
 //!
 //! A series is scanned for at most [`MAX_SCAN`] instances from its start, so a rule repeating
 //! every minute for decades cannot stall expansion; later instances are not seen.
@@ -109,16 +117,23 @@ pub fn expand(
     let mut events = Vec::new();
     let mut zones = Vec::new();
     let mut seen_calendar = false;
-    for calendar in ical::IcalParser::new(BufReader::new(ics.as_bytes())) {
+    let mut calendar_zone = None;
+    let known = without_unknown_components(ics);
+    for calendar in ical::IcalParser::new(BufReader::new(known.as_bytes())) {
         let calendar = calendar.map_err(|e| bad(e.to_string()))?;
         seen_calendar = true;
+        calendar_zone = calendar_zone.or_else(|| {
+            property(&calendar.properties, "X-WR-TIMEZONE")
+                .and_then(|p| p.value.as_deref())
+                .and_then(iana)
+        });
         events.extend(calendar.events);
         zones.extend(calendar.timezones);
     }
     if !seen_calendar {
         return Err(bad("no BEGIN:VCALENDAR"));
     }
-    let zones = Zones::new(zone, &zones);
+    let zones = Zones::new(zone, calendar_zone, &zones);
     let window = Window {
         from,
         to,
@@ -144,6 +159,10 @@ pub fn expand(
             _ => {
                 entry.exact.insert(key, i);
             }
+        }
+        if let Time::Local(t, _) = rid.at {
+            // All-day series named by a time (Outlook, Google): the day is meant.
+            entry.days.entry(t.date()).or_insert(i);
         }
         if rid.this_and_future {
             entry.future.push((zones.instant(rid.at), i));
@@ -172,12 +191,31 @@ pub fn expand(
             let winner = overrides
                 .get(event.uid.as_str())
                 .and_then(|o| o.exact.get(&zones.key(rid.at)));
-            if winner == Some(&i) {
-                let start = event.start.unwrap_or(rid.at);
-                let occurrence = event.occurrence(start, None, Some(rid.at), &zones);
-                if window.holds(&occurrence, &zones) {
-                    out.push(occurrence);
+            if winner != Some(&i) {
+                continue;
+            }
+            let master = masters.get(event.uid.as_str()).map(|&m| &events[m]);
+            // Named as the series names its instances.
+            let original = match (master.and_then(|m| m.start), rid.at) {
+                (Some(Time::Local(_, zone)), t @ Time::Local(..)) => {
+                    Time::Local(zones.wall(t, zone), zone)
                 }
+                (Some(Time::Date(_)), Time::Local(t, _)) => Time::Date(t.date()),
+                (_, t) => t,
+            };
+            let start = event.start.unwrap_or(rid.at);
+            let occurrence = event.occurrence(start, None, Some(original), &zones);
+            if !window.holds(&occurrence, &zones) {
+                continue;
+            }
+            // An override older than its series' latest version stands only while the series
+            // still has the instance it names.
+            let outdated = match master {
+                Some(m) if m.sequence > event.sequence => !m.produces(rid.at, &zones)?,
+                _ => false,
+            };
+            if !outdated {
+                out.push(occurrence);
             }
         } else if event.uid.is_empty() || masters.get(event.uid.as_str()) == Some(&i) {
             let empty = Overrides::default();
@@ -185,14 +223,57 @@ pub fn expand(
             event.expand_into(&events, own, &window, &zones, &mut out)?;
         }
     }
-    out.sort_by(|a, b| {
-        (zones.sort_key(&a.start), &a.uid, zones.sort_key(&a.end)).cmp(&(
-            zones.sort_key(&b.start),
-            &b.uid,
-            zones.sort_key(&b.end),
-        ))
+    out.sort_by_cached_key(|o| {
+        (
+            zones.sort_key(&o.start),
+            o.uid.clone(),
+            zones.sort_key(&o.end),
+        )
     });
     Ok(out)
+}
+
+/// The text without the components the parser refuses (`VAVAILABILITY`, RFC 9073's
+/// `VLOCATION`, vendors' `X-` components): they say nothing about when events happen.
+fn without_unknown_components(ics: &str) -> std::borrow::Cow<'_, str> {
+    const KNOWN: &[&str] = &[
+        "VCALENDAR",
+        "VEVENT",
+        "VTODO",
+        "VJOURNAL",
+        "VFREEBUSY",
+        "VTIMEZONE",
+        "STANDARD",
+        "DAYLIGHT",
+        "VALARM",
+    ];
+    let component = |line: &str, tag: &str| {
+        let line = line.trim_end();
+        line.get(..tag.len())
+            .filter(|head| head.eq_ignore_ascii_case(tag))
+            .map(|_| line[tag.len()..].trim().to_ascii_uppercase())
+    };
+    let unknown =
+        |line: &str| component(line, "BEGIN:").is_some_and(|name| !KNOWN.contains(&name.as_str()));
+    if !ics.lines().any(unknown) {
+        return std::borrow::Cow::Borrowed(ics);
+    }
+    let mut out = String::with_capacity(ics.len());
+    let mut depth = 0usize;
+    for line in ics.split_inclusive('\n') {
+        if depth > 0 {
+            if component(line, "BEGIN:").is_some() {
+                depth += 1;
+            } else if component(line, "END:").is_some() {
+                depth -= 1;
+            }
+        } else if unknown(line) {
+            depth = 1;
+        } else {
+            out.push_str(line);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The overrides of one UID: by the instance they replace, and those that also replace every
@@ -200,6 +281,8 @@ pub fn expand(
 #[derive(Default)]
 struct Overrides {
     exact: HashMap<Key, usize>,
+    /// The days of the date-time ones.
+    days: HashMap<NaiveDate, usize>,
     future: Vec<(DateTime<Utc>, usize)>,
 }
 
@@ -349,8 +432,23 @@ impl Event {
                 }
             }
         };
-        let start = time_of("DTSTART")?;
         let end = time_of("DTEND")?;
+        let duration = match property(props, "DURATION").and_then(|p| p.value.as_deref()) {
+            None => None,
+            Some(v) => Some(parse_duration(v).ok_or_else(|| {
+                context("DURATION", format!("{v:?} is not a duration like PT1H"))
+            })?),
+        };
+        // A day that ends at a time of day, or lasts hours, starts at midnight.
+        let start = match (time_of("DTSTART")?, end, duration) {
+            (Some(Time::Date(d)), Some(Time::Local(_, zone)), _) => {
+                Some(Time::Local(d.and_time(NaiveTime::MIN), zone))
+            }
+            (Some(Time::Date(d)), None, Some((_, exact))) if !exact.is_zero() => {
+                Some(Time::Local(d.and_time(NaiveTime::MIN), zones.zone(None)))
+            }
+            (start, ..) => start,
+        };
         let recurrence_id = match property(props, "RECURRENCE-ID") {
             None => None,
             Some(p) => Some(RecurrenceId {
@@ -364,12 +462,6 @@ impl Event {
         if start.is_none() && recurrence_id.is_none() {
             return Err(context("DTSTART", "missing".into()));
         }
-        let duration = match property(props, "DURATION").and_then(|p| p.value.as_deref()) {
-            None => None,
-            Some(v) => Some(parse_duration(v).ok_or_else(|| {
-                context("DURATION", format!("{v:?} is not a duration like PT1H"))
-            })?),
-        };
         let all_day = matches!(start.or(recurrence_id.map(|r| r.at)), Some(Time::Date(_)));
         let length = match (start, end, duration) {
             (Some(Time::Date(s)), Some(Time::Date(e)), _) => Length::Days((e - s).num_days()),
@@ -464,6 +556,7 @@ impl Event {
         original: Option<Time>,
         zones: &Zones,
     ) -> Occurrence {
+        let explicit = end.is_some();
         let end = match (start, end.unwrap_or_else(|| self.end_of(start, zones))) {
             (Time::Local(_, zone), Time::Date(d)) => Time::Local(d.and_time(NaiveTime::MIN), zone),
             (Time::Date(_), e @ Time::Local(_, zone)) => Time::Date(zones.wall(e, zone).date()),
@@ -473,7 +566,19 @@ impl Event {
             Time::Date(d) => When::Date(d),
             Time::Local(..) => When::At(zones.at(t)),
         };
-        let (start, end) = (when(start), when(end));
+        let (written, (mut start, mut end)) = (start, (when(start), when(end)));
+        // A start in a DST gap moved later: the event keeps its length.
+        if let (Time::Local(t, _), When::At(s), Length::Wall(length), false) =
+            (written, &start, self.length, explicit)
+        {
+            if s.naive_local() != t {
+                end = When::At(*s + length);
+            }
+        }
+        // An end before the start is taken as written the wrong way round.
+        if zones.sort_key(&end) < zones.sort_key(&start) {
+            std::mem::swap(&mut start, &mut end);
+        }
         Occurrence {
             uid: self.uid.clone(),
             recurrence_id: original.map(|t| match t {
@@ -511,12 +616,18 @@ impl Event {
         let excluded_days: HashSet<NaiveDate> = self
             .exdates
             .iter()
-            .filter_map(|t| match t {
-                Time::Date(d) => Some(*d),
-                Time::Local(..) => None,
+            .filter_map(|t| match (t, start) {
+                (Time::Date(d), _) => Some(*d),
+                // An all-day series excluded by a time (as Outlook writes it): that day.
+                (Time::Local(t, _), Time::Date(_)) => Some(t.date()),
+                (Time::Local(..), Time::Local(..)) => None,
             })
             .collect();
         let mut instances: Vec<(Time, Option<Time>)> = self.generate(start, window, zones)?;
+        if self.rrules.is_empty() {
+            // With RDATEs alone, the start is the first instance.
+            instances.push((start, None));
+        }
         instances.extend(self.rdates.iter().map(|&(at, end)| match (start, at) {
             (Time::Local(_, zone), Time::Local(..)) => {
                 (Time::Local(zones.wall(at, zone), zone), end)
@@ -529,17 +640,23 @@ impl Event {
             if !seen.insert(key) || excluded.contains(&key) {
                 continue;
             }
-            if let Time::Local(t, _) = at {
-                if excluded_days.contains(&t.date()) {
-                    continue;
-                }
+            let day = match at {
+                Time::Date(d) => d,
+                Time::Local(t, _) => t.date(),
+            };
+            if excluded_days.contains(&day) {
+                continue;
             }
-            if overrides.exact.contains_key(&key)
-                || (matches!(at, Time::Local(..))
-                    && overrides
-                        .exact
-                        .contains_key(&Key::Date(zones.at(at).date_naive())))
-            {
+            let replaced = match at {
+                Time::Date(d) => {
+                    overrides.exact.contains_key(&key) || overrides.days.contains_key(&d)
+                }
+                Time::Local(t, _) => {
+                    overrides.exact.contains_key(&key)
+                        || overrides.exact.contains_key(&Key::Date(t.date()))
+                }
+            };
+            if replaced {
                 continue; // the override stands in its place
             }
             let instant = zones.instant(at);
@@ -565,6 +682,28 @@ impl Event {
             }
         }
         Ok(())
+    }
+
+    /// Whether the series (overrides aside) has the instance `original` names.
+    fn produces(&self, original: Time, zones: &Zones) -> Result<bool, ExpandError> {
+        let day = match original {
+            Time::Date(d) => d,
+            Time::Local(t, _) => t.date(),
+        };
+        let (from, to) = (day - Duration::days(1), day + Duration::days(2));
+        let window = Window {
+            from,
+            to,
+            start: zones.place(Zone::Iana(zones.user), from.and_time(NaiveTime::MIN)),
+            end: zones.place(Zone::Iana(zones.user), to.and_time(NaiveTime::MIN)),
+        };
+        let mut found = Vec::new();
+        self.expand_into(&[], &Overrides::default(), &window, zones, &mut found)?;
+        let key = zones.key(original);
+        Ok(found.iter().any(|o| match o.start {
+            When::Date(d) => d == day,
+            When::At(_) => zones.key(o.start.time()) == key,
+        }))
     }
 
     /// The RRULE instances up to a day past the window, on the wall clock of the start's zone.
@@ -596,11 +735,7 @@ impl Event {
             let (rule_text, until) = split_until(rule);
             let until = match until {
                 None => None,
-                Some(u) => Some(
-                    zones
-                        .time(&Property::default(), u)
-                        .map_err(|e| error(rule, e))?,
-                ),
+                Some(u) => Some(Until::read(u).ok_or_else(|| error(rule, format!("UNTIL {u:?}")))?),
             };
             let parsed: RRule<Unvalidated> = rule_text
                 .parse()
@@ -620,11 +755,9 @@ impl Event {
                 };
                 let within_until = match until {
                     None => true,
-                    Some(Time::Date(u)) => t.date() <= u,
-                    Some(u @ Time::Local(_, Zone::Iana(Tz::UTC))) if zone.is_some() => {
-                        zones.instant(at) <= zones.instant(u)
-                    }
-                    Some(Time::Local(u, _)) => t <= u,
+                    Some(Until::Date(u)) => t.date() <= u,
+                    Some(Until::Utc(u)) => zones.instant(at).naive_utc() <= u,
+                    Some(Until::Local(u)) => t <= u,
                 };
                 if !within_until {
                     break;
@@ -643,6 +776,32 @@ impl Event {
             Length::Days(n) => Duration::days(n.max(0)),
             Length::Wall(d) => d.max(Duration::zero()),
             Length::Nominal { days, exact } => (Duration::days(days) + exact).max(Duration::zero()),
+        }
+    }
+}
+
+/// An `UNTIL` value: a last date, a last instant, or a last wall-clock time of the series' zone.
+#[derive(Clone, Copy)]
+enum Until {
+    Date(NaiveDate),
+    Utc(NaiveDateTime),
+    Local(NaiveDateTime),
+}
+
+impl Until {
+    fn read(text: &str) -> Option<Until> {
+        if text.len() == 8 {
+            return NaiveDate::parse_from_str(text, "%Y%m%d")
+                .ok()
+                .map(Until::Date);
+        }
+        match text.strip_suffix('Z') {
+            Some(t) => NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S")
+                .ok()
+                .map(Until::Utc),
+            None => NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S")
+                .ok()
+                .map(Until::Local),
         }
     }
 }
@@ -727,12 +886,14 @@ fn parse_duration(text: &str) -> Option<(i64, Duration)> {
 /// The zones of one file and the user's, and how times are read in them.
 struct Zones {
     user: Tz,
+    /// `X-WR-TIMEZONE` (Google): UTC and floating times are wall-clock times of this zone.
+    calendar: Option<Tz>,
     by_id: HashMap<String, Zone>,
     defined: Vec<Defined>,
 }
 
 impl Zones {
-    fn new(user: Tz, definitions: &[IcalTimeZone]) -> Zones {
+    fn new(user: Tz, calendar: Option<Tz>, definitions: &[IcalTimeZone]) -> Zones {
         let mut by_id = HashMap::new();
         let mut defined = Vec::new();
         for tz in definitions {
@@ -757,6 +918,7 @@ impl Zones {
         }
         Zones {
             user,
+            calendar,
             by_id,
             defined,
         }
@@ -764,7 +926,7 @@ impl Zones {
 
     fn zone(&self, tzid: Option<&str>) -> Zone {
         match tzid {
-            None => Zone::Iana(self.user),
+            None => Zone::Iana(self.calendar.unwrap_or(self.user)),
             Some(id) => self
                 .by_id
                 .get(id)
@@ -790,7 +952,10 @@ impl Zones {
         let naive = NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S")
             .map_err(|_| format!("{value:?} is not a date-time like 20261201T090000"))?;
         Ok(if utc {
-            Time::Local(naive, Zone::Iana(Tz::UTC))
+            match self.calendar {
+                Some(tz) => Time::Local(tz.from_utc_datetime(&naive).naive_local(), Zone::Iana(tz)),
+                None => Time::Local(naive, Zone::Iana(Tz::UTC)),
+            }
         } else {
             Time::Local(naive, self.zone(param(p, "TZID")))
         })
@@ -853,7 +1018,10 @@ impl Zones {
     }
 
     fn sort_key(&self, w: &When) -> DateTime<Utc> {
-        self.instant(w.time())
+        match w {
+            When::At(t) => t.with_timezone(&Utc),
+            When::Date(_) => self.instant(w.time()),
+        }
     }
 }
 
@@ -972,4 +1140,389 @@ fn parse_offset(text: &str) -> Option<Duration> {
         return None;
     }
     Some(Duration::seconds(sign * (h * 3600 + m * 60 + s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn calendar(body: &str) -> String {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{body}END:VCALENDAR\r\n")
+    }
+
+    fn event(lines: &str) -> String {
+        format!("BEGIN:VEVENT\r\n{lines}END:VEVENT\r\n")
+    }
+
+    /// `(start, end)` as RFC 3339 or dates.
+    fn spans(ics: &str, from: NaiveDate, days: u32, zone: &str) -> Vec<(String, String)> {
+        let text = |w: &When| match w {
+            When::Date(d) => d.to_string(),
+            When::At(t) => t.to_rfc3339(),
+        };
+        expand(ics, from, days, zone.parse().unwrap())
+            .unwrap()
+            .iter()
+            .map(|o| (text(&o.start), text(&o.end)))
+            .collect()
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.to_owned(), b.to_owned())
+    }
+
+    #[test]
+    fn zones_iana_windows_utc_and_floating() {
+        let ics = calendar(&[
+            event("UID:a\r\nDTSTART;TZID=Europe/Berlin:20270112T090000\r\nDTEND;TZID=Europe/Berlin:20270112T100000\r\n"),
+            event("UID:b\r\nDTSTART;TZID=W. Europe Standard Time:20270112T110000\r\nDURATION:PT30M\r\n"),
+            event("UID:c\r\nDTSTART;TZID=\"Eastern Standard Time\":20270112T090000\r\nDTEND;TZID=\"Eastern Standard Time\":20270112T093000\r\n"),
+            event("UID:d\r\nDTSTART:20270112T120000Z\r\nDTEND:20270112T130000Z\r\n"),
+            event("UID:e\r\nDTSTART:20270112T080000\r\nDTEND:20270112T083000\r\n"),
+            event("UID:f\r\nDTSTART;TZID=/mozilla.org/20050126_1/America/Sao_Paulo:20270112T080000\r\n"),
+        ].concat());
+        assert_eq!(
+            spans(&ics, d(2027, 1, 12), 1, "Asia/Tokyo"),
+            [
+                // The floating event is read in the user's zone (Tokyo) and comes first.
+                pair("2027-01-12T08:00:00+09:00", "2027-01-12T08:30:00+09:00"),
+                pair("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00"),
+                pair("2027-01-12T11:00:00+01:00", "2027-01-12T11:30:00+01:00"),
+                pair("2027-01-12T08:00:00-03:00", "2027-01-12T08:00:00-03:00"),
+                pair("2027-01-12T12:00:00+00:00", "2027-01-12T13:00:00+00:00"),
+                pair("2027-01-12T09:00:00-05:00", "2027-01-12T09:30:00-05:00"),
+            ]
+        );
+        // The same day seen from New York: all but the Tokyo-floating one.
+        let ny = spans(&ics, d(2027, 1, 12), 1, "America/New_York");
+        assert!(ny.contains(&pair(
+            "2027-01-12T09:00:00-05:00",
+            "2027-01-12T09:30:00-05:00"
+        )));
+        assert!(ny.contains(&pair(
+            "2027-01-12T08:00:00-03:00",
+            "2027-01-12T08:00:00-03:00"
+        )));
+        assert!(ny.contains(&pair(
+            "2027-01-12T08:00:00-05:00",
+            "2027-01-12T08:30:00-05:00"
+        )));
+    }
+
+    #[test]
+    fn a_zone_known_only_by_its_vtimezone_is_read_from_its_rules() {
+        let vtimezone = "BEGIN:VTIMEZONE\r\nTZID:Somewhere Central\r\n\
+            BEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\n\
+            TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+            BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\n\
+            TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+        let ics = calendar(&format!(
+            "{vtimezone}{}",
+            event("UID:a\r\nDTSTART;TZID=Somewhere Central:20270326T023000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=4\r\n")
+        ));
+        // Like Europe/Berlin: +01:00, then 02:30 in the gap of 28 March read as 03:30 +02:00.
+        assert_eq!(
+            spans(&ics, d(2027, 3, 26), 5, "UTC"),
+            [
+                pair("2027-03-26T02:30:00+01:00", "2027-03-26T03:30:00+01:00"),
+                pair("2027-03-27T02:30:00+01:00", "2027-03-27T03:30:00+01:00"),
+                pair("2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"),
+                pair("2027-03-29T02:30:00+02:00", "2027-03-29T03:30:00+02:00"),
+            ]
+        );
+        // An unknown TZID without a VTIMEZONE: the user's zone.
+        let unknown = calendar(&event("UID:b\r\nDTSTART;TZID=Nowhere:20270105T090000\r\n"));
+        assert_eq!(
+            spans(&unknown, d(2027, 1, 5), 1, "Europe/Paris"),
+            [pair(
+                "2027-01-05T09:00:00+01:00",
+                "2027-01-05T09:00:00+01:00"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_generated_instance_in_a_dst_gap_is_kept_past_the_gap() {
+        let ics = calendar(&event(
+            "UID:a\r\nDTSTART;TZID=America/New_York:20070310T023000\r\nDTEND;TZID=America/New_York:20070310T033000\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
+        ));
+        // RFC 5545 §3.3.5: 02:30 on 11 March 2007 is 03:30 EDT. §3.3.10 would drop it; we keep it.
+        assert_eq!(
+            spans(&ics, d(2007, 3, 10), 3, "America/New_York"),
+            [
+                pair("2007-03-10T02:30:00-05:00", "2007-03-10T03:30:00-05:00"),
+                pair("2007-03-11T03:30:00-04:00", "2007-03-11T04:30:00-04:00"),
+                pair("2007-03-12T02:30:00-04:00", "2007-03-12T03:30:00-04:00"),
+            ]
+        );
+    }
+
+    #[test]
+    fn all_day_events_overlap_the_window_by_date() {
+        let ics = calendar(
+            &[
+                event("UID:trip\r\nDTSTART;VALUE=DATE:20270101\r\nDTEND;VALUE=DATE:20270106\r\n"),
+                event("UID:day\r\nDTSTART;VALUE=DATE:20270107\r\n"),
+                event("UID:before\r\nDTSTART;VALUE=DATE:20270102\r\nDTEND;VALUE=DATE:20270105\r\n"),
+            ]
+            .concat(),
+        );
+        let got = expand(&ics, d(2027, 1, 5), 3, "Pacific/Auckland".parse().unwrap()).unwrap();
+        let ids: Vec<&str> = got.iter().map(|o| o.uid.as_str()).collect();
+        assert_eq!(ids, ["trip", "day"]);
+        assert!(got.iter().all(|o| o.all_day && !o.busy()));
+        assert_eq!(got[1].end, When::Date(d(2027, 1, 8)));
+    }
+
+    #[test]
+    fn overrides_move_cancel_and_replace_instances() {
+        let ics = calendar(&[
+            event("UID:s\r\nSUMMARY:Standup\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nDTEND;TZID=Europe/Berlin:20270104T091500\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR\r\nEXDATE;TZID=Europe/Berlin:20270111T090000\r\n"),
+            // Wednesday's moves out of the window, Friday's is cancelled, and the Monday of the
+            // week after moves into it.
+            event("UID:s\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270113T090000\r\nDTSTART;TZID=Europe/Berlin:20270120T090000\r\nDTEND;TZID=Europe/Berlin:20270120T091500\r\nSUMMARY:Moved away\r\n"),
+            event("UID:s\r\nRECURRENCE-ID:20270115T080000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T090000\r\nDTEND;TZID=Europe/Berlin:20270115T091500\r\nSTATUS:CANCELLED\r\n"),
+            event("UID:s\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270118T090000\r\nDTSTART;TZID=Europe/Berlin:20270114T160000\r\nDTEND;TZID=Europe/Berlin:20270114T170000\r\nSUMMARY:Moved in\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 11), 7, "Europe/Berlin".parse().unwrap()).unwrap();
+        let seen: Vec<(String, &str, Status, Option<&str>)> = got
+            .iter()
+            .map(|o| match &o.start {
+                When::At(t) => (
+                    t.to_rfc3339(),
+                    o.summary.as_str(),
+                    o.status,
+                    o.recurrence_id.as_deref(),
+                ),
+                When::Date(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "2027-01-14T16:00:00+01:00".into(),
+                    "Moved in",
+                    Status::Confirmed,
+                    Some("2027-01-18T09:00:00+01:00")
+                ),
+                (
+                    "2027-01-15T09:00:00+01:00".into(),
+                    "",
+                    Status::Cancelled,
+                    Some("2027-01-15T09:00:00+01:00")
+                ),
+            ]
+        );
+        assert!(got[0].busy() && !got[1].busy());
+    }
+
+    #[test]
+    fn all_day_series_named_by_times_as_outlook_writes_them() {
+        let ics = calendar(&[
+            event("UID:o\r\nDTSTART;VALUE=DATE:20270104\r\nDTEND;VALUE=DATE:20270105\r\nRRULE:FREQ=DAILY;COUNT=5\r\nEXDATE;TZID=GMT Standard Time:20270105T000000\r\n"),
+            event("UID:o\r\nRECURRENCE-ID;TZID=GMT Standard Time:20270106T000000\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 7, Tz::UTC).unwrap();
+        let days: Vec<(When, Option<&str>)> = got
+            .iter()
+            .map(|o| (o.start.clone(), o.recurrence_id.as_deref()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (When::Date(d(2027, 1, 4)), Some("2027-01-04")),
+                (When::Date(d(2027, 1, 7)), Some("2027-01-07")),
+                (When::Date(d(2027, 1, 8)), Some("2027-01-08")),
+                (When::Date(d(2027, 1, 10)), Some("2027-01-06")),
+            ]
+        );
+    }
+
+    #[test]
+    fn this_and_future_moves_every_later_instance() {
+        let ics = calendar(&[
+            event("UID:s\r\nSUMMARY:Old\r\nDTSTART:20270104T090000Z\r\nDTEND:20270104T100000Z\r\nRRULE:FREQ=DAILY;COUNT=6\r\n"),
+            event("UID:s\r\nSUMMARY:New\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270106T090000Z\r\nDTSTART:20270106T140000Z\r\nDTEND:20270106T143000Z\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 7, Tz::UTC).unwrap();
+        let seen: Vec<(String, &str)> = got
+            .iter()
+            .map(|o| {
+                (
+                    serde_json::to_value(&o.start)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    o.summary.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("2027-01-04T09:00:00Z".into(), "Old"),
+                ("2027-01-05T09:00:00Z".into(), "Old"),
+                ("2027-01-06T14:00:00Z".into(), "New"),
+                ("2027-01-07T14:00:00Z".into(), "New"),
+                ("2027-01-08T14:00:00Z".into(), "New"),
+                ("2027-01-09T14:00:00Z".into(), "New"),
+            ]
+        );
+        assert_eq!(
+            got[3].end,
+            When::At("2027-01-07T14:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn transparent_events_are_shown_but_not_busy() {
+        let ics = calendar(&event(
+            "UID:t\r\nDTSTART:20270104T090000Z\r\nDTEND:20270104T100000Z\r\nTRANSP:TRANSPARENT\r\nSTATUS:TENTATIVE\r\nSUMMARY:Maybe\\, later\r\n",
+        ));
+        let got = expand(&ics, d(2027, 1, 4), 1, Tz::UTC).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(!got[0].busy());
+        assert_eq!(got[0].status, Status::Tentative);
+        assert_eq!(got[0].summary, "Maybe, later");
+    }
+
+    #[test]
+    fn occurrences_serialise_as_the_cli_prints_them() {
+        let ics = calendar(&[
+            event("UID:a\r\nDTSTART;VALUE=DATE:20270104\r\nSUMMARY:Holiday\r\n"),
+            event("UID:b\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nDTEND;TZID=Europe/Berlin:20270104T093000\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"),
+        ].concat());
+        let got = expand(&ics, d(2027, 1, 4), 1, "Europe/Berlin".parse().unwrap()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&got).unwrap(),
+            serde_json::json!([
+                {"uid": "a", "recurrence_id": null, "start": "2027-01-04", "end": "2027-01-05",
+                 "summary": "Holiday", "all_day": true, "status": "confirmed"},
+                {"uid": "b", "recurrence_id": "2027-01-04T09:00:00+01:00",
+                 "start": "2027-01-04T09:00:00+01:00", "end": "2027-01-04T09:30:00+01:00",
+                 "summary": "", "all_day": false, "status": "confirmed"},
+            ])
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_a_reason() {
+        let cases = [
+            ("", "no BEGIN:VCALENDAR"),
+            ("hello", "not an iCalendar file"),
+            (
+                &calendar(&event("UID:x\r\nSUMMARY:no start\r\n")),
+                "event x: DTSTART: missing",
+            ),
+            (
+                &calendar(&event("UID:x\r\nDTSTART:2027-01-04\r\n")),
+                "not a date-time",
+            ),
+            (
+                &calendar(&event(
+                    "UID:x\r\nDTSTART:20270104T090000Z\r\nRRULE:FREQ=SOMETIMES\r\n",
+                )),
+                "event x: RRULE",
+            ),
+            (
+                &calendar(&event(
+                    "UID:x\r\nDTSTART:20270104T090000Z\r\nDURATION:1 hour\r\n",
+                )),
+                "DURATION",
+            ),
+        ];
+        for (ics, reason) in cases {
+            let err = expand(ics, d(2027, 1, 4), 7, Tz::UTC)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(reason), "{ics:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_events_expand_in_linear_time() {
+        let mut body = String::new();
+        for i in 0..10_000 {
+            body.push_str(&event(&format!(
+                "UID:e{i}\r\nDTSTART;TZID=Europe/Berlin:2027{:02}{:02}T090000\r\nDURATION:PT1H\r\n",
+                1 + i % 12,
+                1 + i % 28
+            )));
+            if i % 10 == 0 {
+                body.push_str(&event(&format!(
+                    "UID:s{i}\r\nDTSTART:20260105T100000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\n"
+                )));
+                body.push_str(&event(&format!(
+                    "UID:s{i}\r\nRECURRENCE-ID:20270104T100000Z\r\nDTSTART:20270104T150000Z\r\nDURATION:PT30M\r\n"
+                )));
+            }
+        }
+        let ics = calendar(&body);
+        let started = std::time::Instant::now();
+        let got = expand(&ics, d(2027, 1, 1), 7, Tz::UTC).unwrap();
+        // 7 days of single events a month apart, 1,000 weekly series with one moved instance.
+        assert_eq!(got.iter().filter(|o| o.uid.starts_with('s')).count(), 1000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn unknown_components_are_skipped() {
+        let ics = calendar(&format!(
+            "BEGIN:VAVAILABILITY\r\nBEGIN:AVAILABLE\r\nDTSTART:20270104T090000Z\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n{}",
+            event("UID:a\r\nDTSTART:20270104T090000Z\r\nBEGIN:VLOCATION\r\nNAME:Room 1\r\nEND:VLOCATION\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nACTION:DISPLAY\r\nEND:VALARM\r\n")
+        ));
+        let got = expand(&ics, d(2027, 1, 4), 1, Tz::UTC).unwrap();
+        assert_eq!(got.len(), 1);
+    }
+
+    const VALID: &str = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=X:20270104T090000\r\nDTEND;TZID=X:20270104T100000\r\nRRULE:FREQ=DAILY;UNTIL=20270201T000000Z;BYDAY=MO,TU\r\nEXDATE;TZID=X:20270105T090000\r\nRDATE;VALUE=PERIOD:20270106T120000Z/PT1H\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270111T080000Z\r\nDTSTART;VALUE=DATE:20270112\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_rule_never_panics(
+            freq in prop::sample::select(&["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY", "X"][..]),
+            parts in prop::collection::vec(
+                (
+                    prop::sample::select(&["INTERVAL", "COUNT", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYHOUR", "WKST", "UNTIL"][..]),
+                    "(-?[0-9]{1,3}|[0-9]?(MO|TU|SU)|20270101(T000000Z?)?|,)",
+                ),
+                0..4,
+            ),
+        ) {
+            let mut rule = format!("FREQ={freq}");
+            for (name, value) in parts {
+                rule.push_str(&format!(";{name}={value}"));
+            }
+            let ics = calendar(&event(&format!("UID:r\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nRRULE:{rule}\r\n")));
+            let _ = expand(&ics, d(2027, 1, 4), 31, Tz::UTC);
+        }
+
+        #[test]
+        fn garbage_never_panics(text in "\\PC{0,300}") {
+            let _ = expand(&text, d(2027, 1, 4), 7, Tz::UTC);
+        }
+
+        #[test]
+        fn damaged_calendars_never_panic(
+            cuts in prop::collection::vec((0usize..700, 0usize..40, "[A-Z0-9:;=,/+\\-TZ\r\n ]{0,12}"), 1..6),
+            days in 0u32..400,
+        ) {
+            let mut text = VALID.to_owned();
+            for (at, len, insert) in cuts {
+                let at = at.min(text.len());
+                let end = (at + len).min(text.len());
+                text.replace_range(at..end, &insert);
+            }
+            let _ = expand(&text, d(2027, 1, 4), days, Tz::UTC);
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //! its due date is before the owner's today, a routine's occurrence is missed once its day is
 //! over with nothing recorded for it. Only what happened since the rule was made counts, within
 //! the last week. A schedule's run is planned at its instant (a time that does not exist that day
-//! runs at the first instant after the gap, one that happens twice runs at the first), once per
+//! is read with the offset before the gap, one that happens twice runs at the first), once per
 //! local date; a day that passed while the server was down is skipped, not caught up.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

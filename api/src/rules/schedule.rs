@@ -4,8 +4,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::recurrence::place;
 
-/// The instant a schedule fires on `date`, if it fires that day: `time` in `zone`, the first
-/// instant after the gap when clocks go forward over it, the first of the two when they go back.
+/// The instant a schedule fires on `date`, if it fires that day: `time` in `zone`, read with the
+/// offset before the gap when clocks go forward over it (so as far past the gap as it was into
+/// it), the first of the two when they go back.
 pub fn fire_at(
     date: NaiveDate,
     time: &str,
@@ -56,15 +57,15 @@ mod tests {
             fire_at(date("2027-06-07"), "07:30", &all, london),
             Some(utc("2027-06-07T06:30:00Z"))
         );
-        // 2027-03-28 01:30 does not exist in London (01:00 GMT jumps to 02:00 BST): it fires at
-        // 02:00 BST, the first instant after the gap.
+        // 2027-03-28 01:30 does not exist in London (01:00 GMT jumps to 02:00 BST): read in GMT,
+        // the offset before the gap, it fires at 02:30 BST.
         assert_eq!(
             fire_at(date("2027-03-28"), "01:30", &all, london),
-            Some(utc("2027-03-28T01:00:00Z"))
+            Some(utc("2027-03-28T01:30:00Z"))
         );
         assert_eq!(
             fire_at(date("2027-03-28"), "01:59", &all, london),
-            Some(utc("2027-03-28T01:00:00Z"))
+            Some(utc("2027-03-28T01:59:00Z"))
         );
         // 2027-10-31 01:30 happens twice: the first one counts, and it fires once.
         assert_eq!(
