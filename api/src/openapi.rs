@@ -42,6 +42,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "plans", description = "Today, daily plans and the Assistant: computed from your own data"),
         (name = "ai", description = "AI features: opt-in, preview first, nothing written until you confirm"),
         (name = "push", description = "Web push: devices subscribed to your notifications"),
+        (name = "gmail", description = "Gmail (Max plan), read-only: sender, subject and snippet of the latest INBOX messages, synced on demand"),
         (name = "admin", description = "Statistics and account status for administrators: hashed ids only, every call audited"),
         (name = "health", description = "Liveness and readiness"),
     ),
@@ -96,7 +97,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::assistant::configure)
                 .configure(crate::admin::routes::configure)
                 .configure(crate::ai::routes::configure)
-                .configure(crate::push::routes::configure),
+                .configure(crate::push::routes::configure)
+                .configure(crate::gmail::routes::configure),
         );
 }
 

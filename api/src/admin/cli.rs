@@ -132,7 +132,11 @@ pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<us
         bail!("MINIME_SECRET_KEYS (or MINIME_SECRET_KEYS_FILE) is not set: there is no key to seal with");
     };
     let mut conn = connect(&config.app_database_url).await?;
-    crate::common::server_secrets::reseal_all(&mut conn, ring)
+    let server = crate::common::server_secrets::reseal_all(&mut conn, ring)
         .await
-        .map_err(|e| anyhow::anyhow!("re-sealing: {e}"))
+        .map_err(|e| anyhow::anyhow!("re-sealing server secrets: {e}"))?;
+    let gmail = crate::gmail::store::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing Gmail tokens: {e}"))?;
+    Ok(server + gmail)
 }

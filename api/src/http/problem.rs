@@ -38,6 +38,9 @@ pub enum ProblemKind {
     AiQuota,
     AiProvider,
     PreviewExpired,
+    IntegrationNotConfigured,
+    IntegrationDisconnected,
+    IntegrationProvider,
     Unavailable,
     Internal,
 }
@@ -73,6 +76,9 @@ impl ProblemKind {
         Self::AiQuota,
         Self::AiProvider,
         Self::PreviewExpired,
+        Self::IntegrationNotConfigured,
+        Self::IntegrationDisconnected,
+        Self::IntegrationProvider,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -107,6 +113,9 @@ impl ProblemKind {
             Self::AiQuota => "/problems/ai-quota",
             Self::AiProvider => "/problems/ai-provider",
             Self::PreviewExpired => "/problems/preview-expired",
+            Self::IntegrationNotConfigured => "/problems/integration-not-configured",
+            Self::IntegrationDisconnected => "/problems/integration-disconnected",
+            Self::IntegrationProvider => "/problems/integration-provider",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -142,6 +151,9 @@ impl ProblemKind {
             Self::AiQuota => "The AI provider's quota is used up for now",
             Self::AiProvider => "The AI provider failed",
             Self::PreviewExpired => "The preview has expired",
+            Self::IntegrationNotConfigured => "This integration is not configured on this server",
+            Self::IntegrationDisconnected => "The integration is not connected",
+            Self::IntegrationProvider => "The integration's provider failed",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -164,6 +176,8 @@ impl ProblemKind {
             Self::AiQuota => StatusCode::SERVICE_UNAVAILABLE,
             Self::AiProvider => StatusCode::BAD_GATEWAY,
             Self::PreviewExpired => StatusCode::GONE,
+            Self::IntegrationNotConfigured | Self::IntegrationDisconnected => StatusCode::CONFLICT,
+            Self::IntegrationProvider => StatusCode::BAD_GATEWAY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
