@@ -159,8 +159,9 @@ fn back_to_app(config: &Config, outcome: Result<(), Failure>) -> HttpResponse {
                    the user who started the consent (it is good once, for 10 minutes). Connects \
                    the mailbox and answers 303 to the web app: \
                    `/settings/integrations?gmail=connected`, or `?gmail=error&reason=` one of \
-                   `denied` (consent refused), `invalid_state` (unknown, used or expired), \
-                   `plan_required`, `google` (Google failed or sent no refresh token).",
+                   `denied` (consent refused, or reading mail left unticked), `invalid_state` \
+                   (unknown, used or expired), `plan_required`, `google` (Google failed or sent \
+                   no refresh token).",
     params(
         Callback,
         // Google adds these too; they are read from the grant, not from here.
@@ -176,6 +177,7 @@ fn back_to_app(config: &Config, outcome: Result<(), Failure>) -> HttpResponse {
         (status = 303, description = "On to the web app",
          headers(("Location" = String, description = "e.g. https://minime.example/settings/integrations?gmail=connected"))),
         (status = 409, description = "This server has no Google client (`/problems/integration-not-configured`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter Google does not send, or one holding NUL (`/problems/validation`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/integrations/gmail/callback")]
@@ -239,6 +241,17 @@ async fn connect(
             return Ok(Err(Failure::Google));
         }
     };
+    let granted = tokens
+        .scopes
+        .as_ref()
+        .is_none_or(|scopes| scopes.iter().any(|s| s == super::google::SCOPE));
+    if !granted {
+        // The user left reading mail unticked on the consent page: nothing to connect.
+        if let Some(refresh) = &tokens.refresh {
+            let _ = google.revoke(refresh.expose_secret()).await;
+        }
+        return Ok(Err(Failure::Denied));
+    }
     let Some(refresh) = tokens.refresh else {
         tracing::warn!("Google sent no refresh token for a Gmail consent");
         return Ok(Err(Failure::Google));

@@ -30,6 +30,8 @@ const ATTEMPTS: u32 = 3;
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 /// Message reads in flight at once.
 const PARALLEL_READS: usize = 5;
+/// A whole sync's reads, retries included, end within this.
+const SYNC_DEADLINE: Duration = Duration::from_secs(60);
 
 type OAuth = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -49,6 +51,8 @@ pub struct Tokens {
     /// Google sends one on consent (with `access_type=offline`, `prompt=consent`), rarely on a
     /// refresh.
     pub refresh: Option<SecretString>,
+    /// What the user granted, when Google says (consent lets a user leave a scope unticked).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// One message's headers, as kept.
@@ -255,11 +259,17 @@ impl<'a> Google<'a> {
             email_address: String,
         }
         let profile: Profile = self.gmail(access, "users/me/profile").await?;
-        Ok(profile.email_address)
+        Ok(clip(&profile.email_address, 320))
     }
 
     /// The latest INBOX messages, newest first, with their headers.
     pub async fn latest(&self, access: &SecretString) -> Result<Vec<Message>, GoogleError> {
+        tokio::time::timeout(SYNC_DEADLINE, self.read_latest(access))
+            .await
+            .unwrap_or_else(|_| Err(upstream("Gmail took too long to answer")))
+    }
+
+    async fn read_latest(&self, access: &SecretString) -> Result<Vec<Message>, GoogleError> {
         use futures_util::{StreamExt, TryStreamExt};
         #[derive(Deserialize)]
         struct Listed {
@@ -356,6 +366,9 @@ fn tokens<E: std::error::Error + 'static>(
             refresh: t
                 .refresh_token()
                 .map(|r| SecretString::from(r.secret().clone())),
+            scopes: t
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect()),
         }),
         Err(RequestTokenError::ServerResponse(r))
             if *r.error() == BasicErrorResponseType::InvalidGrant =>
@@ -378,9 +391,9 @@ fn describe<E: std::error::Error + 'static>(
     }
 }
 
-/// At most `max` characters.
-fn clip(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
+/// At most `max` characters, without NUL (which no text column holds).
+pub fn clip(text: &str, max: usize) -> String {
+    text.chars().filter(|c| *c != '\0').take(max).collect()
 }
 
 /// Gmail's snippets are HTML-escaped text.
@@ -402,6 +415,11 @@ mod tests {
     fn challenge_of(verifier: &str) -> String {
         use sha2::Digest;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+    }
+
+    #[test]
+    fn clipped_text_holds_no_nul() {
+        assert_eq!(clip("a\0bcd", 3), "abc");
     }
 
     #[test]

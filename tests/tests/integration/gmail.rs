@@ -23,6 +23,7 @@ const CLIENT_ID: &str = "1234-minime.apps.googleusercontent.com";
 const CLIENT_SECRET: &str = "GOCSPX-fake-client-secret";
 const REDIRECT: &str = "http://127.0.0.1:9/v1/integrations/gmail/callback";
 const WEB_APP: &str = "https://app.minime.example";
+const GMAIL_READONLY: &str = "https://www.googleapis.com/auth/gmail.readonly";
 /// Messages in the fake INBOX: more than a sync keeps.
 const INBOX: usize = 35;
 
@@ -40,6 +41,8 @@ struct State {
     /// Refresh tokens the user withdrew at Google (answered `invalid_grant`).
     withdrawn: HashSet<String>,
     fail_revoke: bool,
+    /// The scope a consent grants, when not the one asked for (a box left unticked).
+    granted: Option<String>,
     exchanges: usize,
     violations: Vec<String>,
     next: usize,
@@ -60,10 +63,9 @@ struct FakeGoogle {
     state: Arc<Mutex<State>>,
 }
 
-fn token_answer(access: &str, refresh: Option<&str>) -> HttpResponse {
+fn token_answer(access: &str, refresh: Option<&str>, scope: &str) -> HttpResponse {
     let mut body = json!({
-        "access_token": access, "expires_in": 3599, "token_type": "Bearer",
-        "scope": "https://www.googleapis.com/auth/gmail.readonly"
+        "access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": scope
     });
     if let Some(refresh) = refresh {
         body["refresh_token"] = json!(refresh);
@@ -112,7 +114,8 @@ async fn token(
             let access = s.token("ya29.at");
             s.refresh.insert(refresh.clone(), "ada@gmail.com".into());
             s.access.insert(access.clone(), refresh.clone());
-            token_answer(&access, Some(&refresh))
+            let scope = s.granted.clone().unwrap_or(GMAIL_READONLY.into());
+            token_answer(&access, Some(&refresh), &scope)
         }
         "refresh_token" => {
             let refresh = field("refresh_token");
@@ -121,7 +124,7 @@ async fn token(
             }
             let access = s.token("ya29.at");
             s.access.insert(access.clone(), refresh);
-            token_answer(&access, None)
+            token_answer(&access, None, GMAIL_READONLY)
         }
         other => {
             s.violations.push(format!("token: grant_type {other:?}"));
@@ -271,7 +274,7 @@ impl FakeGoogle {
             ("response_type", "code"),
             ("client_id", CLIENT_ID),
             ("redirect_uri", REDIRECT),
-            ("scope", "https://www.googleapis.com/auth/gmail.readonly"),
+            ("scope", GMAIL_READONLY),
             ("access_type", "offline"),
             ("prompt", "consent"),
             ("code_challenge_method", "S256"),
@@ -510,6 +513,21 @@ async fn unknown_expired_refused_and_replayed_states_connect_nothing() {
     assert_eq!(callback(&app, &denied).await, failed("denied"));
     assert_eq!(callback(&app, &denied).await, failed("invalid_state"));
 
+    // Consent given without reading mail: nothing is connected and the grant goes back.
+    google.state.lock().unwrap().granted = Some("openid".into());
+    let consent = ada
+        .ok(Method::POST, "/v1/integrations/gmail/authorize", None)
+        .await;
+    let (code, unticked) = google.consent(consent["url"].as_str().unwrap());
+    assert_eq!(
+        callback(&app, &callback_path(&code, &unticked)).await,
+        failed("denied")
+    );
+    assert_eq!(google.state.lock().unwrap().exchanges, 1);
+    assert_eq!(google.state.lock().unwrap().revoked.len(), 1);
+    assert!(google.live_refresh_tokens().is_empty());
+    assert_eq!(ada.get("/v1/integrations/gmail").await["connected"], false);
+
     // Ten minutes to come back.
     let consent = ada
         .ok(Method::POST, "/v1/integrations/gmail/authorize", None)
@@ -521,7 +539,7 @@ async fn unknown_expired_refused_and_replayed_states_connect_nothing() {
         callback(&app, &callback_path(&code, &state)).await,
         failed("invalid_state")
     );
-    assert_eq!(google.state.lock().unwrap().exchanges, 0);
+    assert_eq!(google.state.lock().unwrap().exchanges, 1);
     assert_eq!(ada.get("/v1/integrations/gmail").await["connected"], false);
 
     // States are kept as hashes only, and the daily cleanup removes the expired ones.
