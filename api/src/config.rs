@@ -116,6 +116,22 @@ pub enum AiProvider {
     },
 }
 
+/// Google's OAuth client and the endpoints Gmail is read from (`MINIME_GOOGLE_*`); without a
+/// client id the Gmail integration answers that it is not configured.
+#[derive(Clone, Debug)]
+pub struct Google {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub auth_url: url::Url,
+    pub token_url: url::Url,
+    pub revoke_url: url::Url,
+    /// The Gmail API's base, up to and including `/gmail/v1`.
+    pub gmail_api_url: url::Url,
+    /// Where Google sends the browser back: this server's `/v1/integrations/gmail/callback`, as
+    /// registered with the client at Google.
+    pub redirect_url: url::Url,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub env: Env,
@@ -167,6 +183,7 @@ pub struct Config {
     /// Requests to user-supplied addresses may reach loopback, over plain http: for tests
     /// against local fakes only, refused in production.
     pub outbound_allow_loopback: bool,
+    pub google: Option<Google>,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -193,6 +210,7 @@ impl Config {
             .parse()
             .context("MINIME_APP_URL")?;
         let mail_from = vars.text("MINIME_MAIL_FROM", "minime <no-reply@minime.localhost>");
+        let google = vars.google(&app_url)?;
         let vapid_subject = vars
             .get("MINIME_VAPID_SUBJECT")
             .unwrap_or_else(|| default_vapid_subject(&app_url, &mail_from));
@@ -244,6 +262,7 @@ impl Config {
                 .map_or(Ok(false), |v| {
                     parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v)
                 })?,
+            google,
         };
         config.check()?;
         Ok(config)
@@ -470,6 +489,43 @@ impl Vars<'_> {
         })
     }
 
+    fn google(&self, app_url: &url::Url) -> anyhow::Result<Option<Google>> {
+        let Some(client_id) = self.get("MINIME_GOOGLE_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let url = |key: &str, default: &str| -> anyhow::Result<url::Url> {
+            self.text(key, default).parse().context(key.to_owned())
+        };
+        let callback = app_url
+            .join("/v1/integrations/gmail/callback")
+            .context("MINIME_APP_URL")?;
+        Ok(Some(Google {
+            client_id,
+            client_secret: SecretString::from(
+                self.get("MINIME_GOOGLE_CLIENT_SECRET").context(
+                    "MINIME_GOOGLE_CLIENT_SECRET is required with MINIME_GOOGLE_CLIENT_ID",
+                )?,
+            ),
+            auth_url: url(
+                "MINIME_GOOGLE_AUTH_URL",
+                "https://accounts.google.com/o/oauth2/v2/auth",
+            )?,
+            token_url: url(
+                "MINIME_GOOGLE_TOKEN_URL",
+                "https://oauth2.googleapis.com/token",
+            )?,
+            revoke_url: url(
+                "MINIME_GOOGLE_REVOKE_URL",
+                "https://oauth2.googleapis.com/revoke",
+            )?,
+            gmail_api_url: url(
+                "MINIME_GMAIL_API_URL",
+                "https://gmail.googleapis.com/gmail/v1",
+            )?,
+            redirect_url: url("MINIME_GOOGLE_REDIRECT_URL", callback.as_str())?,
+        }))
+    }
+
     /// The token-signing secret and the admin id key; development makes do without them.
     fn secrets(&self, env: Env) -> (SecretString, SecretString) {
         let jwt_secret = match self.get("MINIME_JWT_SECRET") {
@@ -609,6 +665,32 @@ mod tests {
         assert!(!config.cookie_secure);
         assert_eq!(config.vapid_subject, "mailto:no-reply@minime.localhost");
         assert!(!config.outbound_allow_loopback);
+        assert!(config.google.is_none());
+    }
+
+    #[test]
+    fn google_needs_its_secret_and_defaults_to_google() {
+        let db = ("DATABASE_URL", "postgres://postgres@db/minime");
+        let id = ("MINIME_GOOGLE_CLIENT_ID", "123.apps.googleusercontent.com");
+        let err = Config::from_vars(&vars(&[db, id])).unwrap_err().to_string();
+        assert!(err.contains("MINIME_GOOGLE_CLIENT_SECRET"), "{err}");
+        let config = Config::from_vars(&vars(&[
+            db,
+            id,
+            ("MINIME_GOOGLE_CLIENT_SECRET", "s3cret"),
+            ("MINIME_APP_URL", "https://minime.example"),
+        ]))
+        .unwrap();
+        let google = config.google.unwrap();
+        assert_eq!(
+            google.token_url.as_str(),
+            "https://oauth2.googleapis.com/token"
+        );
+        assert_eq!(
+            google.redirect_url.as_str(),
+            "https://minime.example/v1/integrations/gmail/callback"
+        );
+        assert!(!format!("{google:?}").contains("s3cret"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod db;
 pub mod decisions;
 pub mod docs;
 pub mod focus;
+pub mod gmail;
 pub mod goals;
 pub mod health;
 pub mod http;

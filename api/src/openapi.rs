@@ -98,7 +98,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::admin::routes::configure)
                 .configure(crate::ai::routes::configure)
                 .configure(crate::push::routes::configure)
-                .configure(crate::calendar::routes::configure),
+                .configure(crate::calendar::routes::configure)
+                .configure(crate::gmail::routes::configure),
         );
 }
 

@@ -242,22 +242,23 @@ impl Fetcher {
         self.get_with(url, reqwest::header::HeaderMap::new()).await
     }
 
-    /// [`Fetcher::get`] with request headers (conditional requests, say).
+    /// GETs `url` with `headers`, which go only to the first address's origin: a redirect
+    /// elsewhere never carries a credential along.
     pub async fn get_with(
         &self,
         url: &str,
         headers: reqwest::header::HeaderMap,
     ) -> Result<Fetched, FetchError> {
         let mut url = url::Url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
+        let origin = url.origin();
         for _ in 0..=self.policy.max_redirects {
             let addr = self.checked_address(&url).await?;
             let host = url.host_str().unwrap_or_default().to_owned();
-            let response = self
-                .pinned(&host, addr)?
-                .get(url.clone())
-                .headers(headers.clone())
-                .send()
-                .await?;
+            let mut request = self.pinned(&host, addr)?.get(url.clone());
+            if url.origin() == origin {
+                request = request.headers(headers.clone());
+            }
+            let response = request.send().await?;
             // 304 Not Modified is a 3xx that is an answer, not a redirect.
             if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
                 let next = response

@@ -34,7 +34,9 @@ BEGIN
     'integrations', jsonb_build_object(
         'calendar_connections', (SELECT count(*) FROM auth.calendar_connections),
         'calendar_events', (SELECT count(*) FROM auth.calendar_events),
-        'calendar_failing', (SELECT count(*) FROM auth.calendar_connections WHERE last_error IS NOT NULL)),
+        'calendar_failing', (SELECT count(*) FROM auth.calendar_connections WHERE last_error IS NOT NULL),
+        'gmail_accounts', (SELECT count(*) FROM auth.gmail_accounts),
+        'gmail_messages', (SELECT count(*) FROM auth.gmail_messages)),
     'outbox', jsonb_build_object(
         'pending', (SELECT count(*) FROM ops.outbox WHERE sent_at IS NULL AND failed_at IS NULL),
         'failed', (SELECT count(*) FROM ops.outbox WHERE failed_at IS NOT NULL),

@@ -78,6 +78,10 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ),
     ("ops.rate_limits", "request counters"),
     (
+        "auth.gmail_oauth_states",
+        "a Gmail consent under way (10 minutes): a hash and a sealed one-time verifier",
+    ),
+    (
         "ops.jobs",
         "background work queued to act for you; what it changes is in the rows exported",
     ),
@@ -130,6 +134,16 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
         Section {
             name: "calendar_events",
             sql: format!("SELECT to_jsonb(e)::text AS row FROM auth.calendar_events e WHERE e.user_id = {me} ORDER BY e.position"),
+        },
+        Section {
+            name: "gmail_account",
+            // The refresh token is a credential to the mailbox, not data about you: whether it
+            // is held is.
+            sql: format!("SELECT ((to_jsonb(g) - 'refresh_token') || jsonb_build_object('connected', g.refresh_token IS NOT NULL))::text AS row FROM auth.gmail_accounts g WHERE g.user_id = {me}"),
+        },
+        Section {
+            name: "gmail_messages",
+            sql: format!("SELECT to_jsonb(m)::text AS row FROM auth.gmail_messages m WHERE m.user_id = {me} ORDER BY m.received_at DESC, m.gmail_id"),
         },
         Section {
             name: "settings",

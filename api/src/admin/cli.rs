@@ -138,5 +138,8 @@ pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<us
     let calendars = crate::calendar::sync::reseal_all(&mut conn, ring)
         .await
         .map_err(|e| anyhow::anyhow!("re-sealing calendar URLs: {e}"))?;
-    Ok(server + calendars)
+    let gmail = crate::gmail::store::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing Gmail tokens: {e}"))?;
+    Ok(server + calendars + gmail)
 }

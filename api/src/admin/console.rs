@@ -98,7 +98,7 @@ pub struct AdminStats {
     /// Rows per workspace table.
     pub entities: BTreeMap<String, i64>,
     /// Connected integrations, what they cache and how many fail to be read.
-    #[schema(example = json!({"calendar_connections": 9, "calendar_events": 212, "calendar_failing": 1}))]
+    #[schema(example = json!({"calendar_connections": 9, "calendar_events": 212, "calendar_failing": 1, "gmail_accounts": 2, "gmail_messages": 60}))]
     pub integrations: BTreeMap<String, i64>,
     /// The mail queue.
     pub outbox: OutboxHealth,

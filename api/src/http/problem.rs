@@ -39,6 +39,9 @@ pub enum ProblemKind {
     AiProvider,
     CalendarUnreachable,
     PreviewExpired,
+    IntegrationNotConfigured,
+    IntegrationDisconnected,
+    IntegrationProvider,
     Unavailable,
     Internal,
 }
@@ -75,6 +78,9 @@ impl ProblemKind {
         Self::AiProvider,
         Self::CalendarUnreachable,
         Self::PreviewExpired,
+        Self::IntegrationNotConfigured,
+        Self::IntegrationDisconnected,
+        Self::IntegrationProvider,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -110,6 +116,9 @@ impl ProblemKind {
             Self::AiProvider => "/problems/ai-provider",
             Self::CalendarUnreachable => "/problems/calendar-unreachable",
             Self::PreviewExpired => "/problems/preview-expired",
+            Self::IntegrationNotConfigured => "/problems/integration-not-configured",
+            Self::IntegrationDisconnected => "/problems/integration-disconnected",
+            Self::IntegrationProvider => "/problems/integration-provider",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -146,6 +155,9 @@ impl ProblemKind {
             Self::AiProvider => "The AI provider failed",
             Self::CalendarUnreachable => "The calendar could not be read",
             Self::PreviewExpired => "The preview has expired",
+            Self::IntegrationNotConfigured => "This integration is not configured on this server",
+            Self::IntegrationDisconnected => "The integration is not connected",
+            Self::IntegrationProvider => "The integration's provider failed",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -168,6 +180,8 @@ impl ProblemKind {
             Self::AiQuota => StatusCode::SERVICE_UNAVAILABLE,
             Self::AiProvider | Self::CalendarUnreachable => StatusCode::BAD_GATEWAY,
             Self::PreviewExpired => StatusCode::GONE,
+            Self::IntegrationNotConfigured | Self::IntegrationDisconnected => StatusCode::CONFLICT,
+            Self::IntegrationProvider => StatusCode::BAD_GATEWAY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -2156,7 +2156,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
-        delete: operations["disconnect"];
+        delete: operations["integrations_disconnect"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2198,6 +2198,122 @@ export interface paths {
          *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["integrations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/gmail/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting a Gmail mailbox
+         * @description Answers Google's consent page for read-only access to your mail. Send the browser there: after consent Google sends it to `/v1/integrations/gmail/callback`, which connects the mailbox and goes on to the web app's `/settings/integrations`. The consent must come back within 10 minutes and works once. Connecting again replaces the mailbox. Max plan.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        post: operations["authorize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/gmail/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where Google sends the browser back after consent
+         * @description Reached by the browser from Google, without our credential: the state names the user who started the consent (it is good once, for 10 minutes). Connects the mailbox and answers 303 to the web app: `/settings/integrations?gmail=connected`, or `?gmail=error&reason=` one of `denied` (consent refused, or reading mail left unticked), `invalid_state` (unknown, used or expired), `plan_required`, `google` (Google failed or sent no refresh token).
+         *
+         *     Needs no credentials.
+         */
+        get: operations["callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/gmail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your Gmail connection
+         * @description Whether a mailbox is connected, which, when it was last synced and how many messages are kept. The token is never shown. After Google withdrew access, `connected` is false and `last_error` says so until you reconnect.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["gmail_status"];
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect Gmail
+         * @description Revokes the grant at Google, then deletes the token and every kept message. If Google cannot be reached (or the grant was already gone) ours is deleted all the same and `revoked` is false.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["integrations_disconnect"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/gmail/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch the latest INBOX messages now
+         * @description Reads the sender, subject, snippet and date of the latest 30 INBOX messages (never a body) and replaces the kept ones with them. If your plan is no longer Max, the connection is deleted with its messages (403). If Google withdrew access, the token and messages are deleted and the answer asks you to reconnect (409).
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        post: operations["sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The messages kept from your last Gmail sync
+         * @description At most 30, newest first, in one page. Empty until a sync; refreshed only by `POST /v1/integrations/gmail/sync`.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["list_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2306,7 +2422,9 @@ export interface components {
              * @example {
              *       "calendar_connections": 9,
              *       "calendar_events": 212,
-             *       "calendar_failing": 1
+             *       "calendar_failing": 1,
+             *       "gmail_accounts": 2,
+             *       "gmail_messages": 60
              *     }
              */
             integrations: {
@@ -2729,6 +2847,13 @@ export interface components {
              */
             url: string;
         };
+        Consent: {
+            /**
+             * @description Send the browser here; Google brings it back to the callback within 10 minutes.
+             * @example https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=123.apps.googleusercontent.com&state=5Jq1M2sRk0bWQ2z1mB7n1w&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&redirect_uri=https%3A%2F%2Fminime.example%2Fv1%2Fintegrations%2Fgmail%2Fcallback&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fgmail.readonly&access_type=offline&prompt=consent
+             */
+            url: string;
+        };
         Conversion: {
             /** @description The capture, now `converted`. */
             capture: components["schemas"]["Capture"];
@@ -3114,6 +3239,36 @@ export interface components {
             /** @description Where each request's record is kept. */
             records: string;
         };
+        Disconnected: {
+            /**
+             * @description Whether Google confirmed the end of the grant. Our copy is deleted either way; when
+             *     false, remove minime at <https://myaccount.google.com/permissions> too.
+             */
+            revoked: boolean;
+        };
+        /**
+         * @description A kept message: headers and Gmail's snippet, never a body.
+         * @example {
+         *       "gmail_id": "18c2f0a4b7e9d123",
+         *       "received_at": "2026-12-01T08:41:00Z",
+         *       "sender": "Grace Hopper <grace@example.com>",
+         *       "snippet": "Shall we try the new place by the harbour?",
+         *       "subject": "Lunch on Friday?",
+         *       "thread_id": "18c2f0a4b7e9d123"
+         *     }
+         */
+        EmailMessage: {
+            /** @description Gmail's id of the message. */
+            gmail_id: string;
+            thread_id: string;
+            /** @description The From header as sent. */
+            sender: string;
+            subject: string;
+            /** @description Gmail's short excerpt of the text. */
+            snippet: string;
+            /** Format: date-time */
+            received_at: string;
+        };
         EmailRequest: {
             /**
              * Format: email
@@ -3242,6 +3397,35 @@ export interface components {
              * @description Default: your personal workspace. Cannot change later.
              */
             workspace_id?: string | null;
+        };
+        /**
+         * @description The integration as the user sees it; never the token.
+         * @example {
+         *       "address": "ada@gmail.com",
+         *       "connected": true,
+         *       "connected_at": "2026-12-01T09:00:00Z",
+         *       "last_error": null,
+         *       "last_sync_at": "2026-12-01T09:05:00Z",
+         *       "message_count": 30
+         *     }
+         */
+        GmailStatus: {
+            /** @description Whether a mailbox is connected and its grant still holds. */
+            connected: boolean;
+            /** @description The connected mailbox (kept after Google withdrew access, until you disconnect). */
+            address?: string | null;
+            /** Format: date-time */
+            connected_at?: string | null;
+            /** Format: date-time */
+            last_sync_at?: string | null;
+            /**
+             * Format: int64
+             * @description Messages kept from the last sync.
+             * @example 30
+             */
+            message_count: number;
+            /** @description Why the last sync failed, until one succeeds. */
+            last_error?: string | null;
         };
         Goal: {
             /** Format: uuid */
@@ -3783,6 +3967,22 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_EmailMessage: {
+            items: {
+                /** @description Gmail's id of the message. */
+                gmail_id: string;
+                thread_id: string;
+                /** @description The From header as sent. */
+                sender: string;
+                subject: string;
+                /** @description Gmail's short excerpt of the text. */
+                snippet: string;
+                /** Format: date-time */
+                received_at: string;
             }[];
             next_cursor?: string | null;
         };
@@ -4359,7 +4559,7 @@ export interface components {
              * @example /problems/validation
              * @enum {string}
              */
-            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/unavailable" | "/problems/internal";
+            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/integration-not-configured" | "/problems/integration-disconnected" | "/problems/integration-provider" | "/problems/unavailable" | "/problems/internal";
         };
         Progress: {
             /** Format: int64 */
@@ -25819,7 +26019,7 @@ export interface operations {
             };
         };
     };
-    disconnect: {
+    integrations_disconnect: {
         parameters: {
             query?: never;
             header?: never;
@@ -26107,6 +26307,616 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Google's consent page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the Max plan (`/problems/plan-required`), a read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Gmail needs the Max plan",
+                     *       "status": 403,
+                     *       "title": "Your plan does not include this feature",
+                     *       "type": "/problems/plan-required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server has no Google client (`/problems/integration-not-configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Gmail is not set up on this server (MINIME_GOOGLE_CLIENT_ID)",
+                     *       "status": 409,
+                     *       "title": "This integration is not configured on this server",
+                     *       "type": "/problems/integration-not-configured"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: {
+                /** @description The authorization code (absent when consent was refused). */
+                code?: string;
+                /** @description The state the consent started with. */
+                state?: string;
+                /** @description Google's reason when there is no code, e.g. `access_denied`. */
+                error?: string;
+                /** @description The scopes granted */
+                scope?: string;
+                /** @description Which of the browser's Google accounts */
+                authuser?: string;
+                /** @description The prompt Google showed */
+                prompt?: string;
+                /** @description The Google Workspace domain, if any */
+                hd?: string;
+                /** @description The issuer (RFC 9207) */
+                iss?: string;
+                /** @description More about `error` */
+                error_description?: string;
+                /** @description A page about `error` */
+                error_uri?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description On to the web app */
+            303: {
+                headers: {
+                    /** @description e.g. https://minime.example/settings/integrations?gmail=connected */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server has no Google client (`/problems/integration-not-configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query parameter Google does not send, or one holding NUL (`/problems/validation`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    gmail_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection (all empty when none) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GmailStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    integrations_disconnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "revoked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Disconnected"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No mailbox is connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Synced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GmailStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the Max plan (`/problems/plan-required`), a read-only token, or a cookie request without X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No mailbox is connected, or Google withdrew access: connect again (`/problems/integration-disconnected`); or this server has no Google client (`/problems/integration-not-configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Google withdrew access to the mailbox: connect it again",
+                     *       "status": 409,
+                     *       "title": "The integration is not connected",
+                     *       "type": "/problems/integration-disconnected"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes (`/problems/rate-limited`); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Google failed (`/problems/integration-provider`); the kept messages stay */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Gmail answered 500",
+                     *       "status": 502,
+                     *       "title": "The integration's provider failed",
+                     *       "type": "/problems/integration-provider"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_messages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The kept messages; `next_cursor` is always null */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EmailMessage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

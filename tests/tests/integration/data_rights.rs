@@ -294,6 +294,21 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    // A Gmail mailbox connected to Ada's account, a message kept from it, a consent under way.
+    app.admin()
+        .await
+        .batch_execute(
+            "INSERT INTO auth.gmail_accounts (user_id, address, refresh_token, connected_at)
+               SELECT id, 'ada@gmail.com', '\\x00'::bytea, now() FROM auth.users WHERE email = 'ada@example.com';
+             INSERT INTO auth.gmail_messages (user_id, gmail_id, thread_id, sender, subject, snippet, received_at)
+               SELECT id, 'm1', 't1', 'Grace <grace@example.com>', 'Lunch?', 'Friday?', now()
+               FROM auth.users WHERE email = 'ada@example.com';
+             INSERT INTO auth.gmail_oauth_states (state_hash, user_id, verifier, created_at, expires_at)
+               SELECT sha256('state'), id, '\\x00'::bytea, now(), now() + interval '10 minutes'
+               FROM auth.users WHERE email = 'ada@example.com';",
+        )
+        .await
+        .unwrap();
     // A job queued to act as Ada, due later.
     app.admin()
         .await

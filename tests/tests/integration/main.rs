@@ -9,6 +9,7 @@ mod cookies;
 mod cors;
 mod data_rights;
 mod faults;
+mod gmail;
 mod helpers;
 mod integrity;
 mod isolation;

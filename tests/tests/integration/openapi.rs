@@ -32,8 +32,11 @@ fn every_operation_documents_its_errors_and_examples() {
             }
             operations += 1;
             let responses = op["responses"].as_object().unwrap();
+            // A browser's way back (OAuth callbacks) succeeds with a redirect.
             assert!(
-                responses.keys().any(|s| s.starts_with('2')),
+                responses
+                    .keys()
+                    .any(|s| s.starts_with('2') || s.starts_with('3')),
                 "{method} {path}: no success response"
             );
             assert!(responses.contains_key("500"), "{method} {path}: no 500");

@@ -690,6 +690,18 @@ const DIRECT: &[(&str, &str)] = &[
         "auth.calendar_events",
         "forced row-level security: each user reaches only their own events",
     ),
+    (
+        "auth.gmail_accounts",
+        "forced row-level security: each user reaches only their own connection; the token is sealed",
+    ),
+    (
+        "auth.gmail_messages",
+        "forced row-level security: each user reaches only their own messages",
+    ),
+    (
+        "auth.gmail_oauth_states",
+        "insert only, by their own user; taken back through auth.gmail_take_state",
+    ),
 ];
 
 #[tokio::test]
