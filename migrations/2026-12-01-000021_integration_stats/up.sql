@@ -36,7 +36,8 @@ BEGIN
         'calendar_events', (SELECT count(*) FROM auth.calendar_events),
         'calendar_failing', (SELECT count(*) FROM auth.calendar_connections WHERE last_error IS NOT NULL),
         'gmail_accounts', (SELECT count(*) FROM auth.gmail_accounts),
-        'gmail_messages', (SELECT count(*) FROM auth.gmail_messages)),
+        'gmail_messages', (SELECT count(*) FROM auth.gmail_messages),
+        'gmail_failing', (SELECT count(*) FROM auth.gmail_accounts WHERE last_error IS NOT NULL)),
     'outbox', jsonb_build_object(
         'pending', (SELECT count(*) FROM ops.outbox WHERE sent_at IS NULL AND failed_at IS NULL),
         'failed', (SELECT count(*) FROM ops.outbox WHERE failed_at IS NOT NULL),

@@ -33,7 +33,9 @@
 //!   events, to-dos, journals, free/busy, time zones and alarms (with all they contain).
 //!
 //! A series is scanned for at most [`MAX_SCAN`] instances from its start, so a rule repeating
-//! every minute for decades cannot stall expansion; later instances are not seen.
+//! every minute for decades cannot stall expansion; later instances are not seen. A whole file
+//! may scan at most [`MAX_FILE_SCAN`] instances and take at most [`TIME_LIMIT`]: past either, it
+//! is refused as too complex, so that no calendar can hold a server's CPU.
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufReader;
@@ -52,6 +54,10 @@ use super::windows_zones;
 
 /// The instances of one series scanned at most, from its start.
 pub const MAX_SCAN: usize = 100_000;
+/// The instances of all series of one file scanned at most.
+pub const MAX_FILE_SCAN: usize = 2_000_000;
+/// How long expanding one file may take.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// When an occurrence starts or ends: a day for all-day events, else an instant with the offset
 /// it has in its own zone.
@@ -752,6 +758,7 @@ impl Event {
                 .build(anchor)
                 .map_err(|e| error(rule, e.to_string()))?;
             for t in set.into_iter().take(MAX_SCAN) {
+                zones.spend()?;
                 let t = t.naive_utc();
                 if t > last {
                     break;
@@ -897,6 +904,9 @@ struct Zones {
     calendar: Option<Tz>,
     by_id: HashMap<String, Zone>,
     defined: Vec<Defined>,
+    /// Instances scanned so far, against [`MAX_FILE_SCAN`], and when [`TIME_LIMIT`] is up.
+    scanned: std::cell::Cell<usize>,
+    deadline: std::time::Instant,
 }
 
 impl Zones {
@@ -928,7 +938,22 @@ impl Zones {
             calendar,
             by_id,
             defined,
+            scanned: std::cell::Cell::new(0),
+            deadline: std::time::Instant::now() + TIME_LIMIT,
         }
+    }
+
+    /// Counts one scanned instance; an error once the file has cost too much.
+    fn spend(&self) -> Result<(), ExpandError> {
+        let n = self.scanned.get() + 1;
+        self.scanned.set(n);
+        if n > MAX_FILE_SCAN || (n % 1024 == 0 && std::time::Instant::now() > self.deadline) {
+            return Err(bad(format!(
+                "its repeating events are too complex to expand (more than {MAX_FILE_SCAN} instances or {} seconds)",
+                TIME_LIMIT.as_secs()
+            )));
+        }
+        Ok(())
     }
 
     fn zone(&self, tzid: Option<&str>) -> Zone {
@@ -1512,6 +1537,21 @@ mod tests {
             )));
             let _ = expand(&ics, d(2027, 1, 4), 31, Tz::UTC);
         }
+    }
+
+    #[test]
+    fn a_file_whose_rules_cost_too_much_is_refused_in_bounded_time() {
+        let events: String = (0..25)
+            .map(|n| {
+                event(&format!(
+                    "UID:s{n}\r\nDTSTART:20200101T000000Z\r\nRRULE:FREQ=SECONDLY\r\n"
+                ))
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let err = expand(&calendar(&events), d(2027, 1, 4), 7, Tz::UTC).unwrap_err();
+        assert!(err.to_string().contains("too complex"), "{err}");
+        assert!(started.elapsed() < TIME_LIMIT + std::time::Duration::from_secs(2));
     }
 
     #[test]

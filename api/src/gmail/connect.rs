@@ -80,7 +80,7 @@ fn hash(state: &str) -> Vec<u8> {
     ),
 )]
 #[post("/integrations/gmail/authorize")]
-pub async fn authorize(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn authorize_gmail(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let google = google(&state.config)?;
     let keys = store::keys(&state.config)?;
     let (url, csrf, verifier) = google.consent_url();
@@ -181,7 +181,7 @@ fn back_to_app(config: &Config, outcome: Result<(), Failure>) -> HttpResponse {
     ),
 )]
 #[get("/integrations/gmail/callback")]
-pub async fn callback(state: State, query: Query<Callback>) -> ApiResult<HttpResponse> {
+pub async fn gmail_callback(state: State, query: Query<Callback>) -> ApiResult<HttpResponse> {
     let google = google(&state.config)?;
     let Callback {
         code,

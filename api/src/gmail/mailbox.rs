@@ -92,7 +92,7 @@ enum Start {
     ),
 )]
 #[post("/integrations/gmail/sync")]
-pub async fn sync(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn sync_gmail(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let google = google(&state.config)?;
     let keys = store::keys(&state.config)?;
     let (user, start) = auth
@@ -223,7 +223,7 @@ pub struct EmailMessage {
     responses((status = 200, description = "The kept messages; `next_cursor` is always null", body = Page<EmailMessage>)),
 )]
 #[get("/email/messages")]
-pub async fn list_messages(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn list_gmail_messages(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let items: Vec<EmailMessage> = auth
         .tx(&state.db, Access::Read, |conn, _| {
             async move {
@@ -265,7 +265,7 @@ pub struct Disconnected {
     ),
 )]
 #[delete("/integrations/gmail")]
-pub async fn disconnect(state: State, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn disconnect_gmail(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let keys = store::keys(&state.config)?;
     let (user, connection) = auth
         .tx(&state.db, Access::Write, |conn, me| {

@@ -589,7 +589,8 @@ async fn a_schedule_fires_at_its_local_time_across_the_change_to_summer_time() {
         Some(&json!({"time_zone": "Europe/London"})),
     )
     .await;
-    // 01:30 does not exist in London on 2027-03-28: clocks go from 01:00 GMT to 02:00 BST.
+    // 01:30 does not exist in London on 2027-03-28: clocks go from 01:00 GMT to 02:00 BST. It is
+    // read with the offset before the gap (GMT), as calendars do: 01:30Z, 02:30 BST.
     let rule = ada
         .create(
             "/v1/rules",
@@ -635,17 +636,17 @@ async fn a_schedule_fires_at_its_local_time_across_the_change_to_summer_time() {
     };
 
     rig.at("2027-03-27T23:00:00Z").await;
-    assert_eq!(planned("2027-03-28").await, ["2027-03-28T01:00:00Z"]);
-    rig.at("2027-03-28T00:59:30Z").await;
+    assert_eq!(planned("2027-03-28").await, ["2027-03-28T01:30:00Z"]);
+    rig.at("2027-03-28T01:29:30Z").await;
     assert!(ran_at().await.is_empty());
-    rig.at("2027-03-28T01:00:20Z").await;
+    rig.at("2027-03-28T01:30:20Z").await;
     assert_eq!(
         ran_at().await,
-        [("done".to_owned(), "2027-03-28T01:00".to_owned())]
+        [("done".to_owned(), "2027-03-28T01:30".to_owned())]
     );
     // The detector comes again: once per day. The next night is 01:30 BST, 00:30 UTC.
-    rig.at("2027-03-28T01:20:00Z").await;
-    rig.at("2027-03-28T01:40:00Z").await;
+    rig.at("2027-03-28T01:50:00Z").await;
+    rig.at("2027-03-28T02:10:00Z").await;
     assert_eq!(ran_at().await.len(), 1);
     assert_eq!(planned("2027-03-29").await, ["2027-03-29T00:30:00Z"]);
 
