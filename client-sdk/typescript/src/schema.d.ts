@@ -2156,7 +2156,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
-        delete: operations["integrations_disconnect"];
+        delete: operations["disconnect"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2221,7 +2221,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
-        post: operations["authorize"];
+        post: operations["authorize_gmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2241,7 +2241,7 @@ export interface paths {
          *
          *     Needs no credentials.
          */
-        get: operations["callback"];
+        get: operations["gmail_callback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2272,7 +2272,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
-        delete: operations["integrations_disconnect"];
+        delete: operations["disconnect_gmail"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2293,7 +2293,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
-        post: operations["sync"];
+        post: operations["sync_gmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2313,7 +2313,7 @@ export interface paths {
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
-        get: operations["list_messages"];
+        get: operations["list_gmail_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -26019,7 +26019,7 @@ export interface operations {
             };
         };
     };
-    integrations_disconnect: {
+    disconnect: {
         parameters: {
             query?: never;
             header?: never;
@@ -26348,7 +26348,7 @@ export interface operations {
             };
         };
     };
-    authorize: {
+    authorize_gmail: {
         parameters: {
             query?: never;
             header?: never;
@@ -26465,7 +26465,7 @@ export interface operations {
             };
         };
     };
-    callback: {
+    gmail_callback: {
         parameters: {
             query?: {
                 /** @description The authorization code (absent when consent was refused). */
@@ -26652,7 +26652,7 @@ export interface operations {
             };
         };
     };
-    integrations_disconnect: {
+    disconnect_gmail: {
         parameters: {
             query?: never;
             header?: never;
@@ -26758,7 +26758,7 @@ export interface operations {
             };
         };
     };
-    sync: {
+    sync_gmail: {
         parameters: {
             query?: never;
             header?: never;
@@ -26884,7 +26884,7 @@ export interface operations {
             };
         };
     };
-    list_messages: {
+    list_gmail_messages: {
         parameters: {
             query?: never;
             header?: never;
