@@ -182,7 +182,8 @@ try {
   });
   await page.fill("#calendar input[name=url]", calendarUrl);
   await page.click("#calendar button");
-  await page.waitForSelector('#calendar-status[data-connected="true"]');
+  await page.waitForSelector('#calendar-status[data-connected="true"], #message.error');
+  if (await page.locator("#message.error").count()) throw new Error(`connecting the calendar failed: ${await page.textContent("#message")}`);
   await page.waitForSelector('#events li[data-event="offsite@browser-test"]');
   const status = await page.textContent("#calendar-status");
   if (status.includes("private-browser-test")) throw new Error(`the calendar URL is shown back: ${status}`);
