@@ -192,7 +192,12 @@ try {
   await shot("4c-calendar");
   await page.click("#calendar-disconnect");
   await page.waitForSelector('#calendar-status[data-connected="false"]');
-  if ((await page.locator("#events li").count()) !== 0) throw new Error("disconnected, yet events are shown");
+  // Today is drawn again beside the status: wait for it, and fail if events stay.
+  await page
+    .waitForFunction(() => document.querySelectorAll("#events li").length === 0, null, { timeout: 10000 })
+    .catch(() => {
+      throw new Error("disconnected, yet events are shown");
+    });
   console.log(`browser: connected a calendar on loopback (${calendarReads} read), saw today's events, disconnected`);
 
   await page.click("#signout");
