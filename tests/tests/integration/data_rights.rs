@@ -120,6 +120,17 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         .await;
     let res = ada
         .send(
+            Method::PUT,
+            "/v1/business/profile",
+            Some(&json!({"business_name": "Ada Carpentry"})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    ada.create("/v1/clients", &json!({"name": "Acme Builders"}))
+        .await;
+    let res = ada
+        .send(
             Method::POST,
             "/v1/tasks",
             Some(&json!({"title": "Replayable"})),

@@ -68,6 +68,10 @@ async fn another_user_cannot_reach_any_row_by_id() {
         ada.create("/v1/projects", &json!({"title": "P"})).await,
     );
     make(
+        "clients",
+        ada.create("/v1/clients", &json!({"name": "C"})).await,
+    );
+    make(
         "tasks",
         ada.create(
             "/v1/tasks",
