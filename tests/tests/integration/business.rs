@@ -292,18 +292,6 @@ async fn the_profile_is_one_per_workspace_and_validated() {
         .await;
     problem(res, 412, "/problems/precondition-failed").await;
 
-    // Without a key ring the server cannot keep bank details: a conflict, nothing written.
-    let res = ada
-        .send(
-            Method::PATCH,
-            PROFILE,
-            Some(&json!({"bank_details": {"sort_code": "20-71-94", "account_number": "73915284"}})),
-            &[],
-        )
-        .await;
-    problem(res, 409, "/problems/conflict").await;
-    assert_eq!(ada.get(PROFILE).await, patched);
-
     // A workspace of one's own only.
     let other = app.user("bob@example.com").await;
     let bob = app.signed_in(&other);
