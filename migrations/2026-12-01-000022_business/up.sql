@@ -59,6 +59,30 @@ CREATE TABLE app.clients (
 );
 SELECT app.add_workspace_table('clients');
 
+-- Work done for a client (not ops.jobs, the server's queue). Money in integer pence.
+CREATE TABLE app.business_jobs (
+  id                    uuid NOT NULL,
+  workspace_id          uuid NOT NULL REFERENCES app.workspaces (id) ON DELETE CASCADE,
+  created_by            uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+  client_id             uuid NOT NULL,
+  title                 text NOT NULL CHECK (char_length(title) BETWEEN 1 AND 200),
+  start_date            date,
+  end_date              date CHECK (end_date >= start_date),
+  fee_kind              text NOT NULL DEFAULT 'fixed' CHECK (fee_kind IN ('fixed', 'hourly', 'daily')),
+  quantity              numeric(12, 4) NOT NULL DEFAULT 1 CHECK (quantity >= 0),
+  rate_pence            bigint NOT NULL CHECK (rate_pence >= 0),
+  agency_commission_bp  integer CHECK (agency_commission_bp BETWEEN 0 AND 10000),
+  status                text NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'in_progress', 'done', 'invoiced', 'cancelled')),
+  version               integer NOT NULL DEFAULT 1,
+  created_at            timestamptz NOT NULL DEFAULT now(),
+  updated_at            timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (workspace_id, id),
+  -- A client's jobs go with it; archive a client to keep them.
+  FOREIGN KEY (workspace_id, client_id) REFERENCES app.clients (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX business_jobs_client_idx ON app.business_jobs (workspace_id, client_id);
+SELECT app.add_workspace_table('business_jobs');
+
 -- Every sealed bank detail, for re-sealing under a new key, and the swap (only if unchanged).
 CREATE FUNCTION ops.bank_details_sealed()
   RETURNS TABLE (workspace_id uuid, bank_details bytea) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp

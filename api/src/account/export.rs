@@ -56,6 +56,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("day_plan_items", "day_plan_items"),
     ("ai_previews", "ai_previews"),
     ("clients", "clients"),
+    ("business_jobs", "business_jobs"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

@@ -1,7 +1,8 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
-//! (`/v1/clients`). Available on every plan.
+//! (`/v1/clients`) and the jobs done for them (`/v1/business-jobs`). Available on every plan.
 
 pub mod clients;
+pub mod jobs;
 pub mod profile;
 pub mod routes;
 

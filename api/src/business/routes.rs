@@ -1,6 +1,6 @@
 //! The HTTP operations of the business module: the profile (one per workspace, `?workspace_id=`
-//! picks it, the personal workspace by default) and clients through the shared resource life
-//! cycle (`common/resource.rs`).
+//! picks it, the personal workspace by default), and clients and their jobs through the shared
+//! resource life cycle (`common/resource.rs`).
 
 use actix_web::{
     delete, get, patch, post, put,
@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::clients::{Client, ClientFilter, ClientInput, Clients};
+use super::jobs::{BusinessJob, BusinessJobFilter, BusinessJobInput, BusinessJobs};
 use super::profile::{self, BusinessProfile, BusinessProfileInput};
 use crate::{
     common::{
@@ -192,7 +193,7 @@ pub async fn patch_client(
 
 /// `DELETE /v1/clients/{id}`
 #[utoipa::path(
-    tag = "business", summary = "Delete a client",
+    tag = "business", summary = "Delete a client and its jobs (archive it to keep them)",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -211,6 +212,111 @@ pub async fn delete_client(
     resource::delete::<Clients>(&state, &auth, &req, id.into_inner()).await
 }
 
+/// `GET /v1/business-jobs`
+#[utoipa::path(
+    tag = "business", summary = "List jobs",
+    params(PageParams, WorkspaceFilter, BusinessJobFilter),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "A page, newest first", body = Page<BusinessJob>)),
+)]
+#[get("/business-jobs")]
+pub async fn list_business_jobs(
+    state: State,
+    auth: Auth,
+    page: Paging,
+    workspace: Query<WorkspaceFilter>,
+    filter: Query<BusinessJobFilter>,
+) -> ApiResult<HttpResponse> {
+    resource::list::<BusinessJobs>(
+        &state,
+        &auth,
+        page,
+        workspace.into_inner(),
+        filter.into_inner(),
+    )
+    .await
+}
+
+/// `POST /v1/business-jobs`
+#[utoipa::path(
+    tag = "business", summary = "Create a job",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation: the same key and body answer the first response for 24 h")),
+    request_body = BusinessJobInput,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Created; `ETag` carries the version", body = BusinessJob),
+        (status = 403, description = "A read-only token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/business-jobs")]
+pub async fn create_business_job(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<BusinessJobInput>,
+) -> ApiResult<HttpResponse> {
+    resource::create::<BusinessJobs>(&state, &auth, &req, body).await
+}
+
+/// `GET /v1/business-jobs/{id}`
+#[utoipa::path(
+    tag = "business", summary = "Get a job",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Found; `ETag` carries the version", body = BusinessJob),
+        (status = 404, description = "No such row, or not yours", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/business-jobs/{id}")]
+pub async fn get_business_job(state: State, auth: Auth, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    resource::get::<BusinessJobs>(&state, &auth, id.into_inner()).await
+}
+
+/// `PATCH /v1/business-jobs/{id}`
+#[utoipa::path(
+    tag = "business", summary = "Change a job",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+    request_body(content = BusinessJobInput, content_type = "application/merge-patch+json", description = "Any subset of the fields; `null` clears a field"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Updated", body = BusinessJob),
+        (status = 404, description = "No such row, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/business-jobs/{id}")]
+pub async fn patch_business_job(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    resource::patch::<BusinessJobs>(&state, &auth, &req, id.into_inner(), body).await
+}
+
+/// `DELETE /v1/business-jobs/{id}`
+#[utoipa::path(
+    tag = "business", summary = "Delete a job",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such row, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/business-jobs/{id}")]
+pub async fn delete_business_job(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    resource::delete::<BusinessJobs>(&state, &auth, &req, id.into_inner()).await
+}
+
 pub fn register_profile(cfg: &mut ServiceConfig) {
     cfg.service(get_business_profile)
         .service(put_business_profile)
@@ -225,8 +331,17 @@ pub fn register_clients(cfg: &mut ServiceConfig) {
         .service(delete_client);
 }
 
+pub fn register_business_jobs(cfg: &mut ServiceConfig) {
+    cfg.service(list_business_jobs)
+        .service(create_business_job)
+        .service(get_business_job)
+        .service(patch_business_job)
+        .service(delete_business_job);
+}
+
 /// Registers every route of this capability.
 pub fn configure(cfg: &mut ServiceConfig) {
     register_profile(cfg);
     register_clients(cfg);
+    register_business_jobs(cfg);
 }

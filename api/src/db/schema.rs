@@ -258,6 +258,26 @@ pub mod app {
     }
 
     diesel::table! {
+        app.business_jobs (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            client_id -> Uuid,
+            title -> Text,
+            start_date -> Nullable<Date>,
+            end_date -> Nullable<Date>,
+            fee_kind -> Text,
+            quantity -> Numeric,
+            rate_pence -> Int8,
+            agency_commission_bp -> Nullable<Int4>,
+            status -> Text,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.tasks (id) {
             id -> Uuid,
             workspace_id -> Uuid,

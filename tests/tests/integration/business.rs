@@ -492,3 +492,162 @@ async fn bank_details_are_sealed_masked_and_resealed() {
         1
     );
 }
+
+#[tokio::test]
+async fn jobs_belong_to_a_client_of_their_own_workspace() {
+    let app = TestApp::spawn().await;
+    let (a, b) = crate::helpers::two_users(&app).await;
+    let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
+    minime_api::admin::cli::set_plan(&app.admin_url, "ada@example.com", "pro")
+        .await
+        .unwrap();
+    let client = ada.create("/v1/clients", &json!({"name": "Acme"})).await;
+    let shared = ada
+        .create("/v1/workspaces", &json!({"name": "Partnership"}))
+        .await;
+
+    let body = json!({"client_id": client["id"], "title": "Kitchen fit-out", "fee_kind": "daily",
+                      "quantity": "4.5", "rate_pence": 25000, "start_date": "2027-01-04", "end_date": "2027-01-08"});
+    let res = ada
+        .send(
+            Method::POST,
+            "/v1/business-jobs",
+            Some(&body),
+            &[("idempotency-key", "j-1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let job: Value = res.json().await.unwrap();
+    assert_eq!(job["quantity"], "4.5");
+    assert_eq!(job["rate_pence"], 25000);
+    assert_eq!(job["status"], "planned");
+    let again: Value = ada
+        .send(
+            Method::POST,
+            "/v1/business-jobs",
+            Some(&body),
+            &[("idempotency-key", "j-1")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, job);
+    let item = format!("/v1/business-jobs/{}", job["id"].as_str().unwrap());
+    let patched = ada
+        .send(
+            Method::PATCH,
+            &item,
+            Some(&json!({"status": "done", "quantity": 5})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (patched["status"].as_str(), patched["quantity"].as_str()),
+        (Some("done"), Some("5"))
+    );
+    let res = ada
+        .send(
+            Method::PATCH,
+            &item,
+            Some(&json!({"status": "invoiced"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    problem(res, 412, "/problems/precondition-failed").await;
+
+    // Every bad field at once.
+    let res = ada
+        .send(
+            Method::POST,
+            "/v1/business-jobs",
+            Some(&json!({"client_id": client["id"], "title": "X", "quantity": "1.23456", "rate_pence": -1,
+                         "fee_kind": "weekly", "status": "paid", "agency_commission_bp": -5,
+                         "start_date": "2027-01-08", "end_date": "2027-01-04"})),
+            &[],
+        )
+        .await;
+    let mut fields = fields_of(res).await;
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "agency_commission_bp",
+            "end_date",
+            "fee_kind",
+            "quantity",
+            "rate_pence",
+            "status"
+        ]
+    );
+
+    // A client of another workspace (even one's own), or of another user, is refused.
+    let in_shared = json!({"client_id": client["id"], "title": "X", "rate_pence": 1, "workspace_id": shared["id"]});
+    let res = ada
+        .send(Method::POST, "/v1/business-jobs", Some(&in_shared), &[])
+        .await;
+    assert_eq!(fields_of(res).await, ["client_id"]);
+    let res = bob
+        .send(
+            Method::POST,
+            "/v1/business-jobs",
+            Some(&json!({"client_id": client["id"], "title": "X", "rate_pence": 1})),
+            &[],
+        )
+        .await;
+    assert_eq!(fields_of(res).await, ["client_id"]);
+    // The database itself refuses the link: the key is (workspace_id, client_id).
+    let refused = app
+        .admin()
+        .await
+        .execute(
+            "INSERT INTO app.business_jobs (id, workspace_id, created_by, client_id, title, rate_pence)
+             SELECT gen_random_uuid(), $1::text::uuid, created_by, id, 'X', 1 FROM app.clients",
+            &[&shared["id"].as_str().unwrap()],
+        )
+        .await;
+    let refused = refused.unwrap_err();
+    assert_eq!(
+        refused.as_db_error().map(|e| e.code().code()),
+        Some("23503"),
+        "{refused:?}"
+    );
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"title": "Mine"}))),
+        (Method::DELETE, None),
+    ] {
+        let res = bob.send(method, &item, body.as_ref(), &[]).await;
+        problem(res, 404, "/problems/not-found").await;
+    }
+
+    // Listed by client; a client's jobs go with it.
+    let other = ada.create("/v1/clients", &json!({"name": "Other"})).await;
+    ada.create(
+        "/v1/business-jobs",
+        &json!({"client_id": other["id"], "title": "Y", "rate_pence": 2}),
+    )
+    .await;
+    let page = ada
+        .get(&format!(
+            "/v1/business-jobs?client_id={}",
+            client["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page["items"], json!([patched]));
+    let res = ada
+        .send(
+            Method::DELETE,
+            &format!("/v1/clients/{}", client["id"].as_str().unwrap()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = ada.send(Method::GET, &item, None, &[]).await;
+    problem(res, 404, "/problems/not-found").await;
+    assert_eq!(app.count("SELECT count(*) FROM app.business_jobs").await, 1);
+}

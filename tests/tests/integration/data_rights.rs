@@ -127,8 +127,14 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    ada.create("/v1/clients", &json!({"name": "Acme Builders"}))
+    let client = ada
+        .create("/v1/clients", &json!({"name": "Acme Builders"}))
         .await;
+    ada.create(
+        "/v1/business-jobs",
+        &json!({"client_id": client["id"], "title": "Kitchen", "rate_pence": 25000}),
+    )
+    .await;
     let res = ada
         .send(
             Method::POST,
