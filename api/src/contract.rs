@@ -18,7 +18,9 @@ pub const TIME_OF_DAY: &str = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-
 
 /// Schema → property → the values validation accepts. Lists come from the resources' own checks.
 fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
-    use crate::{account::preferences as prefs, captures, goals, projects, reviews, tasks};
+    use crate::{
+        account::preferences as prefs, business, captures, goals, projects, reviews, tasks,
+    };
     let v = |list: &[&'static str]| list.to_vec();
     let mut capture_states = v(captures::capture::SETTABLE);
     capture_states.push("converted");
@@ -94,6 +96,20 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("Health", "status", vec!["ok", "ready"]),
         ("Accepted", "status", vec!["accepted"]),
         ("Status", "status", vec!["verified"]),
+        (
+            "BusinessProfileInput",
+            "work_type",
+            v(business::profile::WORK_TYPES),
+        ),
+        (
+            "BusinessProfile",
+            "work_type",
+            v(business::profile::WORK_TYPES),
+        ),
+        ("BusinessJobInput", "status", v(business::jobs::STATUSES)),
+        ("BusinessJob", "status", v(business::jobs::STATUSES)),
+        ("BusinessJobInput", "fee_kind", v(business::jobs::FEE_KINDS)),
+        ("BusinessJob", "fee_kind", v(business::jobs::FEE_KINDS)),
     ]
 }
 
@@ -115,6 +131,11 @@ fn query_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("/v1/captures", "status", capture_states),
         ("/v1/decisions", "status", vec!["open", "decided"]),
         ("/v1/reviews", "kind", reviews::review::KINDS.to_vec()),
+        (
+            "/v1/business-jobs",
+            "status",
+            crate::business::jobs::STATUSES.to_vec(),
+        ),
     ]
 }
 
@@ -150,6 +171,10 @@ fn texts() -> Vec<(&'static str, &'static str, Text)> {
         ("CaptureInput", "text", Multiline(5000)),
         ("RuleInput", "name", Printable(200)),
         ("SmartAddRequest", "text", Visible(5000)),
+        ("BusinessProfileInput", "business_name", Printable(200)),
+        ("ClientInput", "name", Printable(200)),
+        ("ClientInput", "notes", Words(20_000)),
+        ("BusinessJobInput", "title", Printable(200)),
     ]
 }
 

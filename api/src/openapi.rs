@@ -33,6 +33,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "tasks", description = "Tasks, their steps and recurrence"),
         (name = "goals", description = "Goals, their milestones and progress"),
         (name = "projects", description = "Projects"),
+        (name = "business", description = "Sole-trader business: the business profile, clients and jobs (every plan)"),
         (name = "routines", description = "Routines, their completions and streaks"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),
@@ -99,7 +100,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::ai::routes::configure)
                 .configure(crate::push::routes::configure)
                 .configure(crate::calendar::routes::configure)
-                .configure(crate::gmail::routes::configure),
+                .configure(crate::gmail::routes::configure)
+                .configure(crate::business::routes::configure),
         );
 }
 

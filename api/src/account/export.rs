@@ -55,6 +55,8 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("day_plans", "day_plans"),
     ("day_plan_items", "day_plan_items"),
     ("ai_previews", "ai_previews"),
+    ("clients", "clients"),
+    ("business_jobs", "business_jobs"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table
@@ -176,6 +178,11 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
         name,
         sql: mine(table),
     }));
+    out.push(Section {
+        name: "business_profiles",
+        // The sealed bank details are left out; their masked forms stay.
+        sql: mine("business_profiles").replace("to_jsonb(t)", "(to_jsonb(t) - 'bank_details')"),
+    });
     out.push(Section {
         name: "mail",
         // Bodies are left out: a mail still waiting may carry a live single-use link.

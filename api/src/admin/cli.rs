@@ -141,5 +141,8 @@ pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<us
     let gmail = crate::gmail::store::reseal_all(&mut conn, ring)
         .await
         .map_err(|e| anyhow::anyhow!("re-sealing Gmail tokens: {e}"))?;
-    Ok(server + calendars + gmail)
+    let banks = crate::business::profile::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing bank details: {e}"))?;
+    Ok(server + calendars + gmail + banks)
 }

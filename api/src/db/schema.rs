@@ -205,6 +205,79 @@ pub mod app {
     }
 
     diesel::table! {
+        app.business_profiles (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            business_name -> Text,
+            address_lines -> Array<Text>,
+            postcode -> Nullable<Text>,
+            country -> Text,
+            phone -> Nullable<Text>,
+            email -> Nullable<Text>,
+            vat_registered -> Bool,
+            vrn -> Nullable<Text>,
+            work_type -> Text,
+            agency_commission_bp -> Nullable<Int4>,
+            payment_terms_days -> Int4,
+            invoice_prefix -> Text,
+            invoice_padding -> Int4,
+            bank_details -> Nullable<Bytea>,
+            sort_code_masked -> Nullable<Text>,
+            account_number_masked -> Nullable<Text>,
+            accountant_name -> Nullable<Text>,
+            accountant_email -> Nullable<Text>,
+            accountant_phone -> Nullable<Text>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.clients (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            name -> Text,
+            contact_name -> Nullable<Text>,
+            email -> Nullable<Text>,
+            phone -> Nullable<Text>,
+            address -> Nullable<Text>,
+            payment_terms_days -> Nullable<Int4>,
+            vat_number -> Nullable<Text>,
+            vat_registered -> Bool,
+            cis_registered -> Bool,
+            end_user -> Bool,
+            notes -> Nullable<Text>,
+            archived -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.business_jobs (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            client_id -> Uuid,
+            title -> Text,
+            start_date -> Nullable<Date>,
+            end_date -> Nullable<Date>,
+            fee_kind -> Text,
+            quantity -> Numeric,
+            rate_pence -> Int8,
+            agency_commission_bp -> Nullable<Int4>,
+            status -> Text,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.tasks (id) {
             id -> Uuid,
             workspace_id -> Uuid,

@@ -120,6 +120,23 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         .await;
     let res = ada
         .send(
+            Method::PUT,
+            "/v1/business/profile",
+            Some(&json!({"business_name": "Ada Carpentry"})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let client = ada
+        .create("/v1/clients", &json!({"name": "Acme Builders"}))
+        .await;
+    ada.create(
+        "/v1/business-jobs",
+        &json!({"client_id": client["id"], "title": "Kitchen", "rate_pence": 25000}),
+    )
+    .await;
+    let res = ada
+        .send(
             Method::POST,
             "/v1/tasks",
             Some(&json!({"title": "Replayable"})),

@@ -67,6 +67,18 @@ async fn another_user_cannot_reach_any_row_by_id() {
         "projects",
         ada.create("/v1/projects", &json!({"title": "P"})).await,
     );
+    let client = make(
+        "clients",
+        ada.create("/v1/clients", &json!({"name": "C"})).await,
+    );
+    make(
+        "business-jobs",
+        ada.create(
+            "/v1/business-jobs",
+            &json!({"client_id": client["id"], "title": "J", "rate_pence": 100}),
+        )
+        .await,
+    );
     make(
         "tasks",
         ada.create(
