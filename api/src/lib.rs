@@ -6,6 +6,7 @@ pub mod ai;
 pub mod areas;
 pub mod assistant;
 pub mod auth;
+pub mod business;
 pub mod calendar;
 pub mod captures;
 pub mod clock;
