@@ -4,7 +4,8 @@
 //! are exact decimals with at most four places, held as fixed-point integers (ten-thousandths)
 //! rather than `rust_decimal`: four places cover every price and quantity a sole trader writes
 //! (0.5 hours, £0.125 a sheet), the bounds below keep every product inside `i128` and every total
-//! inside `i64`, and the arithmetic stays readable without another dependency to compile.
+//! inside `i64`, a value is stored as a plain BIGINT, and the only rounding is the one written
+//! here (half-up), not a choice among a library's strategies.
 //!
 //! One function, [`totals`], produces every figure an invoice shows (API, PDF and VAT return),
 //! so the three can never disagree by a penny.
@@ -196,6 +197,7 @@ impl VatRate {
 
 /// One priced line. A description and the like belong to the document, not to the arithmetic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Line {
     pub quantity: Quantity,
     pub unit_price: UnitPrice,
@@ -239,9 +241,10 @@ pub struct Totals {
     /// The rates used, in [`VatRate::ALL`] order; empty when the business is not VAT registered
     /// (its invoices show no rate at all).
     pub by_rate: Vec<RateTotal>,
-    /// A simplified VAT invoice is allowed (reg 16A: at most £250 incl. VAT). Only a registered
-    /// business issues VAT invoices, and a reverse-charge invoice must be a full one so the
-    /// customer can account for the VAT, so either makes this false.
+    /// A simplified VAT invoice is allowed (reg 16A: at most £250 incl. VAT). False when not
+    /// registered (only a registered business issues VAT invoices) and, as a deliberate
+    /// caution, when any line is reverse charge: the customer accounts for that VAT from the
+    /// invoice, so it gets every detail a full invoice carries.
     pub simplified_invoice_allowed: bool,
 }
 
@@ -260,10 +263,10 @@ fn div_round_half_up(n: i128, d: i128) -> i128 {
 ///
 /// Net = quantity × unit price rounded half-up to the penny. VAT is then worked out per line
 /// and rounded half-up to the nearest penny, and the invoice VAT is the sum of the lines' VAT:
-/// HMRC permits VAT to be calculated at line level and rounded to the nearest penny, provided
-/// the method is used consistently (VAT Notice 700 §16.2 and §16.3, "Calculation of VAT on
-/// invoices — rounding of amounts"; §17.5 in older editions, see HMRC manual VATREC12010).
-/// Rounding down is also allowed but we never take it, so one rule serves every line.
+/// HMRC permits VAT to be calculated at line level and rounded to the nearest penny (VAT Notice
+/// 700 §16.2 and §16.3; numbered §17.5 in older editions, as HMRC's manual VATREC12010 cites
+/// it; VATREC12030: below half a penny down, half a penny or more up). Rounding line VAT down
+/// is also allowed but never taken here, so one rule serves every line and every document.
 ///
 /// A VAT-inclusive line is rounded once, as a gross: gross = quantity × inclusive price
 /// rounded half-up; VAT = the VAT fraction of that gross (rate / (1 + rate), e.g. 1/6 at 20 %)
@@ -392,7 +395,7 @@ pub fn balance(amount_due: i64, payments: i64, credits: i64) -> i64 {
 
 /// An agency's commission on a job's fee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Commission {
     /// A share of the fee: 1,500 basis points = 15 %; at most 10,000.
     BasisPoints { basis_points: i64 },
@@ -596,6 +599,19 @@ mod tests {
         .unwrap();
         assert_eq!(json.vat_rate, Some(VatRate::OutsideScope));
         assert!(serde_json::from_str::<Line>(r#"{"quantity":3,"unit_price":"1"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Line>(r#"{"quantity":"3","unit_price":"1","vat":"20"}"#)
+                .is_err()
+        );
+        let c: Commission =
+            serde_json::from_str(r#"{"kind":"basis_points","basis_points":1500}"#).unwrap();
+        assert_eq!(
+            c,
+            Commission::BasisPoints {
+                basis_points: 1_500
+            }
+        );
+        assert!(serde_json::from_str::<Commission>(r#"{"kind":"fixed","pence":1,"x":2}"#).is_err());
         assert_eq!(
             serde_json::to_value(VatRate::ReverseCharge).unwrap(),
             "reverse_charge"
