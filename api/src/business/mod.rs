@@ -1,10 +1,14 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
 //! (`/v1/clients`) and the jobs done for them (`/v1/business-jobs`). Available on every plan.
+//! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
+//! numbers' check digits and bank details.
 
 pub mod clients;
 pub mod jobs;
+pub mod money;
 pub mod profile;
 pub mod routes;
+pub mod vat_number;
 
 use crate::http::problem::FieldError;
 
