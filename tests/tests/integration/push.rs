@@ -372,10 +372,20 @@ async fn a_notification_arrives_decrypted_and_signed_at_each_of_the_users_device
     }
     assert_eq!(service.violations(), Vec::<String>::new());
     assert_eq!(service.attempts(&bobs), 0, "Bob got Ada's notification");
-    let mine = ada.get("/v1/push/subscriptions").await;
-    for item in mine["items"].as_array().unwrap() {
-        assert!(item["last_used_at"].is_string(), "{item}");
-        assert_eq!(item["last_error"], Value::Null);
+    // The service has the push before the worker records the answer: wait for the record.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mine = ada.get("/v1/push/subscriptions").await;
+        let items = mine["items"].as_array().unwrap().clone();
+        if items.iter().all(|i| i["last_used_at"].is_string()) {
+            assert!(items.iter().all(|i| i["last_error"].is_null()), "{mine}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never recorded: {mine}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // A body over the push services' cap arrives cut short, the title whole.
