@@ -54,7 +54,7 @@ pub async fn get_business_profile(
     responses(
         (status = 200, description = "Replaced", body = BusinessProfile),
         (status = 201, description = "Created; `ETag` carries the version", body = BusinessProfile),
-        (status = 409, description = "Bank details sent, but this server keeps no secrets", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Bank details sent, but this server keeps no secrets; or another request created the profile at the same time (read again and retry)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that ETag", body = Problem, content_type = "application/problem+json"),
     ),
 )]

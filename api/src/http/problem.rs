@@ -414,6 +414,23 @@ impl From<diesel::result::Error> for ApiError {
                     "Text must not contain the NUL character (U+0000)",
                 )
             }
+            // Two requests racing for one unique key, or a row another request removed
+            // meanwhile: the client's answer is to read again and retry, not a server error.
+            Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                ref info,
+            ) => {
+                let mut conflict = Self::new(
+                    ProblemKind::Conflict,
+                    "The change conflicts with another one made at the same time; read again and retry",
+                );
+                conflict.source = Some(anyhow::anyhow!(
+                    "{} ({})",
+                    info.message(),
+                    info.constraint_name().unwrap_or("no constraint name")
+                ));
+                conflict
+            }
             other => Self::internal(other),
         }
     }

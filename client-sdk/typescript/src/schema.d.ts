@@ -27849,7 +27849,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bank details sent, but this server keeps no secrets */
+            /** @description Bank details sent, but this server keeps no secrets; or another request created the profile at the same time (read again and retry) */
             409: {
                 headers: {
                     [name: string]: unknown;

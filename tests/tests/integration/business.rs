@@ -651,3 +651,32 @@ async fn jobs_belong_to_a_client_of_their_own_workspace() {
     problem(res, 404, "/problems/not-found").await;
     assert_eq!(app.count("SELECT count(*) FROM app.business_jobs").await, 1);
 }
+
+/// Two first PUTs at once race for the one profile of the workspace: one creates it, the other
+/// is told to retry (409) or replaces it; none is a server error.
+#[tokio::test]
+async fn profiles_created_at_once_answer_created_or_conflict_never_500() {
+    let app = TestApp::spawn().await;
+    let t = app.user("ada@example.com").await;
+    let ada = app.signed_in(&t);
+    let body = json!({"business_name": "Ada Carpentry", "vat_registered": false});
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| ada.send(Method::PUT, PROFILE, Some(&body), &[])),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert!(
+        statuses.iter().all(|s| [200, 201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM app.business_profiles")
+            .await,
+        1
+    );
+}
