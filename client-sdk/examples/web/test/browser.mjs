@@ -169,9 +169,19 @@ try {
   await page.waitForSelector("text=Morning recap saved.");
   await page.reload();
   await page.waitForSelector("#devices li[data-device]");
-  if (!(await page.isChecked("#recap input[name=enabled]")) || (await page.inputValue("#recap input[name=at]")) !== "06:45") {
-    throw new Error("the morning recap setting did not stay");
-  }
+  // The devices and the recap form are drawn by separate requests: wait for the form's.
+  await page
+    .waitForFunction(
+      () => {
+        const form = document.getElementById("recap");
+        return form.elements.namedItem("enabled").checked && form.elements.namedItem("at").value === "06:45";
+      },
+      null,
+      { timeout: 10000 },
+    )
+    .catch(() => {
+      throw new Error("the morning recap setting did not stay");
+    });
   await page.click("#devices li[data-device] button");
   await page.waitForSelector("text=No browser is notified yet.");
   console.log(`browser: subscribed, received the test push "${message.title}" decrypted and VAPID-signed, set the recap, unsubscribed`);
