@@ -34,6 +34,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "goals", description = "Goals, their milestones and progress"),
         (name = "projects", description = "Projects"),
         (name = "business", description = "Sole-trader business: the business profile, clients and jobs (every plan)"),
+        (name = "invoicing", description = "Invoices with UK VAT, payments, credit notes and their PDFs (every plan)"),
         (name = "routines", description = "Routines, their completions and streaks"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),

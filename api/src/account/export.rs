@@ -57,6 +57,11 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("ai_previews", "ai_previews"),
     ("clients", "clients"),
     ("business_jobs", "business_jobs"),
+    ("invoices", "invoices"),
+    ("invoice_payments", "invoice_payments"),
+    ("credit_notes", "credit_notes"),
+    // Each PDF as generated; `content` is its bytes in hex, `sha256` their digest.
+    ("business_documents", "business_documents"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::parties::Party;
 use crate::{
     common::{
         fields,
@@ -54,8 +55,8 @@ pub struct Client {
     /// Days to pay; none means the business profile's default.
     #[schema(example = 14)]
     pub payment_terms_days: Option<i32>,
-    /// The client's UK VAT number, nine digits.
-    #[schema(example = "123456789")]
+    /// The client's UK VAT number, `GB` and its digits.
+    #[schema(example = "GB980780684")]
     pub vat_number: Option<String>,
     pub vat_registered: bool,
     /// Registered for the Construction Industry Scheme.
@@ -85,8 +86,8 @@ pub struct ClientInput {
     pub address: Option<String>,
     #[schema(example = 14, minimum = 0, maximum = 365)]
     pub payment_terms_days: Option<i32>,
-    /// A UK VAT number: 9 digits, optionally after `GB`.
-    #[schema(example = "GB123456789")]
+    /// A UK VAT number with valid check digits, optionally after `GB`.
+    #[schema(example = "GB980780684")]
     pub vat_number: Option<String>,
     pub vat_registered: Option<bool>,
     pub cis_registered: Option<bool>,
@@ -237,4 +238,41 @@ impl Resource for Clients {
         }
         Ok(keyset!(query, t, q).load(conn).await?)
     }
+}
+
+/// A client as a document shows it, and whether the reverse charge applies to it.
+pub struct Customer {
+    pub party: Party,
+    pub reverse_charge: bool,
+    pub payment_terms_days: Option<i32>,
+}
+
+/// The client `id` of `workspace` as a document's customer; `None` when there is none.
+pub async fn customer(conn: &mut Conn, workspace: Uuid, id: Uuid) -> ApiResult<Option<Customer>> {
+    let row: Option<Row> = t::table
+        .filter(t::workspace_id.eq(workspace))
+        .filter(t::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|r| Customer {
+        reverse_charge: reverse_charge_applies(r.vat_registered, r.cis_registered, r.end_user),
+        payment_terms_days: r.payment_terms_days,
+        party: Party {
+            name: r.name,
+            address_lines: r
+                .address
+                .as_deref()
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            vat_number: r.vat_number,
+            email: r.email,
+            phone: r.phone,
+        },
+    }))
 }

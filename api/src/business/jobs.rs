@@ -254,3 +254,31 @@ impl Resource for BusinessJobs {
         Ok(keyset!(query, t, q).load(conn).await?)
     }
 }
+
+/// What an invoice made from a job takes from it.
+pub struct Billable {
+    pub client_id: Uuid,
+    pub title: String,
+    /// Exact, as stored (at most 4 places).
+    pub quantity: Decimal,
+    pub rate_pence: i64,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// The job `id` of `workspace`, for an invoice; `None` when there is none.
+pub async fn billable(conn: &mut Conn, workspace: Uuid, id: Uuid) -> ApiResult<Option<Billable>> {
+    let row: Option<Row> = t::table
+        .filter(t::workspace_id.eq(workspace))
+        .filter(t::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|r| Billable {
+        client_id: r.client_id,
+        title: r.title,
+        quantity: r.quantity,
+        rate_pence: r.rate_pence,
+        end_date: r.end_date,
+    }))
+}

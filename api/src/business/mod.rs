@@ -1,31 +1,42 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
-//! (`/v1/clients`) and the jobs done for them (`/v1/business-jobs`). Available on every plan.
+//! (`/v1/clients`), the jobs done for them (`/v1/business-jobs`), and invoicing: invoices,
+//! payments, credit notes and their PDFs (`invoice_routes`). Available on every plan.
 //! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
-//! numbers' check digits and bank details.
+//! numbers' check digits and bank details; `validate` holds HMRC's invoice rules.
 
+mod checks;
 pub mod clients;
+pub mod credit_notes;
+pub mod documents;
+pub mod invoice_routes;
+pub mod invoices;
 pub mod jobs;
 pub mod money;
+mod numbering;
+pub mod parties;
+pub mod payments;
+pub mod pdf;
 pub mod profile;
+mod render;
 pub mod routes;
+pub mod tax_point;
+pub mod validate;
 pub mod vat_number;
 
 use crate::http::problem::FieldError;
 
-/// A UK VAT registration number as stored: nine digits, read from an optional `GB` prefix and
-/// any spaces. Checks the format only.
+/// A UK VAT registration number as stored: its canonical form (`GB980780684`), checked by
+/// format and check digits ([`vat_number::normalise_vat_number`]).
 fn vrn(field: &str, raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
     let raw = raw?;
-    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    let digits = compact
-        .strip_prefix("GB")
-        .or_else(|| compact.strip_prefix("gb"))
-        .unwrap_or(&compact);
-    if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        errors.push(FieldError {
-            field: field.into(),
-            message: "must be a UK VAT number: 9 digits, optionally after GB".into(),
-        });
+    match vat_number::normalise_vat_number(&raw) {
+        Ok(vrn) => Some(vrn),
+        Err(e) => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: e.to_string(),
+            });
+            Some(raw)
+        }
     }
-    Some(digits.to_owned())
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Ten-thousandths: the fixed-point scale of quantities and unit prices.
-const SCALE: i128 = 10_000;
+pub const SCALE: i128 = 10_000;
 /// Largest quantity on a line: 1,000,000 units.
 pub const MAX_QUANTITY: i64 = 1_000_000 * SCALE as i64;
 /// Largest unit price: £10,000,000.
@@ -218,7 +218,7 @@ pub struct LineTotal {
 }
 
 /// Net and VAT of all lines at one rate, as the PDF's VAT summary and the VAT return need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RateTotal {
     pub rate: VatRate,
     pub net: i64,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::parties::Party;
 use crate::{
     common::{
         extractor::{Access, Auth},
@@ -46,6 +47,7 @@ pub struct Row {
     payment_terms_days: i32,
     invoice_prefix: String,
     invoice_padding: i32,
+    credit_note_prefix: String,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -83,8 +85,8 @@ pub struct BusinessProfile {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub vat_registered: bool,
-    /// The VAT registration number, nine digits; set exactly when `vat_registered`.
-    #[schema(example = "123456789")]
+    /// The VAT registration number, `GB` and its digits; set exactly when `vat_registered`.
+    #[schema(example = "GB980780684")]
     pub vrn: Option<String>,
     /// `agency` or `freelance`.
     #[schema(example = "freelance")]
@@ -98,6 +100,9 @@ pub struct BusinessProfile {
     pub invoice_prefix: String,
     #[schema(example = 4)]
     pub invoice_padding: i32,
+    /// Credit notes are numbered in their own sequence, with this prefix and the same padding.
+    #[schema(example = "CN-")]
+    pub credit_note_prefix: String,
     pub bank_details: Option<MaskedBankDetails>,
     pub accountant_name: Option<String>,
     pub accountant_email: Option<String>,
@@ -133,8 +138,9 @@ pub struct BusinessProfileInput {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub vat_registered: Option<bool>,
-    /// Required exactly when `vat_registered`: 9 digits, optionally after `GB`.
-    #[schema(example = "GB123456789")]
+    /// Required exactly when `vat_registered`: a UK VAT number (9 or 12 digits, or GD/HA and
+    /// 3 digits), optionally after `GB`, with valid check digits; kept as `GB` and the digits.
+    #[schema(example = "GB980780684")]
     pub vrn: Option<String>,
     #[schema(example = "freelance")]
     pub work_type: Option<String>,
@@ -146,6 +152,8 @@ pub struct BusinessProfileInput {
     pub invoice_prefix: Option<String>,
     #[schema(example = 4, minimum = 1, maximum = 10)]
     pub invoice_padding: Option<i32>,
+    #[schema(example = "CN-")]
+    pub credit_note_prefix: Option<String>,
     /// Replaces the stored bank details; they are never shown back in full.
     pub bank_details: Option<BankDetailsInput>,
     pub accountant_name: Option<String>,
@@ -169,6 +177,7 @@ pub struct Values {
     payment_terms_days: i32,
     invoice_prefix: String,
     invoice_padding: i32,
+    credit_note_prefix: String,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -213,6 +222,7 @@ fn output(r: Row) -> BusinessProfile {
         payment_terms_days: r.payment_terms_days,
         invoice_prefix: r.invoice_prefix,
         invoice_padding: r.invoice_padding,
+        credit_note_prefix: r.credit_note_prefix,
         bank_details,
         accountant_name: r.accountant_name,
         accountant_email: r.accountant_email,
@@ -240,6 +250,7 @@ fn input(r: &Row) -> BusinessProfileInput {
         payment_terms_days: Some(r.payment_terms_days),
         invoice_prefix: Some(r.invoice_prefix.clone()),
         invoice_padding: Some(r.invoice_padding),
+        credit_note_prefix: Some(r.credit_note_prefix.clone()),
         bank_details: None,
         accountant_name: r.accountant_name.clone(),
         accountant_email: r.accountant_email.clone(),
@@ -379,9 +390,22 @@ fn validate(
         ),
         agency_commission_bp: i.agency_commission_bp,
         payment_terms_days: i.payment_terms_days.unwrap_or(30),
-        invoice_prefix: fields::text("invoice_prefix", i.invoice_prefix, 20, &mut errors)
-            .unwrap_or_default(),
+        // Absent: the default; an empty string: no prefix at all.
+        invoice_prefix: fields::text(
+            "invoice_prefix",
+            i.invoice_prefix.or_else(|| Some("INV-".into())),
+            20,
+            &mut errors,
+        )
+        .unwrap_or_default(),
         invoice_padding: i.invoice_padding.unwrap_or(4),
+        credit_note_prefix: fields::text(
+            "credit_note_prefix",
+            i.credit_note_prefix.or_else(|| Some("CN-".into())),
+            20,
+            &mut errors,
+        )
+        .unwrap_or_default(),
         bank_details: None,
         sort_code_masked: None,
         account_number_masked: None,
@@ -580,4 +604,56 @@ pub async fn reseal_all(conn: &mut Conn, keys: &KeyRing) -> ApiResult<usize> {
         resealed += usize::from(swapped.done);
     }
     Ok(resealed)
+}
+
+/// What issued documents say of the business, read when one is issued.
+pub struct Issuer {
+    pub party: Party,
+    pub vat_registered: bool,
+    pub payment_terms_days: i32,
+    pub invoice_prefix: String,
+    pub credit_note_prefix: String,
+    pub padding: usize,
+    /// Sort code and account number, opened from the seal, for the payment details a document
+    /// prints; `None` when none are kept or this server holds no keys.
+    pub bank: Option<(String, String)>,
+}
+
+/// The workspace's business as documents show it; `None` before a profile exists.
+pub async fn issuer(
+    conn: &mut Conn,
+    keys: Option<&KeyRing>,
+    workspace: Uuid,
+) -> ApiResult<Option<Issuer>> {
+    let Some(r) = find(conn, workspace).await? else {
+        return Ok(None);
+    };
+    let place_row = workspace.to_string();
+    let bank = match (keys, &r.bank_details) {
+        (Some(keys), Some(sealed)) => {
+            let plain = keys
+                .open(place(&place_row), sealed)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("bank details: {e}")))?;
+            let b: BankDetailsInput = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
+            Some((b.sort_code, b.account_number))
+        }
+        _ => None,
+    };
+    let mut address_lines = r.address_lines;
+    address_lines.extend(r.postcode);
+    Ok(Some(Issuer {
+        party: Party {
+            name: r.business_name,
+            address_lines,
+            vat_number: r.vrn,
+            email: r.email,
+            phone: r.phone,
+        },
+        vat_registered: r.vat_registered,
+        payment_terms_days: r.payment_terms_days,
+        invoice_prefix: r.invoice_prefix,
+        credit_note_prefix: r.credit_note_prefix,
+        padding: usize::try_from(r.invoice_padding).unwrap_or(4),
+        bank,
+    }))
 }

@@ -344,4 +344,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     register_profile(cfg);
     register_clients(cfg);
     register_business_jobs(cfg);
+    super::invoice_routes::configure(cfg);
 }

@@ -42,6 +42,8 @@ pub enum ProblemKind {
     IntegrationNotConfigured,
     IntegrationDisconnected,
     IntegrationProvider,
+    BusinessProfileRequired,
+    DocumentIssued,
     Unavailable,
     Internal,
 }
@@ -81,6 +83,8 @@ impl ProblemKind {
         Self::IntegrationNotConfigured,
         Self::IntegrationDisconnected,
         Self::IntegrationProvider,
+        Self::BusinessProfileRequired,
+        Self::DocumentIssued,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -119,6 +123,8 @@ impl ProblemKind {
             Self::IntegrationNotConfigured => "/problems/integration-not-configured",
             Self::IntegrationDisconnected => "/problems/integration-disconnected",
             Self::IntegrationProvider => "/problems/integration-provider",
+            Self::BusinessProfileRequired => "/problems/business-profile-required",
+            Self::DocumentIssued => "/problems/document-issued",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -158,6 +164,8 @@ impl ProblemKind {
             Self::IntegrationNotConfigured => "This integration is not configured on this server",
             Self::IntegrationDisconnected => "The integration is not connected",
             Self::IntegrationProvider => "The integration's provider failed",
+            Self::BusinessProfileRequired => "Set up the business profile first",
+            Self::DocumentIssued => "An issued document cannot change",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -182,6 +190,7 @@ impl ProblemKind {
             Self::PreviewExpired => StatusCode::GONE,
             Self::IntegrationNotConfigured | Self::IntegrationDisconnected => StatusCode::CONFLICT,
             Self::IntegrationProvider => StatusCode::BAD_GATEWAY,
+            Self::BusinessProfileRequired | Self::DocumentIssued => StatusCode::CONFLICT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

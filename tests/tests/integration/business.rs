@@ -31,7 +31,7 @@ async fn clients_keep_the_resource_contract() {
 
     // Idempotent creation: the same key and body answer the first response.
     let body =
-        json!({"name": "Acme Builders", "vat_number": "GB 123 4567 89", "payment_terms_days": 14});
+        json!({"name": "Acme Builders", "vat_number": "GB 980 7806 84", "payment_terms_days": 14});
     let first = ada
         .send(
             Method::POST,
@@ -56,7 +56,7 @@ async fn clients_keep_the_resource_contract() {
         .unwrap();
     assert_eq!(again, first);
     assert_eq!(app.count("SELECT count(*) FROM app.clients").await, 1);
-    assert_eq!(first["vat_number"], "123456789");
+    assert_eq!(first["vat_number"], "GB980780684");
     assert_eq!(etag, format!("\"{}\"", first["version"]));
 
     // PATCH with If-Match; a stale ETag is refused and changes nothing.
@@ -216,7 +216,17 @@ async fn the_profile_is_one_per_workspace_and_validated() {
         .send(
             Method::PUT,
             PROFILE,
-            Some(&json!({"business_name": "Ada Carpentry", "vrn": "123456789"})),
+            Some(&json!({"business_name": "Ada Carpentry", "vrn": "980780684"})),
+            &[],
+        )
+        .await;
+    assert_eq!(fields_of(res).await, ["vrn"]);
+    // Well formed, but its check digits do not match (a typo of GB980780684).
+    let res = ada
+        .send(
+            Method::PUT,
+            PROFILE,
+            Some(&json!({"business_name": "Ada Carpentry", "vat_registered": true, "vrn": "GB980780648"})),
             &[],
         )
         .await;
@@ -228,7 +238,7 @@ async fn the_profile_is_one_per_workspace_and_validated() {
     );
 
     // PUT creates, then replaces whole; If-Match applies.
-    let body = json!({"business_name": "Ada Carpentry", "vat_registered": true, "vrn": "GB 123456789",
+    let body = json!({"business_name": "Ada Carpentry", "vat_registered": true, "vrn": "GB 980780684",
                       "address_lines": ["1 High Street", "Bristol"], "postcode": "BS1 1AA",
                       "work_type": "agency", "agency_commission_bp": 1250});
     let res = ada
@@ -239,7 +249,7 @@ async fn the_profile_is_one_per_workspace_and_validated() {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["etag"], "\"1\"");
     let created: Value = res.json().await.unwrap();
-    assert_eq!(created["vrn"], "123456789");
+    assert_eq!(created["vrn"], "GB980780684");
     assert_eq!(created["payment_terms_days"], 30);
     assert_eq!(created["bank_details"], Value::Null);
     assert_eq!(ada.get(PROFILE).await, created);
@@ -276,11 +286,11 @@ async fn the_profile_is_one_per_workspace_and_validated() {
         .ok(
             Method::PATCH,
             PROFILE,
-            Some(&json!({"vat_registered": true, "vrn": "987654321", "accountant_name": "Grace"})),
+            Some(&json!({"vat_registered": true, "vrn": "434031494", "accountant_name": "Grace"})),
         )
         .await;
     assert_eq!(patched["business_name"], "Ada Joinery");
-    assert_eq!(patched["vrn"], "987654321");
+    assert_eq!(patched["vrn"], "GB434031494");
     assert_eq!(patched["version"], 3);
     let res = ada
         .send(

@@ -130,9 +130,25 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     let client = ada
         .create("/v1/clients", &json!({"name": "Acme Builders"}))
         .await;
+    let job = ada
+        .create(
+            "/v1/business-jobs",
+            &json!({"client_id": client["id"], "title": "Kitchen", "rate_pence": 25000}),
+        )
+        .await;
+    let invoice = ada
+        .create(
+            "/v1/invoices",
+            &json!({"client_id": client["id"], "job_id": job["id"]}),
+        )
+        .await;
+    let issue = format!("/v1/invoices/{}/issue", invoice["id"].as_str().unwrap());
+    ada.ok(Method::POST, &issue, None).await;
+    let payments = format!("/v1/invoices/{}/payments", invoice["id"].as_str().unwrap());
+    ada.create(&payments, &json!({"amount_pence": 1000})).await;
     ada.create(
-        "/v1/business-jobs",
-        &json!({"client_id": client["id"], "title": "Kitchen", "rate_pence": 25000}),
+        "/v1/credit-notes",
+        &json!({"invoice_id": invoice["id"], "lines": [{"description": "Discount", "unit_price": "5"}]}),
     )
     .await;
     let res = ada

@@ -13,6 +13,7 @@ mod faults;
 mod gmail;
 mod helpers;
 mod integrity;
+mod invoicing;
 mod isolation;
 mod jobs;
 mod limits;
