@@ -1,12 +1,12 @@
 # shellcheck shell=bash
-# Sourced by scripts/run and scripts/test: minime builds with Rust 1.85 or newer (Cargo.toml's
+# Sourced by scripts/run and scripts/test: minime builds with Rust 1.92 or newer (Cargo.toml's
 # rust-version), so say how to get it before a build fails halfway. Web push's payload encryption
 # (the ece crate) links OpenSSL: its headers come from Debian's libssl-dev when missing.
 
 minime_require_rust() {
     local version major minor
     if ! command -v cargo >/dev/null 2>&1; then
-        printf '%s\n' "minime: cargo was not found. minime needs Rust >= 1.85: install it with rustup" \
+        printf '%s\n' "minime: cargo was not found. minime needs Rust >= 1.92: install it with rustup" \
             "        (https://rustup.rs: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh)," \
             "        open a new shell, then run this command again." >&2
         return 1
@@ -16,8 +16,8 @@ minime_require_rust() {
     if [[ $version =~ ^([0-9]+)\.([0-9]+) ]]; then
         major=${BASH_REMATCH[1]}
         minor=${BASH_REMATCH[2]}
-        if ((major == 1 && minor < 85)); then
-            printf 'minime: Rust %s is too old: minime needs >= 1.85 (rustup update stable)\n' "$version" >&2
+        if ((major == 1 && minor < 92)); then
+            printf 'minime: Rust %s is too old: minime needs >= 1.92 (rustup update stable)\n' "$version" >&2
             return 1
         fi
     fi

@@ -304,6 +304,72 @@ pub async fn list(conn: &mut Conn, q: ListQuery<DocumentFilter>) -> ApiResult<Ve
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::super::{
+        invoices::{self, LineInput},
+        money::{Quantity, UnitPrice, VatRate},
+    };
+
+    fn line() -> impl Strategy<Value = LineInput> {
+        (
+            0i64..=5_000_000,
+            0i64..=50_000_000,
+            prop::sample::select(VatRate::ALL.to_vec()),
+            any::<bool>(),
+        )
+            .prop_map(|(q, p, rate, inclusive)| LineInput {
+                description: format!("Item {q}"),
+                quantity: Some(Quantity::from_ten_thousandths(q).expect("in bounds")),
+                unit_price: UnitPrice::from_ten_thousandths(p).expect("in bounds"),
+                vat_rate: Some(rate),
+                price_includes_vat: inclusive && rate != VatRate::ReverseCharge,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// For any lines, the API's figures (the stored totals), the PDF's text and the VAT
+        /// figures per rate agree to the penny.
+        #[test]
+        fn api_pdf_and_vat_figures_agree(lines in prop::collection::vec(line(), 1..8)) {
+            let mut errors = Vec::new();
+            let (priced, totals) = invoices::price(&lines, true, &mut errors).expect("priced");
+            prop_assert!(errors.is_empty());
+            let per_rate_net: i64 = totals.by_rate.iter().map(|r| r.net).sum();
+            let per_rate_vat: i64 = totals.by_rate.iter().map(|r| r.vat).sum();
+            prop_assert_eq!(per_rate_net, totals.net);
+            prop_assert_eq!(per_rate_vat, totals.vat + totals.reverse_charge_vat);
+            prop_assert_eq!(priced.iter().map(|l| l.net_pence).sum::<i64>(), totals.net);
+            let doc = super::super::render::document(super::super::render::Parts {
+                title: "VAT invoice",
+                number: Some("INV-0001"),
+                supplier: &Default::default(),
+                customer: &Default::default(),
+                dates: Vec::new(),
+                vat_registered: true,
+                lines: &priced,
+                totals: &invoices::DocumentTotals {
+                    net_pence: totals.net,
+                    vat_pence: totals.vat,
+                    reverse_charge_vat_pence: totals.reverse_charge_vat,
+                    total_pence: totals.amount_due,
+                    by_rate: totals.by_rate.clone(),
+                },
+                notes: Vec::new(),
+            });
+            let text = super::super::pdf::extract_text(&super::super::pdf::render(&doc).expect("a PDF"));
+            let money = super::super::pdf::format_pence;
+            for (label, pence) in [("Total excluding VAT", totals.net), ("VAT", totals.vat), ("Total", totals.amount_due)] {
+                let expected = format!("{label} \n{} ", money(pence));
+                prop_assert!(text.contains(&expected), "{expected:?} not in {text}");
+            }
+            for l in &priced {
+                prop_assert!(text.contains(&money(l.net_pence)), "{} not in {}", money(l.net_pence), text);
+            }
+        }
+    }
+
     #[test]
     fn file_names_are_safe_in_a_header() {
         assert_eq!(super::file_name("INV-0001"), "INV-0001.pdf");

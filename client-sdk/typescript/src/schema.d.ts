@@ -2454,6 +2454,312 @@ export interface paths {
         patch: operations["patch_business_job"];
         trace?: never;
     };
+    "/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List invoices
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_invoices"];
+        put?: never;
+        /**
+         * Create a draft invoice
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["create_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an invoice
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_invoice"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a draft invoice (an issued one is voided instead)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        delete: operations["delete_invoice"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a draft invoice
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        patch: operations["patch_invoice"];
+        trace?: never;
+    };
+    "/v1/invoices/{id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a draft: number it, date it, keep its PDF Takes the next number of the business's gap-free sequence (concurrent issues wait for each other; none shares or skips a number), sets the invoice date, the tax point (VAT Act 1994 s6: the supply date, or the invoice date when issued within 14 days after it or before it) and the due date, copies the business and the client into the invoice, and keeps its PDF (`GET /v1/documents`)
+         * @description From then on the invoice never changes.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        post: operations["issue_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an issued invoice with nothing paid or credited
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        post: operations["void_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an invoice against HMRC's rules for VAT invoices Answers, for each rule of VAT Notice 700/21 §4 and the VAT Regulations 1995 (SI 1995/2518) regs 13, 14 and 16A, whether the invoice meets it, with the citation
+         * @description A draft is checked as it would be issued today. Writes nothing.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        post: operations["validate_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an invoice as PDF An issued invoice answers the PDF kept when it was issued, byte for byte; a draft answers a fresh PDF marked DRAFT, which is not kept
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["invoice_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an invoice's payments
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["list_payments"];
+        put?: never;
+        /**
+         * Record a payment
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["record_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/payments/{payment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a payment recorded by mistake
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["delete_payment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List credit notes
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_credit_notes"];
+        put?: never;
+        /**
+         * Issue a credit note against an invoice Numbered from its own gap-free sequence and kept as a PDF
+         * @description Its lines use the invoice's own VAT rates; its total is never more than what is left to credit. The invoice's balance goes down by its total.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["create_credit_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit-notes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a credit note
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_credit_note"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit-notes/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a credit note as PDF
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["credit_note_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List generated documents
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_documents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a generated document's description
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a generated document
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["document_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2881,6 +3187,11 @@ export interface components {
             created_at: string;
             /** Format: uuid */
             created_by: string;
+            /**
+             * @description Credit notes are numbered in their own sequence, with this prefix and the same padding.
+             * @example CN-
+             */
+            credit_note_prefix: string;
             email?: string | null;
             /** Format: uuid */
             id: string;
@@ -2905,8 +3216,8 @@ export interface components {
             /** Format: int32 */
             version: number;
             /**
-             * @description The VAT registration number, nine digits; set exactly when `vat_registered`.
-             * @example 123456789
+             * @description The VAT registration number, `GB` and its digits; set exactly when `vat_registered`.
+             * @example GB980780684
              */
             vrn?: string | null;
             /**
@@ -2939,6 +3250,8 @@ export interface components {
             business_name: string;
             /** @example GB */
             country?: string | null;
+            /** @example CN- */
+            credit_note_prefix?: string | null;
             email?: string | null;
             /**
              * Format: int32
@@ -2957,8 +3270,9 @@ export interface components {
             postcode?: string | null;
             vat_registered?: boolean | null;
             /**
-             * @description Required exactly when `vat_registered`: 9 digits, optionally after `GB`.
-             * @example GB123456789
+             * @description Required exactly when `vat_registered`: a UK VAT number (9 or 12 digits, or GD/HA and
+             *     3 digits), optionally after `GB`, with valid check digits; kept as `GB` and the digits.
+             * @example GB980780684
              */
             vrn?: string | null;
             /**
@@ -2989,6 +3303,8 @@ export interface components {
             business_name?: string;
             /** @example GB */
             country?: string | null;
+            /** @example CN- */
+            credit_note_prefix?: string | null;
             email?: string | null;
             /**
              * Format: int32
@@ -3007,8 +3323,9 @@ export interface components {
             postcode?: string | null;
             vat_registered?: boolean | null;
             /**
-             * @description Required exactly when `vat_registered`: 9 digits, optionally after `GB`.
-             * @example GB123456789
+             * @description Required exactly when `vat_registered`: a UK VAT number (9 or 12 digits, or GD/HA and
+             *     3 digits), optionally after `GB`, with valid check digits; kept as `GB` and the digits.
+             * @example GB980780684
              */
             vrn?: string | null;
             /**
@@ -3231,8 +3548,8 @@ export interface components {
              */
             payment_terms_days?: number | null;
             /**
-             * @description The client's UK VAT number, nine digits.
-             * @example 123456789
+             * @description The client's UK VAT number, `GB` and its digits.
+             * @example GB980780684
              */
             vat_number?: string | null;
             vat_registered: boolean;
@@ -3272,8 +3589,8 @@ export interface components {
             payment_terms_days?: number | null;
             phone?: string | null;
             /**
-             * @description A UK VAT number: 9 digits, optionally after `GB`.
-             * @example GB123456789
+             * @description A UK VAT number with valid check digits, optionally after `GB`.
+             * @example GB980780684
              */
             vat_number?: string | null;
             vat_registered?: boolean | null;
@@ -3299,8 +3616,8 @@ export interface components {
             payment_terms_days?: number | null;
             phone?: string | null;
             /**
-             * @description A UK VAT number: 9 digits, optionally after `GB`.
-             * @example GB123456789
+             * @description A UK VAT number with valid check digits, optionally after `GB`.
+             * @example GB980780684
              */
             vat_number?: string | null;
             vat_registered?: boolean | null;
@@ -3470,6 +3787,57 @@ export interface components {
              * @example mm_pat_4qGk0X2v9sLr7bN1cT8yHwE3uPzA6jD5fM0oKiVnQ2s
              */
             token: string;
+        };
+        CreditNote: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            /** Format: uuid */
+            created_by: string;
+            /**
+             * Format: uuid
+             * @description The invoice it credits.
+             */
+            invoice_id: string;
+            /** @example CN-0001 */
+            number: string;
+            /**
+             * @description "Credit note".
+             * @example Credit note
+             */
+            title: string;
+            /** Format: date */
+            credit_date: string;
+            reason?: string | null;
+            vat_registered: boolean;
+            lines: components["schemas"]["DocumentLine"][];
+            totals: components["schemas"]["DocumentTotals"];
+            supplier: components["schemas"]["Party"];
+            customer: components["schemas"]["Party"];
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CreditNoteInput: {
+            /**
+             * Format: uuid
+             * @description An issued invoice (not void) of yours.
+             */
+            invoice_id: string;
+            /**
+             * @description The lines credited, at rates the invoice used. None or empty: the whole invoice, which
+             *     only works while nothing of it is credited yet.
+             */
+            lines?: components["schemas"]["LineInput"][];
+            /** @example Two units returned damaged */
+            reason?: string | null;
+            /**
+             * Format: date
+             * @description Default: today in your time zone.
+             */
+            credit_date?: string | null;
         };
         DayCount: {
             /** Format: date */
@@ -3804,6 +4172,85 @@ export interface components {
              */
             revoked: boolean;
         };
+        Document: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            /** Format: uuid */
+            created_by: string;
+            /**
+             * @description `invoice` or `credit_note`.
+             * @example invoice
+             */
+            kind: string;
+            /** Format: uuid */
+            invoice_id?: string | null;
+            /** Format: uuid */
+            credit_note_id?: string | null;
+            /** @example VAT invoice INV-0001 */
+            title: string;
+            /** @example INV-0001.pdf */
+            file_name: string;
+            /** @example application/pdf */
+            content_type: string;
+            /** @description Hex SHA-256 of the bytes `GET /v1/documents/{id}/content` answers. */
+            sha256: string;
+            /** Format: int32 */
+            size_bytes: number;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A line as a document holds it, with its figures from the one totals function. */
+        DocumentLine: {
+            /** @example Fit kitchen units */
+            description: string;
+            quantity: components["schemas"]["Quantity"];
+            /** @description In pounds, excluding VAT unless `price_includes_vat`. */
+            unit_price: components["schemas"]["UnitPrice"];
+            vat_rate?: null | components["schemas"]["VatRate"];
+            price_includes_vat: boolean;
+            /**
+             * Format: int64
+             * @example 45000
+             */
+            net_pence: number;
+            /**
+             * Format: int64
+             * @description VAT of the line; on a reverse-charge line, shown but not charged.
+             * @example 9000
+             */
+            vat_pence: number;
+        };
+        /** @description Every figure of a document, in pence. */
+        DocumentTotals: {
+            /**
+             * Format: int64
+             * @example 45000
+             */
+            net_pence: number;
+            /**
+             * Format: int64
+             * @description VAT charged.
+             * @example 9000
+             */
+            vat_pence: number;
+            /**
+             * Format: int64
+             * @description VAT on reverse-charge lines: shown, for the customer to account for; not charged.
+             */
+            reverse_charge_vat_pence: number;
+            /**
+             * Format: int64
+             * @description Net plus VAT charged.
+             * @example 54000
+             */
+            total_pence: number;
+            /** @description Net and VAT per rate used. */
+            by_rate: components["schemas"]["RateTotal"][];
+        };
         /**
          * @description A kept message: headers and Gmail's snippet, never a body.
          * @example {
@@ -4096,6 +4543,167 @@ export interface components {
         Invites: {
             items: components["schemas"]["Invite"][];
         };
+        Invoice: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            client_id: string;
+            /** Format: uuid */
+            job_id?: string | null;
+            /**
+             * @description `draft`, `issued`, `partly_paid`, `paid` or `void`.
+             * @example issued
+             */
+            status: string;
+            /** @description Issued or partly paid with its due date before today (in your time zone). */
+            overdue: boolean;
+            /**
+             * @description `full`, `simplified` (at most £250 incl. VAT) or `modified` (VAT-inclusive amounts shown).
+             * @example full
+             */
+            form: string;
+            /**
+             * @description What the document is headed: "VAT invoice", "Simplified VAT invoice" or "Invoice" (not
+             *     VAT registered).
+             * @example VAT invoice
+             */
+            title: string;
+            /**
+             * @description Assigned when issued.
+             * @example INV-0001
+             */
+            number?: string | null;
+            /**
+             * Format: date
+             * @description The date of supply (the basic tax point).
+             */
+            supply_date?: string | null;
+            /**
+             * Format: date
+             * @description The date of issue; set when issued.
+             */
+            invoice_date?: string | null;
+            /**
+             * Format: date
+             * @description The time of supply for VAT; set when issued.
+             */
+            tax_point?: string | null;
+            /** Format: date */
+            due_date?: string | null;
+            /**
+             * Format: int32
+             * @description Days to pay; none means the client's terms, then the profile's.
+             */
+            payment_terms_days?: number | null;
+            /** @description Whether the business was VAT registered for this document. */
+            vat_registered: boolean;
+            lines: components["schemas"]["DocumentLine"][];
+            totals: components["schemas"]["DocumentTotals"];
+            /** Format: int64 */
+            paid_pence: number;
+            /** Format: int64 */
+            credited_pence: number;
+            /**
+             * Format: int64
+             * @description What the client still owes: total less payments and credit notes.
+             */
+            balance_pence: number;
+            /** @description A reverse-charge invoice carries [`REVERSE_CHARGE_WORDING`]. */
+            reverse_charge: boolean;
+            notes?: string | null;
+            supplier?: null | components["schemas"]["Party"];
+            customer?: null | components["schemas"]["Party"];
+            /** Format: date-time */
+            issued_at?: string | null;
+            /** Format: date-time */
+            voided_at?: string | null;
+            void_reason?: string | null;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        InvoiceInput: {
+            /** Format: uuid */
+            workspace_id?: string | null;
+            /**
+             * Format: uuid
+             * @description A client of the same workspace.
+             */
+            client_id: string;
+            /**
+             * Format: uuid
+             * @description A job of that client. With no `lines`, the invoice gets one line from the job (its
+             *     title, quantity and rate; the standard rate, or the reverse charge where it applies to
+             *     the client, when the business is VAT registered).
+             */
+            job_id?: string | null;
+            /** @example full */
+            form?: string | null;
+            /**
+             * Format: date
+             * @example 2027-01-08
+             */
+            supply_date?: string | null;
+            /**
+             * Format: int32
+             * @example 14
+             */
+            payment_terms_days?: number | null;
+            lines?: components["schemas"]["LineInput"][];
+            notes?: string | null;
+        };
+        /** @description Any subset of the fields of `InvoiceInput`; `null` clears an optional one. */
+        InvoicePatch: {
+            /**
+             * Format: uuid
+             * @description A client of the same workspace.
+             */
+            client_id?: string;
+            /** @example full */
+            form?: string | null;
+            /**
+             * Format: uuid
+             * @description A job of that client. With no `lines`, the invoice gets one line from the job (its
+             *     title, quantity and rate; the standard rate, or the reverse charge where it applies to
+             *     the client, when the business is VAT registered).
+             */
+            job_id?: string | null;
+            lines?: components["schemas"]["LineInput"][];
+            notes?: string | null;
+            /**
+             * Format: int32
+             * @example 14
+             */
+            payment_terms_days?: number | null;
+            /**
+             * Format: date
+             * @example 2027-01-08
+             */
+            supply_date?: string | null;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
+        /** @description When to date an issue and when payment is due. */
+        IssueInput: {
+            /**
+             * Format: date
+             * @description Default: today in your time zone. At most 14 days in the future.
+             */
+            invoice_date?: string | null;
+            /**
+             * Format: date
+             * @description Default: the invoice date plus the payment terms (the invoice's, the client's, then the
+             *     profile's).
+             */
+            due_date?: string | null;
+        };
         Item: {
             /** Format: uuid */
             id: string;
@@ -4131,6 +4739,16 @@ export interface components {
             calendar: boolean;
             /** @description Connect Gmail (Max). */
             email: boolean;
+        };
+        /** @description A line to price. */
+        LineInput: {
+            /** @example Fit kitchen units */
+            description: string;
+            quantity?: null | components["schemas"]["Quantity"];
+            unit_price: components["schemas"]["UnitPrice"];
+            vat_rate?: null | components["schemas"]["VatRate"];
+            /** @description The unit price includes VAT (entry of a VAT-inclusive price). */
+            price_includes_vat?: boolean;
         };
         /** @description Bank details as shown: never in full. */
         MaskedBankDetails: {
@@ -4541,8 +5159,8 @@ export interface components {
                  */
                 payment_terms_days?: number | null;
                 /**
-                 * @description The client's UK VAT number, nine digits.
-                 * @example 123456789
+                 * @description The client's UK VAT number, `GB` and its digits.
+                 * @example GB980780684
                  */
                 vat_number?: string | null;
                 vat_registered: boolean;
@@ -4563,6 +5181,42 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_CreditNote: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                /** Format: uuid */
+                created_by: string;
+                /**
+                 * Format: uuid
+                 * @description The invoice it credits.
+                 */
+                invoice_id: string;
+                /** @example CN-0001 */
+                number: string;
+                /**
+                 * @description "Credit note".
+                 * @example Credit note
+                 */
+                title: string;
+                /** Format: date */
+                credit_date: string;
+                reason?: string | null;
+                vat_registered: boolean;
+                lines: components["schemas"]["DocumentLine"][];
+                totals: components["schemas"]["DocumentTotals"];
+                supplier: components["schemas"]["Party"];
+                customer: components["schemas"]["Party"];
+                /** Format: int32 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
             }[];
             next_cursor?: string | null;
         };
@@ -4640,6 +5294,41 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_Document: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                /** Format: uuid */
+                created_by: string;
+                /**
+                 * @description `invoice` or `credit_note`.
+                 * @example invoice
+                 */
+                kind: string;
+                /** Format: uuid */
+                invoice_id?: string | null;
+                /** Format: uuid */
+                credit_note_id?: string | null;
+                /** @example VAT invoice INV-0001 */
+                title: string;
+                /** @example INV-0001.pdf */
+                file_name: string;
+                /** @example application/pdf */
+                content_type: string;
+                /** @description Hex SHA-256 of the bytes `GET /v1/documents/{id}/content` answers. */
+                sha256: string;
+                /** Format: int32 */
+                size_bytes: number;
+                /** Format: int32 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
             }[];
             next_cursor?: string | null;
         };
@@ -4741,6 +5430,96 @@ export interface components {
                 /** Format: uuid */
                 area_id?: string | null;
                 progress: components["schemas"]["Progress"];
+                /** Format: int32 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_Invoice: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                /** Format: uuid */
+                created_by: string;
+                /** Format: uuid */
+                client_id: string;
+                /** Format: uuid */
+                job_id?: string | null;
+                /**
+                 * @description `draft`, `issued`, `partly_paid`, `paid` or `void`.
+                 * @example issued
+                 */
+                status: string;
+                /** @description Issued or partly paid with its due date before today (in your time zone). */
+                overdue: boolean;
+                /**
+                 * @description `full`, `simplified` (at most £250 incl. VAT) or `modified` (VAT-inclusive amounts shown).
+                 * @example full
+                 */
+                form: string;
+                /**
+                 * @description What the document is headed: "VAT invoice", "Simplified VAT invoice" or "Invoice" (not
+                 *     VAT registered).
+                 * @example VAT invoice
+                 */
+                title: string;
+                /**
+                 * @description Assigned when issued.
+                 * @example INV-0001
+                 */
+                number?: string | null;
+                /**
+                 * Format: date
+                 * @description The date of supply (the basic tax point).
+                 */
+                supply_date?: string | null;
+                /**
+                 * Format: date
+                 * @description The date of issue; set when issued.
+                 */
+                invoice_date?: string | null;
+                /**
+                 * Format: date
+                 * @description The time of supply for VAT; set when issued.
+                 */
+                tax_point?: string | null;
+                /** Format: date */
+                due_date?: string | null;
+                /**
+                 * Format: int32
+                 * @description Days to pay; none means the client's terms, then the profile's.
+                 */
+                payment_terms_days?: number | null;
+                /** @description Whether the business was VAT registered for this document. */
+                vat_registered: boolean;
+                lines: components["schemas"]["DocumentLine"][];
+                totals: components["schemas"]["DocumentTotals"];
+                /** Format: int64 */
+                paid_pence: number;
+                /** Format: int64 */
+                credited_pence: number;
+                /**
+                 * Format: int64
+                 * @description What the client still owes: total less payments and credit notes.
+                 */
+                balance_pence: number;
+                /** @description A reverse-charge invoice carries [`REVERSE_CHARGE_WORDING`]. */
+                reverse_charge: boolean;
+                notes?: string | null;
+                supplier?: null | components["schemas"]["Party"];
+                customer?: null | components["schemas"]["Party"];
+                /** Format: date-time */
+                issued_at?: string | null;
+                /** Format: date-time */
+                voided_at?: string | null;
+                void_reason?: string | null;
                 /** Format: int32 */
                 version: number;
                 /** Format: date-time */
@@ -5147,6 +5926,72 @@ export interface components {
             }[];
             next_cursor?: string | null;
         };
+        Party: {
+            /** @example Ada Lovelace Carpentry */
+            name: string;
+            /**
+             * @example [
+             *       "1 High Street",
+             *       "Bristol",
+             *       "BS1 1AA"
+             *     ]
+             */
+            address_lines: string[];
+            /**
+             * @description A UK VAT number, `GB` and its digits.
+             * @example GB980780684
+             */
+            vat_number?: string | null;
+            email?: string | null;
+            phone?: string | null;
+        };
+        Payment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            invoice_id: string;
+            /** Format: date */
+            paid_on: string;
+            /**
+             * Format: int64
+             * @example 25000
+             */
+            amount_pence: number;
+            /**
+             * @description `bank_transfer`, `card`, `cash`, `cheque`, `stripe` or `other`.
+             * @example bank_transfer
+             */
+            method: string;
+            /** @example ACME INV-0001 */
+            reference?: string | null;
+            /** @description The Stripe event that recorded it, for payments made through Stripe Checkout. */
+            stripe_event_id?: string | null;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PaymentInput: {
+            /**
+             * Format: date
+             * @description Default: today in your time zone.
+             */
+            paid_on?: string | null;
+            /**
+             * Format: int64
+             * @description At most the invoice's balance.
+             * @example 25000
+             */
+            amount_pence: number;
+            /** @example bank_transfer */
+            method?: string | null;
+            /** @example ACME INV-0001 */
+            reference?: string | null;
+        };
         PlanInfo: {
             limits: components["schemas"]["Limits"];
             /**
@@ -5232,7 +6077,7 @@ export interface components {
              * @example /problems/validation
              * @enum {string}
              */
-            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/integration-not-configured" | "/problems/integration-disconnected" | "/problems/integration-provider" | "/problems/unavailable" | "/problems/internal";
+            type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/integration-not-configured" | "/problems/integration-disconnected" | "/problems/integration-provider" | "/problems/business-profile-required" | "/problems/document-issued" | "/problems/unavailable" | "/problems/internal";
         };
         Progress: {
             /** Format: int64 */
@@ -5364,8 +6209,24 @@ export interface components {
              */
             last_error?: string | null;
         };
+        /**
+         * @description A quantity: a decimal string with at most 4 places, 0 to 1,000,000 (e.g. "1.5" hours).
+         * @example 1.5
+         */
+        Quantity: string;
         /** @enum {string} */
         Question: "what_next" | "overdue" | "week" | "stalled_goals";
+        /** @description Net and VAT of all lines at one rate, as the PDF's VAT summary and the VAT return need. */
+        RateTotal: {
+            rate: components["schemas"]["VatRate"];
+            /** Format: int64 */
+            net: number;
+            /**
+             * Format: int64
+             * @description For reverse charge: shown, not charged.
+             */
+            vat: number;
+        };
         Recommendation: {
             item: components["schemas"]["Item"];
             title: string;
@@ -5751,6 +6612,23 @@ export interface components {
              * @description Default: your personal workspace. Cannot change later.
              */
             workspace_id?: string | null;
+        };
+        /** @description The outcome of one rule. */
+        RuleResult: {
+            /** @description Stable snake_case id, e.g. "sequential_number". */
+            rule: string;
+            /** @description True when the rule is met or does not apply. */
+            met: boolean;
+            /**
+             * @description False when the rule does not apply to this kind of document, e.g. the customer's address
+             *     on a simplified invoice.
+             */
+            applies: boolean;
+            description: string;
+            /** @description Where the requirement comes from; for a rule that does not apply, why not. */
+            citation: string;
+            /** @description Why the rule is broken; `None` when met. */
+            detail?: string | null;
         };
         /** @description One run of a rule, recorded for the user it ran for. */
         RuleRun: {
@@ -6331,6 +7209,11 @@ export interface components {
             /** @enum {string} */
             type: "schedule";
         };
+        /**
+         * @description A unit price in pounds: a decimal string with at most 4 places, £0 to £10,000,000.
+         * @example 19.99
+         */
+        UnitPrice: string;
         /** @description A row an answer used. */
         Used: {
             /**
@@ -6348,6 +7231,12 @@ export interface components {
             kind: "task" | "routine_completion" | "focus_session" | "review" | "goal";
             title?: string | null;
         };
+        /** @description Every rule, in a fixed order. */
+        Validation: {
+            /** @description Every rule that applies is met. */
+            valid: boolean;
+            rules: components["schemas"]["RuleResult"][];
+        };
         VapidPublicKey: {
             /**
              * @description The server's P-256 public key, uncompressed, in base64url: pass it to
@@ -6356,6 +7245,11 @@ export interface components {
              */
             public_key: string;
         };
+        /**
+         * @description The VAT treatment of a line.
+         * @enum {string}
+         */
+        VatRate: "standard" | "reduced" | "zero" | "exempt" | "outside_scope" | "reverse_charge";
         /** @description The stored document's version is its ETag; the defaults have version 0. */
         Versioned_Onboarding: {
             /**
@@ -6417,6 +7311,10 @@ export interface components {
         } & {
             /** Format: int32 */
             version: number;
+        };
+        VoidInput: {
+            /** @example Raised against the wrong client */
+            reason?: string | null;
         };
         /**
          * Format: int64
@@ -27783,11 +28681,12 @@ export interface operations {
                  *       "agency_commission_bp": 1250,
                  *       "business_name": "Ada Lovelace Carpentry",
                  *       "country": "GB",
+                 *       "credit_note_prefix": "CN-",
                  *       "invoice_padding": 4,
                  *       "invoice_prefix": "INV-",
                  *       "payment_terms_days": 30,
                  *       "postcode": "BS1 1AA",
-                 *       "vrn": "GB123456789",
+                 *       "vrn": "GB980780684",
                  *       "work_type": "freelance"
                  *     }
                  */
@@ -27990,11 +28889,12 @@ export interface operations {
                  *       "agency_commission_bp": 1250,
                  *       "business_name": "Ada Lovelace Carpentry",
                  *       "country": "GB",
+                 *       "credit_note_prefix": "CN-",
                  *       "invoice_padding": 4,
                  *       "invoice_prefix": "INV-",
                  *       "payment_terms_days": 30,
                  *       "postcode": "BS1 1AA",
-                 *       "vrn": "GB123456789",
+                 *       "vrn": "GB980780684",
                  *       "work_type": "freelance"
                  *     }
                  */
@@ -28314,7 +29214,7 @@ export interface operations {
                  *       "email": "accounts@acme.example",
                  *       "name": "Acme Builders Ltd",
                  *       "payment_terms_days": 14,
-                 *       "vat_number": "GB123456789"
+                 *       "vat_number": "GB980780684"
                  *     }
                  */
                 "application/json": components["schemas"]["ClientInput"];
@@ -28757,7 +29657,7 @@ export interface operations {
                  *       "email": "accounts@acme.example",
                  *       "name": "Acme Builders Ltd",
                  *       "payment_terms_days": 14,
-                 *       "vat_number": "GB123456789"
+                 *       "vat_number": "GB980780684"
                  *     }
                  */
                 "application/merge-patch+json": components["schemas"]["ClientPatch"];
@@ -29622,6 +30522,2745 @@ export interface operations {
                      *       "type": "/problems/unsupported-media-type"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_invoices: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+                /** @description One of `draft`, `issued`, `partly_paid`, `paid`, `void`. */
+                status?: string;
+                client_id?: string;
+                /** @description Only invoices past their due date with money still owed. */
+                overdue?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Invoice"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "form": "full",
+                 *       "payment_terms_days": 14,
+                 *       "supply_date": "2027-01-08"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvoiceInput"];
+            };
+        };
+        responses: {
+            /** @description Created as a draft; `ETag` carries the version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The workspace has no business profile (`/problems/business-profile-required`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, e.g. a line without a VAT rate for a VAT-registered business */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found; `ETag` carries the version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Issued invoices are kept (`/problems/document-issued`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Any subset of the fields; `null` clears a field; `lines` is replaced whole */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "form": "full",
+                 *       "payment_terms_days": 14,
+                 *       "supply_date": "2027-01-08"
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["InvoicePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The invoice is issued and cannot change (`/problems/document-issued`): credit it instead */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issue_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; an empty body takes today and the payment terms */
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["IssueInput"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Issued already (`/problems/document-issued`), no business profile, or the VAT registration changed since the draft was priced */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No lines, or dates out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    void_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional reason */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Raised against the wrong client"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VoidInput"];
+            };
+        };
+        responses: {
+            /** @description Void; it keeps its number and record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A draft, void already, or money recorded against it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validate_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every rule, met or broken */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invoice_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A draft of a workspace with no business profile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_payments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every payment, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"][];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_payment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe: the same key and body answer the first response for 24 h */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount_pence": 25000,
+                 *       "method": "bank_transfer",
+                 *       "reference": "ACME INV-0001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentInput"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the invoice's balance and status follow */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The invoice is a draft or void */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than the balance (an overpayment), or not positive */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the invoice's balance and status follow */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such payment, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Stripe payment: refund it in Stripe */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_credit_notes: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+                invoice_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CreditNote"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_credit_note: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invoice_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "reason": "Two units returned damaged"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreditNoteInput"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNote"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The invoice is a draft or void */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than is left to credit, a rate the invoice did not use, or no such invoice */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_credit_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNote"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such credit note, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    credit_note_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF kept when it was issued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such credit note, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_documents: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+                invoice_id?: string;
+                credit_note_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Document"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such document, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    document_content: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes as generated; their SHA-256 is the document's `sha256` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such document, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -704,3 +704,165 @@ async fn a_reverse_charge_invoice_from_a_job_shows_the_vat_it_does_not_charge() 
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+/// The text of every page of a PDF, in drawing order.
+fn pdf_text(pdf: &[u8]) -> String {
+    let parsed = lopdf::Document::load_mem(pdf).expect("a readable PDF");
+    let pages: Vec<u32> = parsed.get_pages().keys().copied().collect();
+    parsed.extract_text(&pages).expect("text")
+}
+
+/// Compares `text` with `tests/data/pdf/{name}.txt`; `MINIME_BLESS=1` writes it instead.
+fn golden(name: &str, text: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/pdf")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("MINIME_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (MINIME_BLESS=1 writes it)", path.display()));
+    assert_eq!(text, expected, "the text of the {name} PDF changed");
+}
+
+/// Issues a draft dated in the past (so the document never depends on today) and answers the
+/// text of its kept PDF, after checking the PDF is the same bytes every time it is read.
+async fn issued_pdf(c: &Client<'_>, body: Value) -> (Value, String) {
+    let draft = c.create("/v1/invoices", &body).await;
+    let path = format!("/v1/invoices/{}", id(&draft));
+    let issued = c
+        .ok(
+            Method::POST,
+            &format!("{path}/issue"),
+            Some(&json!({"invoice_date": "2026-11-02", "due_date": "2026-12-02"})),
+        )
+        .await;
+    let get = || async {
+        c.send(Method::GET, &format!("{path}/pdf"), None, &[])
+            .await
+            .bytes()
+            .await
+            .unwrap()
+    };
+    let bytes = get().await;
+    assert_eq!(bytes, get().await);
+    (issued, pdf_text(&bytes))
+}
+
+#[tokio::test]
+async fn each_kind_of_invoice_prints_what_it_must() {
+    let app = TestApp::spawn().await;
+    let a = app.user("ada@example.com").await;
+    let ada = app.signed_in(&a);
+    let client = vat_business(&ada).await;
+    let lines = json!([
+        {"description": "Oak shelving", "quantity": "2", "unit_price": "85.50", "vat_rate": "standard"},
+        {"description": "Children's car seat", "unit_price": "60", "vat_rate": "reduced"},
+        {"description": "Printed manual", "unit_price": "4.99", "vat_rate": "zero"},
+        {"description": "Delivery insurance", "unit_price": "12", "vat_rate": "exempt"},
+    ]);
+    let (full, text) = issued_pdf(
+        &ada,
+        json!({"client_id": client, "supply_date": "2026-10-30", "lines": lines, "notes": "Thank you for your business."}),
+    )
+    .await;
+    // Every figure the API answers is the one the PDF prints.
+    for pence in [
+        &full["totals"]["net_pence"],
+        &full["totals"]["vat_pence"],
+        &full["totals"]["total_pence"],
+    ] {
+        let p = pence.as_i64().unwrap();
+        let shown = format!("£{}.{:02}", p / 100, p % 100);
+        assert!(text.contains(&shown), "{shown} is not in the PDF:\n{text}");
+    }
+    golden("full_vat_invoice", &text);
+
+    let (_, text) = issued_pdf(
+        &ada,
+        json!({"client_id": client, "form": "simplified", "supply_date": "2026-11-02",
+               "lines": [{"description": "Picture frame", "unit_price": "24", "vat_rate": "standard"}]}),
+    )
+    .await;
+    assert!(text.contains("Simplified VAT invoice"), "{text}");
+    golden("simplified_vat_invoice", &text);
+
+    let builder = ada
+        .create(
+            "/v1/clients",
+            &json!({"name": "Main Contractor Ltd", "address": "9 Site Road\nBath BA1 1AA",
+                    "vat_registered": true, "cis_registered": true, "vat_number": "GB434031494"}),
+        )
+        .await;
+    let (rc, text) = issued_pdf(
+        &ada,
+        json!({"client_id": id(&builder), "supply_date": "2026-10-31",
+               "lines": [{"description": "First fix electrics", "quantity": "3", "unit_price": "180", "vat_rate": "reverse_charge"}]}),
+    )
+    .await;
+    assert!(
+        text.contains("Reverse charge: customer to pay the VAT to HMRC"),
+        "{text}"
+    );
+    assert_eq!(rc["totals"]["reverse_charge_vat_pence"], 10800);
+    assert!(text.contains("£108.00"), "{text}");
+    golden("reverse_charge_invoice", &text);
+
+    // The credit note of the full invoice.
+    let note = ada
+        .create(
+            "/v1/credit-notes",
+            &json!({"invoice_id": id(&full), "credit_date": "2026-11-05", "reason": "One shelf returned",
+                    "lines": [{"description": "Oak shelving returned", "unit_price": "85.50", "vat_rate": "standard"}]}),
+        )
+        .await;
+    let bytes = ada
+        .send(
+            Method::GET,
+            &format!("/v1/credit-notes/{}/pdf", id(&note)),
+            None,
+            &[],
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let text = pdf_text(&bytes);
+    assert!(
+        text.contains("Credit note") && text.contains("INV-0001"),
+        "{text}"
+    );
+    golden("credit_note", &text);
+
+    // Not VAT registered: no VAT anywhere on the document.
+    let b = app.user("bob@example.com").await;
+    let bob = app.signed_in(&b);
+    let res = bob
+        .send(
+            Method::PUT,
+            "/v1/business/profile",
+            Some(
+                &json!({"business_name": "Bob Gardens", "address_lines": ["4 Green Lane", "York"],
+                         "bank_details": null}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let customer = bob
+        .create(
+            "/v1/clients",
+            &json!({"name": "Mrs Smith", "address": "5 Hill Road\nYork"}),
+        )
+        .await;
+    let (_, text) = issued_pdf(
+        &bob,
+        json!({"client_id": id(&customer), "lines": [{"description": "Hedge trimming", "quantity": "3.5", "unit_price": "25"}]}),
+    )
+    .await;
+    assert!(!text.contains("VAT"), "{text}");
+    assert!(text.contains("£87.50"), "{text}");
+    golden("not_vat_registered_invoice", &text);
+}
