@@ -184,6 +184,9 @@ pub struct Config {
     /// against local fakes only, refused in production.
     pub outbound_allow_loopback: bool,
     pub google: Option<Google>,
+    /// Stripe's API (`MINIME_STRIPE_API_URL`, default `https://api.stripe.com`): each business
+    /// pastes its own key, so only the address is the operator's.
+    pub stripe_api_url: url::Url,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -263,6 +266,10 @@ impl Config {
                     parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v)
                 })?,
             google,
+            stripe_api_url: vars
+                .text("MINIME_STRIPE_API_URL", "https://api.stripe.com")
+                .parse()
+                .context("MINIME_STRIPE_API_URL")?,
         };
         config.check()?;
         Ok(config)

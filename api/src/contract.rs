@@ -63,6 +63,12 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("Onboarding", "guidance_level", v(prefs::GUIDANCE)),
         ("Onboarding", "available_time", v(prefs::AVAILABLE_TIME)),
         ("Onboarding", "default_energy", v(prefs::ENERGY)),
+        ("InvoiceInput", "form", v(business::invoices::FORMS)),
+        ("Invoice", "form", v(business::invoices::FORMS)),
+        ("Invoice", "status", v(business::invoices::STATUSES)),
+        ("PaymentInput", "method", v(business::payments::METHODS)),
+        ("Payment", "method", v(business::payments::METHODS)),
+        ("Document", "kind", vec!["invoice", "credit_note"]),
         ("SetPlan", "plan", v(crate::subscriptions::PLANS)),
         ("Me", "plan", v(crate::subscriptions::PLANS)),
         ("AdminUser", "plan", v(crate::subscriptions::PLANS)),
@@ -175,6 +181,11 @@ fn texts() -> Vec<(&'static str, &'static str, Text)> {
         ("ClientInput", "name", Printable(200)),
         ("ClientInput", "notes", Words(20_000)),
         ("BusinessJobInput", "title", Printable(200)),
+        ("LineInput", "description", Printable(1000)),
+        ("InvoiceInput", "notes", Words(5000)),
+        ("CreditNoteInput", "reason", Words(1000)),
+        ("PaymentInput", "reference", Words(200)),
+        ("VoidInput", "reason", Words(500)),
     ]
 }
 

@@ -62,6 +62,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("credit_notes", "credit_notes"),
     // Each PDF as generated; `content` is its bytes in hex, `sha256` their digest.
     ("business_documents", "business_documents"),
+    ("stripe_events", "stripe_events"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table
@@ -187,6 +188,14 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
         name: "business_profiles",
         // The sealed bank details are left out; their masked forms stay.
         sql: mine("business_profiles").replace("to_jsonb(t)", "(to_jsonb(t) - 'bank_details')"),
+    });
+    out.push(Section {
+        name: "stripe_accounts",
+        // The sealed key and signing secrets are left out; the key's hint stays.
+        sql: mine("stripe_accounts").replace(
+            "to_jsonb(t)",
+            "(to_jsonb(t) - 'api_key' - 'webhook_secret' - 'previous_webhook_secret')",
+        ),
     });
     out.push(Section {
         name: "mail",

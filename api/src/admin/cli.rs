@@ -144,5 +144,8 @@ pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<us
     let banks = crate::business::profile::reseal_all(&mut conn, ring)
         .await
         .map_err(|e| anyhow::anyhow!("re-sealing bank details: {e}"))?;
-    Ok(server + calendars + gmail + banks)
+    let stripe = crate::business::stripe_account::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing Stripe secrets: {e}"))?;
+    Ok(server + calendars + gmail + banks + stripe)
 }

@@ -1,6 +1,7 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
 //! (`/v1/clients`), the jobs done for them (`/v1/business-jobs`), and invoicing: invoices,
-//! payments, credit notes and their PDFs (`invoice_routes`). Available on every plan.
+//! payments, credit notes and their PDFs (`invoice_routes`), and card payments through the
+//! business's own Stripe account (`stripe_routes`). Available on every plan.
 //! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
 //! numbers' check digits and bank details; `validate` holds HMRC's invoice rules.
 
@@ -19,6 +20,9 @@ pub mod pdf;
 pub mod profile;
 mod render;
 pub mod routes;
+pub mod stripe;
+pub mod stripe_account;
+pub mod stripe_routes;
 pub mod tax_point;
 pub mod validate;
 pub mod vat_number;

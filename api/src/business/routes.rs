@@ -345,4 +345,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     register_clients(cfg);
     register_business_jobs(cfg);
     super::invoice_routes::configure(cfg);
+    super::stripe_routes::configure(cfg);
 }

@@ -205,8 +205,8 @@ mod tests {
             let seven = first.to_string();
             let weighted: u32 = seven.bytes().zip([8, 7, 6, 5, 4, 3, 2]).map(|(d, w)| u32::from(d - b'0') * w).sum();
             // The check digits bring the sum (+ 55 in the 9755 scheme) to a multiple of 97.
-            let classic = (1..=97).find(|c| (weighted + c) % 97 == 0).unwrap();
-            let new_scheme = (1..=97).find(|c| (weighted + 55 + c) % 97 == 0).unwrap();
+            let classic = (1..=97).find(|c| (weighted + c).is_multiple_of(97)).unwrap();
+            let new_scheme = (1..=97).find(|c| (weighted + 55 + c).is_multiple_of(97)).unwrap();
             for check in 0..100u32 {
                 let number = format!("{seven}{check:02}");
                 let ok = check == classic || check == new_scheme;

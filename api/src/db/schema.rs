@@ -281,6 +281,37 @@ pub mod app {
     }
 
     diesel::table! {
+        app.stripe_accounts (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            api_key -> Bytea,
+            api_key_hint -> Text,
+            endpoint_id -> Uuid,
+            webhook_secret -> Bytea,
+            previous_webhook_secret -> Nullable<Bytea>,
+            previous_valid_until -> Nullable<Timestamptz>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.stripe_events (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            event_id -> Text,
+            event_type -> Text,
+            outcome -> Text,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

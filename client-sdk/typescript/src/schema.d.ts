@@ -2760,6 +2760,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/business/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the Stripe connection
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_stripe"];
+        /**
+         * Connect the business's own Stripe account Paste a restricted key (write access to Checkout Sessions) and the signing secret of a webhook endpoint pointed at the `webhook_url` answered, listening to `checkout.session.completed` and `checkout.session.async_payment_succeeded`
+         * @description Both are sealed at rest. Pasting a new signing secret keeps the previous one valid for 24 hours, as Stripe signs with both while a secret is rolled.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        put: operations["put_stripe"];
+        post?: never;
+        /**
+         * Disconnect Stripe (its key and secrets are deleted)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["delete_stripe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay this invoice: open a Stripe Checkout Session for its balance Creates a Checkout Session in the business's own Stripe account for what is owed (amount in pence, `client_reference_id` = the invoice id) with an `Idempotency-Key` per invoice and balance, so asking again gives the same session
+         * @description The payment is recorded when Stripe's webhook says it was made.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["checkout_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/stripe/{workspace_id}/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's webhook (called by Stripe, not by you) Verifies `Stripe-Signature` over the raw body (HMAC-SHA256 of `t.body` with the endpoint's signing secret, any `v1` matching, at most 300 s old), handles each event id once, and records a payment on `checkout.session.completed` with `payment_status` `paid` and on `checkout.session.async_payment_succeeded`
+         * @description Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["stripe_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3526,6 +3598,24 @@ export interface components {
              */
             revoke_tokens: boolean | null;
         };
+        Checkout: {
+            /** @description The Checkout Session, `cs_…`. */
+            id: string;
+            /** @description Send the payer here. */
+            url: string;
+            /**
+             * Format: int64
+             * @description What the payer is asked for, in pence: the invoice's balance.
+             */
+            amount_pence: number;
+        };
+        /** @description Where the payer goes after paying or giving up. */
+        CheckoutInput: {
+            /** @example https://ada.example/thanks */
+            success_url: string;
+            /** @example https://ada.example/invoice */
+            cancel_url: string;
+        };
         Client: {
             /** Format: uuid */
             id: string;
@@ -3822,6 +3912,11 @@ export interface components {
         };
         CreditNoteInput: {
             /**
+             * Format: date
+             * @description Default: today in your time zone.
+             */
+            credit_date?: string | null;
+            /**
              * Format: uuid
              * @description An issued invoice (not void) of yours.
              */
@@ -3833,11 +3928,6 @@ export interface components {
             lines?: components["schemas"]["LineInput"][];
             /** @example Two units returned damaged */
             reason?: string | null;
-            /**
-             * Format: date
-             * @description Default: today in your time zone.
-             */
-            credit_date?: string | null;
         };
         DayCount: {
             /** Format: date */
@@ -4173,35 +4263,36 @@ export interface components {
             revoked: boolean;
         };
         Document: {
+            /** @example application/pdf */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            credit_note_id?: string | null;
+            /** @example INV-0001.pdf */
+            file_name: string;
             /** Format: uuid */
             id: string;
             /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
+            invoice_id?: string | null;
             /**
              * @description `invoice` or `credit_note`.
              * @example invoice
+             * @enum {string}
              */
-            kind: string;
-            /** Format: uuid */
-            invoice_id?: string | null;
-            /** Format: uuid */
-            credit_note_id?: string | null;
-            /** @example VAT invoice INV-0001 */
-            title: string;
-            /** @example INV-0001.pdf */
-            file_name: string;
-            /** @example application/pdf */
-            content_type: string;
+            kind: "invoice" | "credit_note";
             /** @description Hex SHA-256 of the bytes `GET /v1/documents/{id}/content` answers. */
             sha256: string;
             /** Format: int32 */
             size_bytes: number;
+            /** @example VAT invoice INV-0001 */
+            title: string;
             /** Format: int32 */
             version: number;
-            /** Format: date-time */
-            created_at: string;
+            /** Format: uuid */
+            workspace_id: string;
         };
         /** @description A line as a document holds it, with its figures from the one totals function. */
         DocumentLine: {
@@ -4544,39 +4635,64 @@ export interface components {
             items: components["schemas"]["Invite"][];
         };
         Invoice: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
+            /**
+             * Format: int64
+             * @description What the client still owes: total less payments and credit notes.
+             */
+            balance_pence: number;
             /** Format: uuid */
             client_id: string;
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
-            job_id?: string | null;
-            /**
-             * @description `draft`, `issued`, `partly_paid`, `paid` or `void`.
-             * @example issued
-             */
-            status: string;
-            /** @description Issued or partly paid with its due date before today (in your time zone). */
-            overdue: boolean;
+            created_by: string;
+            /** Format: int64 */
+            credited_pence: number;
+            customer?: null | components["schemas"]["Party"];
+            /** Format: date */
+            due_date?: string | null;
             /**
              * @description `full`, `simplified` (at most £250 incl. VAT) or `modified` (VAT-inclusive amounts shown).
              * @example full
+             * @enum {string}
              */
-            form: string;
+            form: "full" | "simplified" | "modified";
+            /** Format: uuid */
+            id: string;
             /**
-             * @description What the document is headed: "VAT invoice", "Simplified VAT invoice" or "Invoice" (not
-             *     VAT registered).
-             * @example VAT invoice
+             * Format: date
+             * @description The date of issue; set when issued.
              */
-            title: string;
+            invoice_date?: string | null;
+            /** Format: date-time */
+            issued_at?: string | null;
+            /** Format: uuid */
+            job_id?: string | null;
+            lines: components["schemas"]["DocumentLine"][];
+            notes?: string | null;
             /**
              * @description Assigned when issued.
              * @example INV-0001
              */
             number?: string | null;
+            /** @description Issued or partly paid with its due date before today (in your time zone). */
+            overdue: boolean;
+            /** Format: int64 */
+            paid_pence: number;
+            /**
+             * Format: int32
+             * @description Days to pay; none means the client's terms, then the profile's.
+             */
+            payment_terms_days?: number | null;
+            /** @description A reverse-charge invoice carries [`REVERSE_CHARGE_WORDING`]. */
+            reverse_charge: boolean;
+            /**
+             * @description `draft`, `issued`, `partly_paid`, `paid` or `void`.
+             * @example issued
+             * @enum {string}
+             */
+            status: "draft" | "issued" | "partly_paid" | "paid" | "void";
+            supplier?: null | components["schemas"]["Party"];
             /**
              * Format: date
              * @description The date of supply (the basic tax point).
@@ -4584,59 +4700,39 @@ export interface components {
             supply_date?: string | null;
             /**
              * Format: date
-             * @description The date of issue; set when issued.
-             */
-            invoice_date?: string | null;
-            /**
-             * Format: date
              * @description The time of supply for VAT; set when issued.
              */
             tax_point?: string | null;
-            /** Format: date */
-            due_date?: string | null;
             /**
-             * Format: int32
-             * @description Days to pay; none means the client's terms, then the profile's.
+             * @description What the document is headed: "VAT invoice", "Simplified VAT invoice" or "Invoice" (not
+             *     VAT registered).
+             * @example VAT invoice
              */
-            payment_terms_days?: number | null;
-            /** @description Whether the business was VAT registered for this document. */
-            vat_registered: boolean;
-            lines: components["schemas"]["DocumentLine"][];
+            title: string;
             totals: components["schemas"]["DocumentTotals"];
-            /** Format: int64 */
-            paid_pence: number;
-            /** Format: int64 */
-            credited_pence: number;
-            /**
-             * Format: int64
-             * @description What the client still owes: total less payments and credit notes.
-             */
-            balance_pence: number;
-            /** @description A reverse-charge invoice carries [`REVERSE_CHARGE_WORDING`]. */
-            reverse_charge: boolean;
-            notes?: string | null;
-            supplier?: null | components["schemas"]["Party"];
-            customer?: null | components["schemas"]["Party"];
-            /** Format: date-time */
-            issued_at?: string | null;
-            /** Format: date-time */
-            voided_at?: string | null;
-            void_reason?: string | null;
-            /** Format: int32 */
-            version: number;
-            /** Format: date-time */
-            created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Whether the business was VAT registered for this document. */
+            vat_registered: boolean;
+            /** Format: int32 */
+            version: number;
+            void_reason?: string | null;
+            /** Format: date-time */
+            voided_at?: string | null;
+            /** Format: uuid */
+            workspace_id: string;
         };
         InvoiceInput: {
-            /** Format: uuid */
-            workspace_id?: string | null;
             /**
              * Format: uuid
              * @description A client of the same workspace.
              */
             client_id: string;
+            /**
+             * @example full
+             * @enum {string|null}
+             */
+            form?: "full" | "simplified" | "modified" | null;
             /**
              * Format: uuid
              * @description A job of that client. With no `lines`, the invoice gets one line from the job (its
@@ -4644,20 +4740,20 @@ export interface components {
              *     the client, when the business is VAT registered).
              */
             job_id?: string | null;
-            /** @example full */
-            form?: string | null;
-            /**
-             * Format: date
-             * @example 2027-01-08
-             */
-            supply_date?: string | null;
+            lines?: components["schemas"]["LineInput"][];
+            notes?: string | null;
             /**
              * Format: int32
              * @example 14
              */
             payment_terms_days?: number | null;
-            lines?: components["schemas"]["LineInput"][];
-            notes?: string | null;
+            /**
+             * Format: date
+             * @example 2027-01-08
+             */
+            supply_date?: string | null;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         /** @description Any subset of the fields of `InvoiceInput`; `null` clears an optional one. */
         InvoicePatch: {
@@ -4666,8 +4762,11 @@ export interface components {
              * @description A client of the same workspace.
              */
             client_id?: string;
-            /** @example full */
-            form?: string | null;
+            /**
+             * @example full
+             * @enum {string|null}
+             */
+            form?: "full" | "simplified" | "modified" | null;
             /**
              * Format: uuid
              * @description A job of that client. With no `lines`, the invoice gets one line from the job (its
@@ -4744,11 +4843,11 @@ export interface components {
         LineInput: {
             /** @example Fit kitchen units */
             description: string;
+            /** @description The unit price includes VAT (entry of a VAT-inclusive price). */
+            price_includes_vat?: boolean;
             quantity?: null | components["schemas"]["Quantity"];
             unit_price: components["schemas"]["UnitPrice"];
             vat_rate?: null | components["schemas"]["VatRate"];
-            /** @description The unit price includes VAT (entry of a VAT-inclusive price). */
-            price_includes_vat?: boolean;
         };
         /** @description Bank details as shown: never in full. */
         MaskedBankDetails: {
@@ -5946,49 +6045,53 @@ export interface components {
             phone?: string | null;
         };
         Payment: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspace_id: string;
-            /** Format: uuid */
-            created_by: string;
-            /** Format: uuid */
-            invoice_id: string;
-            /** Format: date */
-            paid_on: string;
             /**
              * Format: int64
              * @example 25000
              */
             amount_pence: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            invoice_id: string;
             /**
              * @description `bank_transfer`, `card`, `cash`, `cheque`, `stripe` or `other`.
              * @example bank_transfer
+             * @enum {string}
              */
-            method: string;
+            method: "bank_transfer" | "card" | "cash" | "cheque" | "stripe" | "other";
+            /** Format: date */
+            paid_on: string;
             /** @example ACME INV-0001 */
             reference?: string | null;
             /** @description The Stripe event that recorded it, for payments made through Stripe Checkout. */
             stripe_event_id?: string | null;
             /** Format: int32 */
             version: number;
-            /** Format: date-time */
-            created_at: string;
+            /** Format: uuid */
+            workspace_id: string;
         };
         PaymentInput: {
-            /**
-             * Format: date
-             * @description Default: today in your time zone.
-             */
-            paid_on?: string | null;
             /**
              * Format: int64
              * @description At most the invoice's balance.
              * @example 25000
              */
             amount_pence: number;
-            /** @example bank_transfer */
-            method?: string | null;
+            /**
+             * @example bank_transfer
+             * @enum {string|null}
+             */
+            method?: "bank_transfer" | "card" | "cash" | "cheque" | "stripe" | "other" | null;
+            /**
+             * Format: date
+             * @description Default: today in your time zone.
+             */
+            paid_on?: string | null;
             /** @example ACME INV-0001 */
             reference?: string | null;
         };
@@ -6826,6 +6929,48 @@ export interface components {
             /** Format: int32 */
             done_total: number;
         };
+        /** @description The connection as shown: the secrets never come back. */
+        StripeAccount: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            /**
+             * @description The key's kind and last four characters.
+             * @example rk_live_…4242
+             */
+            api_key_hint: string;
+            /**
+             * @description Where to point the Stripe webhook endpoint (events `checkout.session.completed` and
+             *     `checkout.session.async_payment_succeeded`).
+             * @example https://minime.example/v1/webhooks/stripe/0193…/0193…
+             */
+            webhook_url: string;
+            /**
+             * Format: date-time
+             * @description Until when the signing secret before the current one still verifies deliveries.
+             */
+            previous_secret_valid_until?: string | null;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        StripeAccountInput: {
+            /**
+             * @description A restricted key (`rk_…`, with write access to Checkout Sessions only) is best; a secret
+             *     key (`sk_…`) works too.
+             * @example rk_test_51H…
+             */
+            api_key: string;
+            /**
+             * @description The webhook endpoint's signing secret, `whsec_…`.
+             * @example whsec_…
+             */
+            webhook_secret: string;
+        };
         SubscribeKeys: {
             /** @description The browser's 16-byte authentication secret, in base64url. */
             auth: string;
@@ -7315,6 +7460,16 @@ export interface components {
         VoidInput: {
             /** @example Raised against the wrong client */
             reason?: string | null;
+        };
+        /** @description What a webhook delivery became. */
+        WebhookReceipt: {
+            received: boolean;
+            /**
+             * @description `recorded` (a payment), `duplicate` (an event handled before), `ignored` (nothing to
+             *     record), `unknown_invoice` or `invoice_not_payable`.
+             * @example recorded
+             */
+            outcome: string;
         };
         /**
          * Format: int64
@@ -33261,6 +33416,765 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_stripe: {
+        parameters: {
+            query?: {
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Connected; the key and secret are never shown */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeAccount"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_stripe: {
+        parameters: {
+            query?: {
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "api_key": "rk_test_51H…",
+                 *       "webhook_secret": "whsec_…"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StripeAccountInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeAccount"];
+                };
+            };
+            /** @description Connected */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeAccount"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server keeps no secrets (`/problems/integration-not-configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a Stripe key or signing secret */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_stripe: {
+        parameters: {
+            query?: {
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkout_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cancel_url": "https://ada.example/invoice",
+                 *       "success_url": "https://ada.example/thanks"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckoutInput"];
+            };
+        };
+        responses: {
+            /** @description Send the payer to `url` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checkout"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A draft or void invoice, nothing left to pay, or no Stripe account (`/problems/integration-not-configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stripe refused or failed (`/problems/integration-provider`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stripe_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=…,v1=…` */
+                "Stripe-Signature": string;
+            };
+            path: {
+                workspace_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A Stripe event, as Stripe sends it; verified over its raw bytes */
+        requestBody: {
+            content: {
+                /** @example text */
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Handled (or handled before); `outcome` says what became of it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description No valid signature (`/problems/bad-request`): Stripe retries */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such endpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -151,6 +151,31 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"invoice_id": invoice["id"], "lines": [{"description": "Discount", "unit_price": "5"}]}),
     )
     .await;
+    let stripe = ada
+        .send(
+            Method::PUT,
+            "/v1/business/stripe",
+            Some(&json!({"api_key": "rk_test_seed", "webhook_secret": "whsec_seed"})),
+            &[],
+        )
+        .await;
+    assert_eq!(stripe.status(), StatusCode::CREATED);
+    let stripe: Value = stripe.json().await.unwrap();
+    let hook = url::Url::parse(stripe["webhook_url"].as_str().unwrap()).unwrap();
+    let event = br#"{"id":"evt_seed","object":"event","type":"customer.created","created":0,"data":{"object":{}}}"#;
+    let now = app.clock.now().timestamp();
+    let delivered = app
+        .client
+        .post(app.url(hook.path()))
+        .header(
+            "stripe-signature",
+            minime_api::business::stripe::sign(b"whsec_seed", now, event),
+        )
+        .body(event.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status(), StatusCode::OK);
     let res = ada
         .send(
             Method::POST,
@@ -356,7 +381,9 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
 
 #[tokio::test]
 async fn export_holds_every_row_and_deletion_leaves_none() {
-    let app = TestApp::spawn().await;
+    // A key ring, so that the seed holds sealed secrets too (the Stripe account).
+    let ring = minime_api::secrets::KeyRing::generate("k1");
+    let app = TestApp::spawn_with(&[("MINIME_SECRET_KEYS", ring.as_str())]).await;
     let (a, b, shared, club) = seed(&app).await;
     let (ada, bob) = (app.signed_in(&a), app.signed_in(&b));
     let me = ada.get("/v1/me").await;

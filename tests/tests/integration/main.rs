@@ -31,4 +31,5 @@ mod rls;
 mod rules_run;
 mod security;
 mod smart_add;
+mod stripe;
 mod workspaces;
