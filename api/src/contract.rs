@@ -69,6 +69,17 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("PaymentInput", "method", v(business::payments::METHODS)),
         ("Payment", "method", v(business::payments::METHODS)),
         ("Document", "kind", vec!["invoice", "credit_note"]),
+        (
+            "WebhookReceipt",
+            "outcome",
+            vec![
+                "recorded",
+                "duplicate",
+                "ignored",
+                "unknown_invoice",
+                "invoice_not_payable",
+            ],
+        ),
         ("SetPlan", "plan", v(crate::subscriptions::PLANS)),
         ("Me", "plan", v(crate::subscriptions::PLANS)),
         ("AdminUser", "plan", v(crate::subscriptions::PLANS)),

@@ -32,6 +32,9 @@ pub struct Limits {
     pub calendar: bool,
     /// Connect Gmail (Max).
     pub email: bool,
+    /// The business module: profile, clients, jobs, invoices, credit notes, payments and Stripe
+    /// (every plan: a sole trader's books are not a premium).
+    pub business: bool,
 }
 
 pub const PLANS: &[&str] = &["free", "pro", "max"];
@@ -54,6 +57,7 @@ impl Plan {
                 max_members: 1,
                 calendar: false,
                 email: false,
+                business: true,
             },
             Plan::Pro => Limits {
                 shared_workspaces: true,
@@ -61,6 +65,7 @@ impl Plan {
                 max_members: 10,
                 calendar: true,
                 email: false,
+                business: true,
             },
             Plan::Max => Limits {
                 shared_workspaces: true,
@@ -68,6 +73,7 @@ impl Plan {
                 max_members: 50,
                 calendar: true,
                 email: true,
+                business: true,
             },
         }
     }

@@ -320,7 +320,7 @@ pub async fn delete_invoice(
 
 /// `POST /v1/invoices/{id}/issue`
 #[utoipa::path(
-    tag = "invoicing", summary = "Issue a draft: number it, date it, keep its PDF",
+    tag = "invoicing", summary = "Issue a draft: number it, date it, keep its PDF.",
     description = "Takes the next number of the business's gap-free sequence (concurrent issues wait for each other; none shares or skips a number), sets the invoice date, the tax point (VAT Act 1994 s6: the supply date, or the invoice date when issued within 14 days after it or before it) and the due date, copies the business and the client into the invoice, and keeps its PDF (`GET /v1/documents`). From then on the invoice never changes.",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
     request_body(content = Option<IssueInput>, description = "Optional; an empty body takes today and the payment terms"),
@@ -410,7 +410,7 @@ pub async fn void_invoice(
 
 /// `POST /v1/invoices/{id}/validate`
 #[utoipa::path(
-    tag = "invoicing", summary = "Check an invoice against HMRC's rules for VAT invoices",
+    tag = "invoicing", summary = "Check an invoice against HMRC's rules for VAT invoices.",
     description = "Answers, for each rule of VAT Notice 700/21 §4 and the VAT Regulations 1995 (SI 1995/2518) regs 13, 14 and 16A, whether the invoice meets it, with the citation. A draft is checked as it would be issued today. Writes nothing.",
     params(("id" = Uuid, Path)),
     security(("bearer" = []), ("cookie" = [])),
@@ -441,7 +441,7 @@ pub async fn validate_invoice(state: State, auth: Auth, id: Path<Uuid>) -> ApiRe
 
 /// `GET /v1/invoices/{id}/pdf`
 #[utoipa::path(
-    tag = "invoicing", summary = "Download an invoice as PDF",
+    tag = "invoicing", summary = "Download an invoice as PDF.",
     description = "An issued invoice answers the PDF kept when it was issued, byte for byte; a draft answers a fresh PDF marked DRAFT, which is not kept.",
     params(("id" = Uuid, Path)),
     security(("bearer" = []), ("cookie" = [])),
@@ -611,7 +611,7 @@ pub async fn list_credit_notes(
 
 /// `POST /v1/credit-notes`
 #[utoipa::path(
-    tag = "invoicing", summary = "Issue a credit note against an invoice",
+    tag = "invoicing", summary = "Issue a credit note against an invoice.",
     description = "Numbered from its own gap-free sequence and kept as a PDF. Its lines use the invoice's own VAT rates; its total is never more than what is left to credit. The invoice's balance goes down by its total.",
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation: the same key and body answer the first response for 24 h")),
     request_body = CreditNoteInput,

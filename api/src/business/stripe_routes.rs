@@ -77,7 +77,7 @@ pub async fn get_stripe(
 
 /// `PUT /v1/business/stripe`
 #[utoipa::path(
-    tag = "invoicing", summary = "Connect the business's own Stripe account",
+    tag = "invoicing", summary = "Connect the business's own Stripe account.",
     description = "Paste a restricted key (write access to Checkout Sessions) and the signing secret of a webhook endpoint pointed at the `webhook_url` answered, listening to `checkout.session.completed` and `checkout.session.async_payment_succeeded`. Both are sealed at rest. Pasting a new signing secret keeps the previous one valid for 24 hours, as Stripe signs with both while a secret is rolled.",
     params(WorkspaceFilter),
     request_body = StripeAccountInput,
@@ -153,7 +153,7 @@ pub async fn delete_stripe(
 
 /// `POST /v1/invoices/{id}/checkout`
 #[utoipa::path(
-    tag = "invoicing", summary = "Pay this invoice: open a Stripe Checkout Session for its balance",
+    tag = "invoicing", summary = "Pay this invoice: open a Stripe Checkout Session for its balance.",
     description = "Creates a Checkout Session in the business's own Stripe account for what is owed (amount in pence, `client_reference_id` = the invoice id) with an `Idempotency-Key` per invoice and balance, so asking again gives the same session. The payment is recorded when Stripe's webhook says it was made.",
     params(("id" = Uuid, Path)),
     request_body = CheckoutInput,
@@ -188,7 +188,7 @@ pub async fn checkout_invoice(
 
 /// `POST /v1/webhooks/stripe/{workspace_id}/{endpoint_id}`
 #[utoipa::path(
-    tag = "invoicing", summary = "Stripe's webhook (called by Stripe, not by you)",
+    tag = "invoicing", summary = "Stripe's webhook (called by Stripe, not by you).",
     description = "Verifies `Stripe-Signature` over the raw body (HMAC-SHA256 of `t.body` with the endpoint's signing secret, any `v1` matching, at most 300 s old), handles each event id once, and records a payment on `checkout.session.completed` with `payment_status` `paid` and on `checkout.session.async_payment_succeeded`.",
     params(("workspace_id" = Uuid, Path), ("endpoint_id" = Uuid, Path),
            ("Stripe-Signature" = String, Header, description = "`t=…,v1=…`")),

@@ -947,7 +947,9 @@ impl Zones {
     fn spend(&self) -> Result<(), ExpandError> {
         let n = self.scanned.get() + 1;
         self.scanned.set(n);
-        if n > MAX_FILE_SCAN || (n.is_multiple_of(1024) && std::time::Instant::now() > self.deadline) {
+        if n > MAX_FILE_SCAN
+            || (n.is_multiple_of(1024) && std::time::Instant::now() > self.deadline)
+        {
             return Err(bad(format!(
                 "its repeating events are too complex to expand (more than {MAX_FILE_SCAN} instances or {} seconds)",
                 TIME_LIMIT.as_secs()

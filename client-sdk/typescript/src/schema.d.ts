@@ -2516,8 +2516,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Issue a draft: number it, date it, keep its PDF Takes the next number of the business's gap-free sequence (concurrent issues wait for each other; none shares or skips a number), sets the invoice date, the tax point (VAT Act 1994 s6: the supply date, or the invoice date when issued within 14 days after it or before it) and the due date, copies the business and the client into the invoice, and keeps its PDF (`GET /v1/documents`)
-         * @description From then on the invoice never changes.
+         * Issue a draft: number it, date it, keep its PDF
+         * @description Takes the next number of the business's gap-free sequence (concurrent issues wait for each other; none shares or skips a number), sets the invoice date, the tax point (VAT Act 1994 s6: the supply date, or the invoice date when issued within 14 days after it or before it) and the due date, copies the business and the client into the invoice, and keeps its PDF (`GET /v1/documents`). From then on the invoice never changes.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
@@ -2558,8 +2558,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Check an invoice against HMRC's rules for VAT invoices Answers, for each rule of VAT Notice 700/21 §4 and the VAT Regulations 1995 (SI 1995/2518) regs 13, 14 and 16A, whether the invoice meets it, with the citation
-         * @description A draft is checked as it would be issued today. Writes nothing.
+         * Check an invoice against HMRC's rules for VAT invoices
+         * @description Answers, for each rule of VAT Notice 700/21 §4 and the VAT Regulations 1995 (SI 1995/2518) regs 13, 14 and 16A, whether the invoice meets it, with the citation. A draft is checked as it would be issued today. Writes nothing.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
          */
@@ -2578,8 +2578,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download an invoice as PDF An issued invoice answers the PDF kept when it was issued, byte for byte; a draft answers a fresh PDF marked DRAFT, which is not kept
-         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         * Download an invoice as PDF
+         * @description An issued invoice answers the PDF kept when it was issued, byte for byte; a draft answers a fresh PDF marked DRAFT, which is not kept.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
          */
         get: operations["invoice_pdf"];
         put?: never;
@@ -2648,8 +2650,8 @@ export interface paths {
         get: operations["list_credit_notes"];
         put?: never;
         /**
-         * Issue a credit note against an invoice Numbered from its own gap-free sequence and kept as a PDF
-         * @description Its lines use the invoice's own VAT rates; its total is never more than what is left to credit. The invoice's balance goes down by its total.
+         * Issue a credit note against an invoice
+         * @description Numbered from its own gap-free sequence and kept as a PDF. Its lines use the invoice's own VAT rates; its total is never more than what is left to credit. The invoice's balance goes down by its total.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
          */
@@ -2773,8 +2775,8 @@ export interface paths {
          */
         get: operations["get_stripe"];
         /**
-         * Connect the business's own Stripe account Paste a restricted key (write access to Checkout Sessions) and the signing secret of a webhook endpoint pointed at the `webhook_url` answered, listening to `checkout.session.completed` and `checkout.session.async_payment_succeeded`
-         * @description Both are sealed at rest. Pasting a new signing secret keeps the previous one valid for 24 hours, as Stripe signs with both while a secret is rolled.
+         * Connect the business's own Stripe account
+         * @description Paste a restricted key (write access to Checkout Sessions) and the signing secret of a webhook endpoint pointed at the `webhook_url` answered, listening to `checkout.session.completed` and `checkout.session.async_payment_succeeded`. Both are sealed at rest. Pasting a new signing secret keeps the previous one valid for 24 hours, as Stripe signs with both while a secret is rolled.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
@@ -2800,8 +2802,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pay this invoice: open a Stripe Checkout Session for its balance Creates a Checkout Session in the business's own Stripe account for what is owed (amount in pence, `client_reference_id` = the invoice id) with an `Idempotency-Key` per invoice and balance, so asking again gives the same session
-         * @description The payment is recorded when Stripe's webhook says it was made.
+         * Pay this invoice: open a Stripe Checkout Session for its balance
+         * @description Creates a Checkout Session in the business's own Stripe account for what is owed (amount in pence, `client_reference_id` = the invoice id) with an `Idempotency-Key` per invoice and balance, so asking again gives the same session. The payment is recorded when Stripe's webhook says it was made.
          *
          *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
@@ -2822,8 +2824,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Stripe's webhook (called by Stripe, not by you) Verifies `Stripe-Signature` over the raw body (HMAC-SHA256 of `t.body` with the endpoint's signing secret, any `v1` matching, at most 300 s old), handles each event id once, and records a payment on `checkout.session.completed` with `payment_status` `paid` and on `checkout.session.async_payment_succeeded`
-         * @description Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         * Stripe's webhook (called by Stripe, not by you)
+         * @description Verifies `Stripe-Signature` over the raw body (HMAC-SHA256 of `t.body` with the endpoint's signing secret, any `v1` matching, at most 300 s old), handles each event id once, and records a payment on `checkout.session.completed` with `payment_status` `paid` and on `checkout.session.async_payment_succeeded`.
+         *
+         *     Needs no credentials. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
          */
         post: operations["stripe_webhook"];
         delete?: never;
@@ -4838,6 +4842,11 @@ export interface components {
             calendar: boolean;
             /** @description Connect Gmail (Max). */
             email: boolean;
+            /**
+             * @description The business module: profile, clients, jobs, invoices, credit notes, payments and Stripe
+             *     (every plan: a sole trader's books are not a premium).
+             */
+            business: boolean;
         };
         /** @description A line to price. */
         LineInput: {
@@ -7463,13 +7472,14 @@ export interface components {
         };
         /** @description What a webhook delivery became. */
         WebhookReceipt: {
-            received: boolean;
             /**
              * @description `recorded` (a payment), `duplicate` (an event handled before), `ignored` (nothing to
              *     record), `unknown_invoice` or `invoice_not_payable`.
              * @example recorded
+             * @enum {string}
              */
-            outcome: string;
+            outcome: "recorded" | "duplicate" | "ignored" | "unknown_invoice" | "invoice_not_payable";
+            received: boolean;
         };
         /**
          * Format: int64

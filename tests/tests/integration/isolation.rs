@@ -71,7 +71,7 @@ async fn another_user_cannot_reach_any_row_by_id() {
         "clients",
         ada.create("/v1/clients", &json!({"name": "C"})).await,
     );
-    make(
+    let job = make(
         "business-jobs",
         ada.create(
             "/v1/business-jobs",
@@ -79,6 +79,42 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await,
     );
+    for c in [&ada, &bob] {
+        c.send(
+            Method::PUT,
+            "/v1/business/profile",
+            Some(&json!({"business_name": "B"})),
+            &[],
+        )
+        .await;
+    }
+    let invoice = make(
+        "invoices",
+        ada.create(
+            "/v1/invoices",
+            &json!({"client_id": client["id"], "job_id": job["id"]}),
+        )
+        .await,
+    );
+    let invoice_path = format!("/v1/invoices/{}", invoice["id"].as_str().unwrap());
+    ada.ok(Method::POST, &format!("{invoice_path}/issue"), None)
+        .await;
+    let payment = ada
+        .create(
+            &format!("{invoice_path}/payments"),
+            &json!({"amount_pence": 10}),
+        )
+        .await;
+    make(
+        "credit-notes",
+        ada.create(
+            "/v1/credit-notes",
+            &json!({"invoice_id": invoice["id"], "lines": [{"description": "x", "unit_price": "0.10"}]}),
+        )
+        .await,
+    );
+    let documents = ada.get("/v1/documents").await;
+    make("documents", documents["items"][0].clone());
     make(
         "tasks",
         ada.create(
@@ -218,6 +254,11 @@ async fn another_user_cannot_reach_any_row_by_id() {
         ("/v1/captures/{id}/convert", json!({"to": "task"})),
         ("/v1/workspaces/{id}/transfer", json!({"user_id": bob_id})),
         ("/v1/workspaces/{id}", json!({"name": "Taken"})),
+        ("/v1/invoices/{id}/payments", json!({"amount_pence": 1})),
+        (
+            "/v1/invoices/{id}/checkout",
+            json!({"success_url": "https://a.example/", "cancel_url": "https://a.example/"}),
+        ),
     ]);
 
     let doc = serde_json::to_value(minime_api::openapi::document()).unwrap();
@@ -241,6 +282,7 @@ async fn another_user_cannot_reach_any_row_by_id() {
                 .replace("{date}", &today)
                 .replace("{user_id}", &ada_id)
                 .replace("{invite_id}", invite["id"].as_str().unwrap())
+                .replace("{payment_id}", payment["id"].as_str().unwrap())
         };
         for method in ["get", "post", "patch", "put", "delete"] {
             if item.get(method).is_none() {
