@@ -69,6 +69,8 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("PaymentInput", "method", v(business::payments::METHODS)),
         ("Payment", "method", v(business::payments::METHODS)),
         ("Document", "kind", vec!["invoice", "credit_note"]),
+        ("Quote", "status", v(business::quotes::STATUSES)),
+        ("PublicQuote", "status", v(business::quotes::STATUSES)),
         (
             "WebhookReceipt",
             "outcome",
@@ -197,6 +199,8 @@ fn texts() -> Vec<(&'static str, &'static str, Text)> {
         ("CreditNoteInput", "reason", Words(1000)),
         ("PaymentInput", "reference", Words(200)),
         ("VoidInput", "reason", Words(500)),
+        ("QuoteInput", "notes", Words(5000)),
+        ("AnswerInput", "name", Printable(200)),
     ]
 }
 

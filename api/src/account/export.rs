@@ -63,6 +63,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     // Each PDF as generated; `content` is its bytes in hex, `sha256` their digest.
     ("business_documents", "business_documents"),
     ("stripe_events", "stripe_events"),
+    ("quotes", "quotes"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

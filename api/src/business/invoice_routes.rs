@@ -41,23 +41,23 @@ use crate::{
 
 /// The caller's calendar date in their time zone: what "today", "overdue" and default dates
 /// mean.
-async fn today(conn: &mut Conn, me: Principal) -> ApiResult<NaiveDate> {
+pub(super) async fn today(conn: &mut Conn, me: Principal) -> ApiResult<NaiveDate> {
     let zone = zone::user_zone(conn, me.user_id).await?;
     Ok(me.at.with_timezone(&zone).date_naive())
 }
 
-fn body<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
+pub(super) fn body<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(ApiError::internal)
 }
 
-fn reply(status: StatusCode, version: i32, body: Vec<u8>) -> HttpResponse {
+pub(super) fn reply(status: StatusCode, version: i32, body: Vec<u8>) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(etag::etag(version))
         .content_type("application/json")
         .body(body)
 }
 
-fn json_list(body: Vec<u8>) -> HttpResponse {
+pub(super) fn json_list(body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body)
@@ -76,7 +76,7 @@ fn pdf(file_name: &str, bytes: Vec<u8>) -> HttpResponse {
 
 /// A POST that creates: `Idempotency-Key` replays the first answer for 24 hours. `create` runs
 /// in the request's transaction and answers the new row's version and body.
-async fn create_once<F>(
+pub(super) async fn create_once<F>(
     state: &State,
     auth: &Auth,
     req: &HttpRequest,

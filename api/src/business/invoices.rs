@@ -116,7 +116,7 @@ impl From<&DocumentLine> for LineInput {
 }
 
 /// Every figure of a document, in pence.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct DocumentTotals {
     #[schema(example = 45000)]
     pub net_pence: i64,

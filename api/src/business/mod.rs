@@ -1,6 +1,7 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
 //! (`/v1/clients`), the jobs done for them (`/v1/business-jobs`), and invoicing: invoices,
-//! payments, credit notes and their PDFs (`invoice_routes`), and card payments through the
+//! payments, credit notes and their PDFs (`invoice_routes`), quotes the client answers through a
+//! link (`quote_routes`), and card payments through the
 //! business's own Stripe account (`stripe_routes`). Available on every plan.
 //! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
 //! numbers' check digits and bank details; `validate` holds HMRC's invoice rules.
@@ -18,6 +19,8 @@ pub mod parties;
 pub mod payments;
 pub mod pdf;
 pub mod profile;
+pub mod quote_routes;
+pub mod quotes;
 mod render;
 pub mod routes;
 pub mod stripe;

@@ -18,6 +18,7 @@ use crate::{
 pub enum Kind {
     Invoice,
     CreditNote,
+    Quote,
 }
 
 /// The next number of `kind` for `workspace`, held by this transaction until it ends.
@@ -28,6 +29,13 @@ pub async fn next(conn: &mut Conn, workspace: Uuid, kind: Kind) -> ApiResult<i64
             diesel::update(profile)
                 .set(p::last_invoice_number.eq(p::last_invoice_number + 1))
                 .returning(p::last_invoice_number)
+                .get_result(conn)
+                .await?
+        }
+        Kind::Quote => {
+            diesel::update(profile)
+                .set(p::last_quote_number.eq(p::last_quote_number + 1))
+                .returning(p::last_quote_number)
                 .get_result(conn)
                 .await?
         }

@@ -48,6 +48,7 @@ pub struct Row {
     invoice_prefix: String,
     invoice_padding: i32,
     credit_note_prefix: String,
+    quote_prefix: String,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -103,6 +104,9 @@ pub struct BusinessProfile {
     /// Credit notes are numbered in their own sequence, with this prefix and the same padding.
     #[schema(example = "CN-")]
     pub credit_note_prefix: String,
+    /// Quotes are numbered in their own sequence too, with this prefix.
+    #[schema(example = "QU-")]
+    pub quote_prefix: String,
     pub bank_details: Option<MaskedBankDetails>,
     pub accountant_name: Option<String>,
     pub accountant_email: Option<String>,
@@ -154,6 +158,8 @@ pub struct BusinessProfileInput {
     pub invoice_padding: Option<i32>,
     #[schema(example = "CN-")]
     pub credit_note_prefix: Option<String>,
+    #[schema(example = "QU-")]
+    pub quote_prefix: Option<String>,
     /// Replaces the stored bank details; they are never shown back in full.
     pub bank_details: Option<BankDetailsInput>,
     pub accountant_name: Option<String>,
@@ -178,6 +184,7 @@ pub struct Values {
     invoice_prefix: String,
     invoice_padding: i32,
     credit_note_prefix: String,
+    quote_prefix: String,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -223,6 +230,7 @@ fn output(r: Row) -> BusinessProfile {
         invoice_prefix: r.invoice_prefix,
         invoice_padding: r.invoice_padding,
         credit_note_prefix: r.credit_note_prefix,
+        quote_prefix: r.quote_prefix,
         bank_details,
         accountant_name: r.accountant_name,
         accountant_email: r.accountant_email,
@@ -251,6 +259,7 @@ fn input(r: &Row) -> BusinessProfileInput {
         invoice_prefix: Some(r.invoice_prefix.clone()),
         invoice_padding: Some(r.invoice_padding),
         credit_note_prefix: Some(r.credit_note_prefix.clone()),
+        quote_prefix: Some(r.quote_prefix.clone()),
         bank_details: None,
         accountant_name: r.accountant_name.clone(),
         accountant_email: r.accountant_email.clone(),
@@ -402,6 +411,13 @@ fn validate(
         credit_note_prefix: fields::text(
             "credit_note_prefix",
             i.credit_note_prefix.or_else(|| Some("CN-".into())),
+            20,
+            &mut errors,
+        )
+        .unwrap_or_default(),
+        quote_prefix: fields::text(
+            "quote_prefix",
+            i.quote_prefix.or_else(|| Some("QU-".into())),
             20,
             &mut errors,
         )
@@ -613,6 +629,7 @@ pub struct Issuer {
     pub payment_terms_days: i32,
     pub invoice_prefix: String,
     pub credit_note_prefix: String,
+    pub quote_prefix: String,
     pub padding: usize,
     /// Sort code and account number, opened from the seal, for the payment details a document
     /// prints; `None` when none are kept or this server holds no keys.
@@ -653,6 +670,7 @@ pub async fn issuer(
         payment_terms_days: r.payment_terms_days,
         invoice_prefix: r.invoice_prefix,
         credit_note_prefix: r.credit_note_prefix,
+        quote_prefix: r.quote_prefix,
         padding: usize::try_from(r.invoice_padding).unwrap_or(4),
         bank,
     }))

@@ -346,4 +346,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     register_business_jobs(cfg);
     super::invoice_routes::configure(cfg);
     super::stripe_routes::configure(cfg);
+    super::quote_routes::configure(cfg);
 }

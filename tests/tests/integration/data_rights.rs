@@ -151,6 +151,18 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"invoice_id": invoice["id"], "lines": [{"description": "Discount", "unit_price": "5"}]}),
     )
     .await;
+    let quote = ada
+        .create(
+            "/v1/quotes",
+            &json!({"client_id": client["id"], "lines": [{"description": "Quote", "unit_price": "9"}]}),
+        )
+        .await;
+    ada.ok(
+        Method::POST,
+        &format!("/v1/quotes/{}/send", quote["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
     let stripe = ada
         .send(
             Method::PUT,

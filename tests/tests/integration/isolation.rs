@@ -113,6 +113,14 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await,
     );
+    make(
+        "quotes",
+        ada.create(
+            "/v1/quotes",
+            &json!({"client_id": client["id"], "lines": [{"description": "q", "unit_price": "1"}]}),
+        )
+        .await,
+    );
     let documents = ada.get("/v1/documents").await;
     make("documents", documents["items"][0].clone());
     make(

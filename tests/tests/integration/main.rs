@@ -24,6 +24,7 @@ mod pages;
 mod plans;
 mod push;
 mod push_service;
+mod quotes;
 mod recap;
 mod resources;
 mod resources_more;
