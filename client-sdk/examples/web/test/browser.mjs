@@ -1,7 +1,9 @@
 // Drives the reference app in Debian's Chromium: sign up, confirm the address from the mail
 // outbox, sign in, add a task, Smart Add with preview and confirm, complete a task, subscribe
 // this browser to notifications and receive a test push, set the morning recap, connect a
-// calendar served on loopback and see today's events, disconnect it, sign out.
+// calendar served on loopback and see today's events, disconnect it; save a business profile,
+// add a client and a job, invoice the job, issue the invoice, download its PDF, record two
+// payments (an overpayment between them is refused), sign out.
 // Then opens the server's API reference (/docs) with every other origin blocked and finds an
 // operation in it. Screenshots go to test-results/.
 import { execFileSync } from "node:child_process";
@@ -209,6 +211,119 @@ try {
       throw new Error("disconnected, yet events are shown");
     });
   console.log(`browser: connected a calendar on loopback (${calendarReads} read), saw today's events, disconnected`);
+
+  // Business: the profile (created by PUT, then changed under If-Match), a client, a daily job,
+  // the invoice the server makes from it (2 × £250 at the standard rate), issued, its PDF, paid.
+  /** Waits for `selector` to show exactly `text`, and says what it shows instead. */
+  const shows = async (selector, text) => {
+    const ok = await page
+      .waitForFunction(([s, t]) => document.querySelector(s)?.textContent === t, [selector, text], { timeout: 10000 })
+      .then(() => true, () => false);
+    if (!ok) {
+      const shown = await page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector);
+      throw new Error(`${selector} shows ${JSON.stringify(shown)}, not ${JSON.stringify(text)}`);
+    }
+  };
+  /** Does `action` and waits for the API's answer to `method` on a path ending in `path`; any
+   * other status than `status` throws with the request and the answer. */
+  const answered = async (method, path, status, action) => {
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname.endsWith(path)),
+      action(),
+    ]);
+    if (res.status() !== status)
+      throw new Error(`${method} ${res.url()} ${res.request().postData() ?? ""} answered ${res.status()}, not ${status}: ${await res.text()}`);
+    return res;
+  };
+  await page.waitForSelector('#business-status[data-saved="false"]');
+  await page.waitForSelector("#invoices li");
+  await page.fill("#business input[name=business_name]", "Ada Lovelace Carpentry");
+  await page.fill("#business textarea[name=address_lines]", "1 High Street\nBristol");
+  await page.fill("#business input[name=postcode]", "BS1 1AA");
+  await page.check("#business input[name=vat_registered]");
+  await page.fill("#business input[name=payment_terms_days]", "14");
+  // VAT registered with no VAT number: the server's field error is shown.
+  await answered("PUT", "/v1/business/profile", 422, () => page.click("#business button"));
+  await page.waitForSelector("#message.error");
+  const missingVrn = await page.textContent("#message");
+  if (!missingVrn.includes("vrn") || !missingVrn.includes("required")) throw new Error(`no VAT number, yet the form says: ${missingVrn}`);
+  await page.fill("#business input[name=vrn]", "GB980780684");
+  const created = await answered("PUT", "/v1/business/profile", 201, () => page.click("#business button"));
+  await page.waitForSelector('#business-status[data-saved="true"]');
+  await page.waitForSelector("#message:not(.error)");
+  const etag = created.headers().etag;
+  await page.fill("#business input[name=payment_terms_days]", "30");
+  const changed = await answered("PATCH", "/v1/business/profile", 200, () => page.click("#business button"));
+  const ifMatch = await changed.request().headerValue("if-match");
+  if (!etag || ifMatch !== etag) throw new Error(`the second save sent If-Match ${ifMatch}, the ETag being ${etag}`);
+  await shows("#business-status", "Invoices come from Ada Lovelace Carpentry, VAT number GB980780684, due in 30 days.");
+
+  await page.fill("#client input[name=name]", "Acme Builders Ltd");
+  await page.fill("#client textarea[name=address]", "2 Quay Street\nBristol\nBS1 4DJ");
+  await page.fill("#client input[name=email]", "accounts@acme.example");
+  await answered("POST", "/v1/clients", 201, () => page.click("#client button"));
+  await shows("#clients li[data-client]", "Acme Builders Ltd · accounts@acme.example · 2 Quay Street, Bristol, BS1 4DJ");
+
+  await page.selectOption("#job select[name=client_id]", { label: "Acme Builders Ltd" });
+  await page.fill("#job input[name=title]", "Website build");
+  await page.fill("#job input[name=quantity]", "2");
+  await page.selectOption("#job select[name=fee_kind]", "daily");
+  await page.fill("#job input[name=rate]", "250");
+  await answered("POST", "/v1/business-jobs", 201, () => page.click("#job button"));
+  await page.waitForSelector("#jobs li[data-job]");
+  const invoice = "#invoices li[data-invoice]";
+  await answered("POST", "/v1/invoices", 201, () => page.click('#jobs li[data-job] button:text("Invoice this job")'));
+  await page.waitForSelector(`${invoice}[data-status="draft"]`);
+  if ((await page.locator(`${invoice} li[data-line]`).count()) !== 1) throw new Error("the draft has not exactly one line");
+  const line = await page.textContent(`${invoice} li[data-line]`);
+  if (!line.startsWith("Website build: 2") || !line.includes("standard-rate VAT")) throw new Error(`the draft's line is ${line}`);
+  await shows(`${invoice} [data-field=net]`, "£500.00");
+  await shows(`${invoice} [data-field=vat]`, "£100.00");
+  await shows(`${invoice} [data-field=total]`, "£600.00");
+  await shows(`${invoice} [data-field=balance]`, "£600.00");
+  await shows(`${invoice} [data-field=status]`, "draft");
+  await shot("4d-invoice-draft");
+
+  await answered("POST", "/issue", 200, () => page.click(`${invoice} button:text("Issue")`));
+  await page.waitForSelector(`${invoice}[data-status="issued"]`);
+  await shows(`${invoice} [data-field=number]`, "INV-0001");
+  await shows(`${invoice} [data-field=status]`, "issued");
+
+  const [download, pdfAnswer] = await Promise.all([
+    page.waitForEvent("download"),
+    answered("GET", "/pdf", 200, () => page.click(`${invoice} button:text("Download PDF")`)),
+  ]);
+  const pdf = readFileSync(await download.path());
+  if (download.suggestedFilename() !== "INV-0001.pdf") throw new Error(`the PDF downloads as ${download.suggestedFilename()}`);
+  if (pdf.subarray(0, 5).toString("latin1") !== "%PDF-") throw new Error(`the download is not a PDF: ${pdf.subarray(0, 16)}`);
+  const headers = pdfAnswer.headers();
+  if (headers["content-type"] !== "application/pdf" || headers["content-disposition"] !== 'attachment; filename="INV-0001.pdf"')
+    throw new Error(`the PDF came as ${headers["content-type"]}, ${headers["content-disposition"]}`);
+
+  const pay = (pounds, status) =>
+    answered("POST", "/payments", status, async () => {
+      await page.fill(`${invoice} form input[name=amount]`, pounds);
+      await page.click(`${invoice} form button`);
+    });
+  await pay("200", 201);
+  await page.waitForSelector(`${invoice}[data-status="partly_paid"]`);
+  await shows(`${invoice} [data-field=status]`, "partly paid");
+  await shows(`${invoice} [data-field=balance]`, "£400.00");
+  await pay("400.01", 422);
+  await page.waitForSelector("#message.error");
+  const overpaid = await page.textContent("#message");
+  if (!overpaid.includes("overpayment")) throw new Error(`an overpayment, yet the form says: ${overpaid}`);
+  await shows(`${invoice} [data-field=balance]`, "£400.00");
+  await pay("400", 201);
+  await page.waitForSelector(`${invoice}[data-status="paid"]`);
+  await shows(`${invoice} [data-field=paid]`, "£600.00");
+  await shows(`${invoice} [data-field=balance]`, "£0.00");
+  if (await page.locator(`${invoice} form`).count()) throw new Error("a paid invoice still takes payments");
+  await shot("4e-invoice-paid");
+  console.log(
+    `browser: business profile created (201) and changed under If-Match; invoiced a job: INV-0001, £500.00 + £100.00 VAT = £600.00; ` +
+      `its PDF (${pdf.length} bytes) downloaded; paid £200 then £400, an overpayment refused ("${overpaid}")`,
+  );
 
   await page.click("#signout");
   await page.waitForSelector("#signed-out:not([hidden])");
