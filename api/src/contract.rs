@@ -70,6 +70,7 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("Payment", "method", v(business::payments::METHODS)),
         ("Document", "kind", vec!["invoice", "credit_note"]),
         ("Quote", "status", v(business::quotes::STATUSES)),
+        ("DocumentEmail", "status", v(business::mailing::STATUSES)),
         ("PublicQuote", "status", v(business::quotes::STATUSES)),
         (
             "WebhookReceipt",

@@ -64,6 +64,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("business_documents", "business_documents"),
     ("stripe_events", "stripe_events"),
     ("quotes", "quotes"),
+    ("document_emails", "document_emails"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

@@ -19,6 +19,7 @@ use super::{
     credit_notes::{self, CreditNote, CreditNoteFilter, CreditNoteInput},
     documents::{self, Document, DocumentFilter},
     invoices::{self, Invoice, InvoiceFilter, InvoiceInput, IssueInput, VoidInput},
+    mailing::{self, DocumentEmail, SendInput},
     payments::{self, Payment, PaymentInput},
     profile, validate,
 };
@@ -798,6 +799,110 @@ pub async fn document_content(state: State, auth: Auth, id: Path<Uuid>) -> ApiRe
     Ok(pdf(&name, bytes))
 }
 
+/// `POST /v1/invoices/{id}/send`
+#[utoipa::path(
+    tag = "invoicing", summary = "Mail an issued invoice to the client, its PDF attached.",
+    description = "Queued in the outbox with the business's template (`email_templates` of the profile; placeholders `{number}`, `{business}`, `{client}`, `{total}`, `{balance}`, `{due_date}`); its progress is in `GET /v1/documents/{id}/emails`.",
+    params(("id" = Uuid, Path)),
+    request_body(content = Option<SendInput>, description = "Optional: another address, subject or body"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 202, description = "Queued", body = DocumentEmail),
+        (status = 404, description = "No such invoice, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A draft or void invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No address to send to, or an invalid one", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/invoices/{id}/send")]
+pub async fn send_invoice(
+    state: State,
+    auth: Auth,
+    id: Path<Uuid>,
+    input: OptionalJson<SendInput>,
+) -> ApiResult<HttpResponse> {
+    let keys = state.config.secret_keys.clone();
+    let id = id.into_inner();
+    let input = input.0;
+    let out = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let row =
+                    mailing::send_invoice(conn, keys.as_deref(), me.user_id, id, input).await?;
+                body(&mailing::output(row))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .content_type("application/json")
+        .body(out))
+}
+
+/// `POST /v1/credit-notes/{id}/send`
+#[utoipa::path(
+    tag = "invoicing", summary = "Mail a credit note to the client, its PDF attached",
+    params(("id" = Uuid, Path)),
+    request_body(content = Option<SendInput>, description = "Optional: another address, subject or body"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 202, description = "Queued", body = DocumentEmail),
+        (status = 404, description = "No such credit note, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No address to send to, or an invalid one", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/credit-notes/{id}/send")]
+pub async fn send_credit_note(
+    state: State,
+    auth: Auth,
+    id: Path<Uuid>,
+    input: OptionalJson<SendInput>,
+) -> ApiResult<HttpResponse> {
+    let keys = state.config.secret_keys.clone();
+    let id = id.into_inner();
+    let input = input.0;
+    let out = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let row =
+                    mailing::send_credit_note(conn, keys.as_deref(), me.user_id, id, input).await?;
+                body(&mailing::output(row))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .content_type("application/json")
+        .body(out))
+}
+
+/// `GET /v1/documents/{id}/emails`
+#[utoipa::path(
+    tag = "invoicing", summary = "The email log of a document",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Every mail that carried it, oldest first", body = Vec<DocumentEmail>),
+        (status = 404, description = "No such document, or not yours", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/documents/{id}/emails")]
+pub async fn document_emails(state: State, auth: Auth, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = auth
+        .tx(&state.db, Access::Read, move |conn, _| {
+            async move {
+                documents::find(conn, id)
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
+                let rows = mailing::log(conn, id).await?;
+                body(&rows.into_iter().map(mailing::output).collect::<Vec<_>>())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(json_list(out))
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_invoices)
         .service(create_invoice)
@@ -817,5 +922,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(credit_note_pdf)
         .service(list_documents)
         .service(get_document)
-        .service(document_content);
+        .service(document_content)
+        .service(send_invoice)
+        .service(send_credit_note)
+        .service(document_emails);
 }

@@ -49,6 +49,7 @@ pub struct Row {
     invoice_padding: i32,
     credit_note_prefix: String,
     quote_prefix: String,
+    email_templates: serde_json::Value,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -107,6 +108,7 @@ pub struct BusinessProfile {
     /// Quotes are numbered in their own sequence too, with this prefix.
     #[schema(example = "QU-")]
     pub quote_prefix: String,
+    pub email_templates: EmailTemplates,
     pub bank_details: Option<MaskedBankDetails>,
     pub accountant_name: Option<String>,
     pub accountant_email: Option<String>,
@@ -160,6 +162,8 @@ pub struct BusinessProfileInput {
     pub credit_note_prefix: Option<String>,
     #[schema(example = "QU-")]
     pub quote_prefix: Option<String>,
+    /// Replaced whole; a field left out takes the default.
+    pub email_templates: Option<EmailTemplates>,
     /// Replaces the stored bank details; they are never shown back in full.
     pub bank_details: Option<BankDetailsInput>,
     pub accountant_name: Option<String>,
@@ -185,6 +189,7 @@ pub struct Values {
     invoice_padding: i32,
     credit_note_prefix: String,
     quote_prefix: String,
+    email_templates: serde_json::Value,
     bank_details: Option<Vec<u8>>,
     sort_code_masked: Option<String>,
     account_number_masked: Option<String>,
@@ -231,6 +236,7 @@ fn output(r: Row) -> BusinessProfile {
         invoice_padding: r.invoice_padding,
         credit_note_prefix: r.credit_note_prefix,
         quote_prefix: r.quote_prefix,
+        email_templates: serde_json::from_value(r.email_templates).unwrap_or_default(),
         bank_details,
         accountant_name: r.accountant_name,
         accountant_email: r.accountant_email,
@@ -260,6 +266,7 @@ fn input(r: &Row) -> BusinessProfileInput {
         invoice_padding: Some(r.invoice_padding),
         credit_note_prefix: Some(r.credit_note_prefix.clone()),
         quote_prefix: Some(r.quote_prefix.clone()),
+        email_templates: serde_json::from_value(r.email_templates.clone()).ok(),
         bank_details: None,
         accountant_name: r.accountant_name.clone(),
         accountant_email: r.accountant_email.clone(),
@@ -422,6 +429,11 @@ fn validate(
             &mut errors,
         )
         .unwrap_or_default(),
+        email_templates: serde_json::to_value(templates(
+            i.email_templates.unwrap_or_default(),
+            &mut errors,
+        ))
+        .map_err(ApiError::internal)?,
         bank_details: None,
         sort_code_masked: None,
         account_number_masked: None,
@@ -622,6 +634,34 @@ pub async fn reseal_all(conn: &mut Conn, keys: &KeyRing) -> ApiResult<usize> {
     Ok(resealed)
 }
 
+/// The subject and body of the mails that carry documents. Placeholders: `{number}`,
+/// `{business}`, `{client}`, `{total}`, `{balance}`, `{due_date}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTemplates {
+    #[schema(example = "Invoice {number} from {business}")]
+    pub invoice_subject: Option<String>,
+    #[schema(
+        example = "Hello {client},\n\nPlease find invoice {number} for {total} attached, due on {due_date}.\n\n{business}"
+    )]
+    pub invoice_body: Option<String>,
+    #[schema(example = "Credit note {number} from {business}")]
+    pub credit_note_subject: Option<String>,
+    pub credit_note_body: Option<String>,
+}
+
+fn templates(t: EmailTemplates, errors: &mut Vec<FieldError>) -> EmailTemplates {
+    let field = |name: &str, v: Option<String>, max, errors: &mut Vec<FieldError>| {
+        fields::text(&format!("email_templates.{name}"), v, max, errors)
+    };
+    EmailTemplates {
+        invoice_subject: field("invoice_subject", t.invoice_subject, 200, errors),
+        invoice_body: field("invoice_body", t.invoice_body, 5000, errors),
+        credit_note_subject: field("credit_note_subject", t.credit_note_subject, 200, errors),
+        credit_note_body: field("credit_note_body", t.credit_note_body, 5000, errors),
+    }
+}
+
 /// What issued documents say of the business, read when one is issued.
 pub struct Issuer {
     pub party: Party,
@@ -630,6 +670,7 @@ pub struct Issuer {
     pub invoice_prefix: String,
     pub credit_note_prefix: String,
     pub quote_prefix: String,
+    pub email_templates: EmailTemplates,
     pub padding: usize,
     /// Sort code and account number, opened from the seal, for the payment details a document
     /// prints; `None` when none are kept or this server holds no keys.
@@ -671,6 +712,7 @@ pub async fn issuer(
         invoice_prefix: r.invoice_prefix,
         credit_note_prefix: r.credit_note_prefix,
         quote_prefix: r.quote_prefix,
+        email_templates: serde_json::from_value(r.email_templates).unwrap_or_default(),
         padding: usize::try_from(r.invoice_padding).unwrap_or(4),
         bank,
     }))

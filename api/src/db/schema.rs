@@ -227,6 +227,7 @@ pub mod app {
             last_credit_note_number -> Int8,
             quote_prefix -> Text,
             last_quote_number -> Int8,
+            email_templates -> Jsonb,
             bank_details -> Nullable<Bytea>,
             sort_code_masked -> Nullable<Text>,
             account_number_masked -> Nullable<Text>,
@@ -339,6 +340,24 @@ pub mod app {
             signer_name -> Nullable<Text>,
             signer_fingerprint -> Nullable<Bytea>,
             invoice_id -> Nullable<Uuid>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.document_emails (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            document_id -> Uuid,
+            to_address -> Text,
+            subject -> Text,
+            status -> Text,
+            provider_id -> Nullable<Text>,
+            error -> Nullable<Text>,
+            sent_at -> Nullable<Timestamptz>,
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
@@ -736,6 +755,8 @@ pub mod ops {
             failed_at -> Nullable<Timestamptz>,
             last_error -> Nullable<Text>,
             created_at -> Timestamptz,
+            attachment_workspace -> Nullable<Uuid>,
+            attachment_document -> Nullable<Uuid>,
         }
     }
 

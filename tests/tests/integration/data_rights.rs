@@ -144,6 +144,14 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         .await;
     let issue = format!("/v1/invoices/{}/issue", invoice["id"].as_str().unwrap());
     ada.ok(Method::POST, &issue, None).await;
+    let (status, _) = ada
+        .call(
+            Method::POST,
+            &format!("/v1/invoices/{}/send", invoice["id"].as_str().unwrap()),
+            Some(&json!({"to": "acme@example.com"})),
+        )
+        .await;
+    assert_eq!(status, 202);
     let payments = format!("/v1/invoices/{}/payments", invoice["id"].as_str().unwrap());
     ada.create(&payments, &json!({"amount_pence": 1000})).await;
     ada.create(

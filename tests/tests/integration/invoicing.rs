@@ -866,3 +866,84 @@ async fn each_kind_of_invoice_prints_what_it_must() {
     assert!(text.contains("£87.50"), "{text}");
     golden("not_vat_registered_invoice", &text);
 }
+
+#[tokio::test]
+async fn an_issued_invoice_is_mailed_with_its_pdf_and_logged() {
+    let app = TestApp::spawn().await;
+    let a = app.user("ada@example.com").await;
+    let ada = app.signed_in(&a);
+    let client = vat_business(&ada).await;
+    ada.ok(
+        Method::PATCH,
+        "/v1/business/profile",
+        Some(&json!({"email_templates": {"invoice_subject": "{business}: invoice {number} ({total})"}})),
+    )
+    .await;
+    let draft = ada
+        .create(
+            "/v1/invoices",
+            &json!({"client_id": client, "lines": [{"description": "Door", "unit_price": "100", "vat_rate": "standard"}]}),
+        )
+        .await;
+    let path = format!("/v1/invoices/{}", id(&draft));
+    // A draft has no kept PDF to send.
+    let res = ada
+        .send(Method::POST, &format!("{path}/send"), None, &[])
+        .await;
+    problem(res, 409, "/problems/conflict").await;
+    ada.ok(Method::POST, &format!("{path}/issue"), None).await;
+    let (status, queued) = ada.call(Method::POST, &format!("{path}/send"), None).await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(queued["to_address"], "accounts@acme.example");
+    assert_eq!(
+        queued["subject"],
+        "Ada Carpentry: invoice INV-0001 (£120.00)"
+    );
+
+    let mail = app.mail("accounts@acme.example", "invoice INV-0001").await;
+    assert!(mail.contains("multipart/mixed"), "{mail}");
+    assert!(mail.contains("filename=\"INV-0001.pdf\""), "{mail}");
+    assert!(mail.contains("application/pdf"), "{mail}");
+    // The attachment is the kept PDF (base64 in the message, lines of 76).
+    let doc = &ada
+        .get(&format!("/v1/documents?invoice_id={}", id(&draft)))
+        .await["items"][0];
+    let kept = ada
+        .send(
+            Method::GET,
+            &format!("/v1/documents/{}/content", id(doc)),
+            None,
+            &[],
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&kept);
+    let flat: String = mail.split_whitespace().collect();
+    assert!(flat.contains(&encoded[..200]), "the PDF is not attached");
+    app.mail_settled().await;
+    let log = ada.get(&format!("/v1/documents/{}/emails", id(doc))).await;
+    assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log[0]["status"], "sent");
+    assert!(log[0]["provider_id"].as_str().unwrap().contains("@minime"));
+    // Another address, and an invalid one.
+    let (status, _) = ada
+        .call(
+            Method::POST,
+            &format!("{path}/send"),
+            Some(&json!({"to": "books@ada.example"})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let (status, body) = ada
+        .call(
+            Method::POST,
+            &format!("{path}/send"),
+            Some(&json!({"to": "not an address"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+}

@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::message::{
+    header::ContentType, Attachment as LettreAttachment, Mailbox, Message, MultiPart, SinglePart,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::MailProvider;
@@ -12,6 +14,14 @@ pub struct Outgoing<'a> {
     pub to: &'a str,
     pub subject: &'a str,
     pub body: &'a str,
+    pub attachment: Option<Attachment>,
+}
+
+/// A file a mail carries (an invoice's PDF).
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 /// A failure the provider says will not go away (e.g. a rejected address) is not retried.
@@ -35,9 +45,13 @@ impl Provider {
         Ok(Self { kind, http })
     }
 
-    pub async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+    /// Sends `mail`; answers the id the provider knows it by.
+    pub async fn send(&self, mail: &Outgoing<'_>) -> Result<String, SendError> {
         match &self.kind {
-            MailProvider::File { dir } => write_eml(dir, mail).await.map_err(SendError::Retry),
+            MailProvider::File { dir } => write_eml(dir, mail)
+                .await
+                .map(|()| format!("<{}@minime>", mail.id))
+                .map_err(SendError::Retry),
             MailProvider::Http { base_url, api_key } => {
                 let url = base_url
                     .join("emails")
@@ -47,18 +61,33 @@ impl Provider {
                     .post(url)
                     .bearer_auth(api_key.expose_secret())
                     .header("Idempotency-Key", mail.id.to_string())
-                    .json(&serde_json::json!({
-                        "from": mail.from,
-                        "to": [mail.to],
-                        "subject": mail.subject,
-                        "text": mail.body,
-                    }))
+                    .json(&{
+                        let mut body = serde_json::json!({
+                            "from": mail.from,
+                            "to": [mail.to],
+                            "subject": mail.subject,
+                            "text": mail.body,
+                        });
+                        if let Some(a) = &mail.attachment {
+                            use base64::Engine;
+                            body["attachments"] = serde_json::json!([{
+                                "filename": a.file_name,
+                                "content_type": a.content_type,
+                                "content": base64::engine::general_purpose::STANDARD.encode(&a.content),
+                            }]);
+                        }
+                        body
+                    })
                     .send()
                     .await
                     .map_err(|e| SendError::Retry(e.into()))?;
                 let status = response.status();
                 if status.is_success() {
-                    return Ok(());
+                    // The provider's id for the message, when it answers one.
+                    let answer: serde_json::Value = response.json().await.unwrap_or_default();
+                    return Ok(answer["id"]
+                        .as_str()
+                        .map_or_else(|| mail.id.to_string(), str::to_owned));
                 }
                 let body: String = response
                     .text()
@@ -84,9 +113,20 @@ async fn write_eml(dir: &std::path::Path, mail: &Outgoing<'_>) -> anyhow::Result
         .from(mail.from.parse::<Mailbox>().context("MINIME_MAIL_FROM")?)
         .to(mail.to.parse::<Mailbox>().context("recipient")?)
         .subject(mail.subject)
-        .message_id(Some(format!("<{}@minime>", mail.id)))
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.to_owned())?;
+        .message_id(Some(format!("<{}@minime>", mail.id)));
+    let message = match &mail.attachment {
+        None => message
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.to_owned())?,
+        Some(a) => message.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(mail.body.to_owned()))
+                .singlepart(
+                    LettreAttachment::new(a.file_name.clone())
+                        .body(a.content.clone(), ContentType::parse(&a.content_type)?),
+                ),
+        )?,
+    };
     tokio::fs::create_dir_all(dir)
         .await
         .with_context(|| format!("creating {}", dir.display()))?;

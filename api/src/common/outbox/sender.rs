@@ -12,7 +12,7 @@ use diesel::{
 use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use uuid::Uuid;
 
-use super::provider::{Outgoing, Provider, SendError};
+use super::provider::{Attachment, Outgoing, Provider, SendError};
 use crate::{
     common::jobs::{
         queue::backoff,
@@ -69,17 +69,26 @@ async fn deliver(ctx: JobContext, provider: &Provider, from: &str) -> anyhow::Re
     let Some(mail) = taken else {
         return Ok(());
     };
+    let attachment = ctx
+        .tx(move |conn| attachment(conn, id).scope_boxed())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let outgoing = Outgoing {
         id,
         from,
         to: &mail.to_address,
         subject: &mail.subject,
         body: mail.body_text.as_deref().unwrap_or(""),
+        attachment,
     };
     let last_attempt = ctx.job.attempts >= ctx.job.max_attempts;
+    let mut provider_id = None;
     let (outcome, error, retry) = match provider.send(&outgoing).await {
         // The body may hold a single-use link: it goes as soon as it is sent.
-        Ok(()) => ("sent", None, None),
+        Ok(sent_as) => {
+            provider_id = Some(sent_as);
+            ("sent", None, None)
+        }
         Err(SendError::Retry(error)) if !last_attempt => {
             ("retry", Some(format!("{error:#}")), Some(error))
         }
@@ -92,7 +101,7 @@ async fn deliver(ctx: JobContext, provider: &Provider, from: &str) -> anyhow::Re
     let next = retry.as_ref().map(|_| {
         Utc::now() + chrono::Duration::from_std(backoff(ctx.job.attempts)).unwrap_or_default()
     });
-    ctx.tx(move |conn| settle(conn, id, outcome, error, next).scope_boxed())
+    ctx.tx(move |conn| settle(conn, id, outcome, error, provider_id, next).scope_boxed())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     match retry {
@@ -101,19 +110,53 @@ async fn deliver(ctx: JobContext, provider: &Provider, from: &str) -> anyhow::Re
     }
 }
 
+/// The message's settled state, in the outbox and, for a document's mail, in its email log.
 async fn settle(
     conn: &mut Conn,
     id: Uuid,
     outcome: &'static str,
     error: Option<String>,
+    provider_id: Option<String>,
     next: Option<chrono::DateTime<Utc>>,
 ) -> ApiResult<()> {
     diesel::sql_query("SELECT ops.outbox_settle($1, $2, $3, $4)")
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(outcome)
-        .bind::<Nullable<Text>, _>(error)
+        .bind::<Nullable<Text>, _>(error.clone())
         .bind::<Nullable<Timestamptz>, _>(next)
         .execute(conn)
         .await?;
+    diesel::sql_query("SELECT ops.document_email_settle($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(id)
+        .bind::<Text, _>(outcome)
+        .bind::<Nullable<Text>, _>(provider_id)
+        .bind::<Nullable<Text>, _>(error)
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// The document a message carries, if any.
+async fn attachment(conn: &mut Conn, id: Uuid) -> ApiResult<Option<Attachment>> {
+    #[derive(QueryableByName)]
+    struct File {
+        #[diesel(sql_type = Text)]
+        file_name: String,
+        #[diesel(sql_type = Text)]
+        content_type: String,
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        content: Vec<u8>,
+    }
+    let file: Option<File> =
+        diesel::sql_query("SELECT file_name, content_type, content FROM ops.outbox_attachment($1)")
+            .bind::<SqlUuid, _>(id)
+            .load(conn)
+            .await?
+            .into_iter()
+            .next();
+    Ok(file.map(|f| Attachment {
+        file_name: f.file_name,
+        content_type: f.content_type,
+        content: f.content,
+    }))
 }
