@@ -71,6 +71,16 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("Document", "kind", vec!["invoice", "credit_note"]),
         ("Quote", "status", v(business::quotes::STATUSES)),
         ("DocumentEmail", "status", v(business::mailing::STATUSES)),
+        (
+            "RecurringInvoiceInput",
+            "action",
+            v(business::recurring::ACTIONS),
+        ),
+        (
+            "RecurringInvoice",
+            "action",
+            v(business::recurring::ACTIONS),
+        ),
         ("PublicQuote", "status", v(business::quotes::STATUSES)),
         (
             "WebhookReceipt",

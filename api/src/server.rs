@@ -115,6 +115,7 @@ pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = crate::push::sender::register(registry, config)?;
     let registry = crate::rules::jobs::register(registry, config);
     let registry = crate::calendar::sync::register(registry, config);
+    let registry = crate::business::recurring::register(registry, config);
     outbox::sender::register(registry, config)
 }
 

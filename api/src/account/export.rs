@@ -65,6 +65,8 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("stripe_events", "stripe_events"),
     ("quotes", "quotes"),
     ("document_emails", "document_emails"),
+    ("recurring_invoices", "recurring_invoices"),
+    ("recurring_invoice_runs", "recurring_invoice_runs"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

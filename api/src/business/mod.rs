@@ -1,7 +1,7 @@
 //! The business of a sole trader: its profile (`/v1/business/profile`), its clients
 //! (`/v1/clients`), the jobs done for them (`/v1/business-jobs`), and invoicing: invoices,
 //! payments, credit notes and their PDFs (`invoice_routes`), quotes the client answers through a
-//! link (`quote_routes`), and card payments through the
+//! link (`quote_routes`), invoices on a schedule (`recurring_routes`), and card payments through the
 //! business's own Stripe account (`stripe_routes`). Available on every plan.
 //! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
 //! numbers' check digits and bank details; `validate` holds HMRC's invoice rules.
@@ -22,6 +22,8 @@ pub mod pdf;
 pub mod profile;
 pub mod quote_routes;
 pub mod quotes;
+pub mod recurring;
+pub mod recurring_routes;
 mod render;
 pub mod routes;
 pub mod stripe;

@@ -347,4 +347,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     super::invoice_routes::configure(cfg);
     super::stripe_routes::configure(cfg);
     super::quote_routes::configure(cfg);
+    super::recurring_routes::configure(cfg);
 }

@@ -365,6 +365,40 @@ pub mod app {
     }
 
     diesel::table! {
+        app.recurring_invoices (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            client_id -> Uuid,
+            lines -> Jsonb,
+            rrule -> Text,
+            start_date -> Date,
+            next_date -> Nullable<Date>,
+            action -> Text,
+            payment_terms_days -> Nullable<Int4>,
+            notes -> Nullable<Text>,
+            active -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.recurring_invoice_runs (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            recurring_id -> Uuid,
+            occurrence -> Date,
+            invoice_id -> Uuid,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

@@ -3014,6 +3014,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recurring-invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recurring invoices
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_recurring_invoices"];
+        put?: never;
+        /**
+         * Invoice on a schedule
+         * @description On each occurrence of the RRULE (at 06:00 in your time zone) the server makes the invoice: a draft, issued (`issue`), or issued and mailed with its PDF (`issue_and_send`). Each occurrence is invoiced once, however often its job is delivered.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["create_recurring_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recurring-invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a recurring invoice
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_recurring_invoice"];
+        put?: never;
+        post?: never;
+        /**
+         * Stop a recurring invoice (the invoices it made stay)
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        delete: operations["delete_recurring_invoice"];
+        options?: never;
+        head?: never;
+        /**
+         * Change or pause a recurring invoice
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is a JSON merge patch (RFC 7396): only the fields sent change, and `null` clears one; the result is validated like a create. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         */
+        patch: operations["patch_recurring_invoice"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6038,6 +6092,45 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_RecurringInvoice: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                /** Format: uuid */
+                created_by: string;
+                /** Format: uuid */
+                client_id: string;
+                lines: components["schemas"]["DocumentLine"][];
+                /** @example FREQ=MONTHLY;BYMONTHDAY=1 */
+                rrule: string;
+                /** Format: date */
+                start_date: string;
+                /**
+                 * Format: date
+                 * @description The next occurrence to invoice; none once the rule has ended.
+                 */
+                next_date?: string | null;
+                /**
+                 * @description `draft`, `issue` or `issue_and_send`.
+                 * @example issue_and_send
+                 */
+                action: string;
+                /** Format: int32 */
+                payment_terms_days?: number | null;
+                notes?: string | null;
+                active: boolean;
+                /** Format: int32 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
         Page_Review: {
             items: {
                 /** Format: uuid */
@@ -6744,6 +6837,101 @@ export interface components {
              * @description When the plan has it, the block's start.
              */
             start?: string | null;
+        };
+        RecurringInvoice: {
+            /**
+             * @description `draft`, `issue` or `issue_and_send`.
+             * @example issue_and_send
+             * @enum {string}
+             */
+            action: "draft" | "issue" | "issue_and_send";
+            active: boolean;
+            /** Format: uuid */
+            client_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            lines: components["schemas"]["DocumentLine"][];
+            /**
+             * Format: date
+             * @description The next occurrence to invoice; none once the rule has ended.
+             */
+            next_date?: string | null;
+            notes?: string | null;
+            /** Format: int32 */
+            payment_terms_days?: number | null;
+            /** @example FREQ=MONTHLY;BYMONTHDAY=1 */
+            rrule: string;
+            /** Format: date */
+            start_date: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
+            /** Format: uuid */
+            workspace_id: string;
+        };
+        RecurringInvoiceInput: {
+            /**
+             * @example issue_and_send
+             * @enum {string|null}
+             */
+            action?: "draft" | "issue" | "issue_and_send" | null;
+            active?: boolean | null;
+            /** Format: uuid */
+            client_id: string;
+            lines: components["schemas"]["LineInput"][];
+            notes?: string | null;
+            /**
+             * Format: int32
+             * @example 14
+             */
+            payment_terms_days?: number | null;
+            /**
+             * @description An RFC 5545 RRULE, e.g. `FREQ=MONTHLY;BYMONTHDAY=1`.
+             * @example FREQ=MONTHLY;BYMONTHDAY=1
+             */
+            rrule: string;
+            /**
+             * Format: date
+             * @description The first day the rule may fall on; not in the past.
+             */
+            start_date: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
+        };
+        /** @description Any subset of the fields of `RecurringInvoiceInput`; `null` clears an optional one. */
+        RecurringInvoicePatch: {
+            /**
+             * @example issue_and_send
+             * @enum {string|null}
+             */
+            action?: "draft" | "issue" | "issue_and_send" | null;
+            active?: boolean | null;
+            /** Format: uuid */
+            client_id?: string;
+            lines?: components["schemas"]["LineInput"][];
+            notes?: string | null;
+            /**
+             * Format: int32
+             * @example 14
+             */
+            payment_terms_days?: number | null;
+            /**
+             * @description An RFC 5545 RRULE, e.g. `FREQ=MONTHLY;BYMONTHDAY=1`.
+             * @example FREQ=MONTHLY;BYMONTHDAY=1
+             */
+            rrule?: string;
+            /**
+             * Format: date
+             * @description The first day the rule may fall on; not in the past.
+             */
+            start_date?: string;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         RefreshRequest: {
             /** @description Omit in cookie mode: the `minime_refresh` cookie is used (with `X-CSRF-Token`). */
@@ -36214,6 +36402,749 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_recurring_invoices: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+                client_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RecurringInvoice"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_recurring_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key and body answer the first response for 24 h */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "action": "issue_and_send",
+                 *       "client_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                 *       "lines": [
+                 *         {
+                 *           "description": "Fit kitchen units",
+                 *           "unit_price": "19.99"
+                 *         }
+                 *       ],
+                 *       "payment_terms_days": 14,
+                 *       "rrule": "FREQ=MONTHLY;BYMONTHDAY=1",
+                 *       "start_date": "2026-12-01"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecurringInvoiceInput"];
+            };
+        };
+        responses: {
+            /** @description Created; `next_date` is the first occurrence */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringInvoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The workspace has no business profile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (an RRULE that does not parse, a start in the past) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_recurring_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringInvoice"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such schedule, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_recurring_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such schedule, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_recurring_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you last saw */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Any subset of the fields; `active: false` pauses it */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "action": "issue_and_send",
+                 *       "payment_terms_days": 14,
+                 *       "rrule": "FREQ=MONTHLY;BYMONTHDAY=1"
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["RecurringInvoicePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated; invoices already made stay as they are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringInvoice"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such schedule, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since that ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

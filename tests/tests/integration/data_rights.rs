@@ -159,6 +159,24 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"invoice_id": invoice["id"], "lines": [{"description": "Discount", "unit_price": "5"}]}),
     )
     .await;
+    let schedule = ada
+        .create(
+            "/v1/recurring-invoices",
+            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": crate::helpers::user_today().to_string(),
+                    "lines": [{"description": "Retainer", "unit_price": "100"}]}),
+        )
+        .await;
+    // A run as the schedule's job records it (the job itself needs the clock moved on).
+    app.admin()
+        .await
+        .execute(
+            "INSERT INTO app.recurring_invoice_runs (id, workspace_id, created_by, recurring_id, occurrence, invoice_id)
+             SELECT gen_random_uuid(), r.workspace_id, r.created_by, r.id, r.start_date, $2::text::uuid
+             FROM app.recurring_invoices r WHERE r.id = $1::text::uuid",
+            &[&schedule["id"].as_str().unwrap(), &invoice["id"].as_str().unwrap()],
+        )
+        .await
+        .unwrap();
     let quote = ada
         .create(
             "/v1/quotes",

@@ -947,3 +947,116 @@ async fn an_issued_invoice_is_mailed_with_its_pdf_and_logged() {
         .await;
     assert_eq!(status, 422, "{body}");
 }
+
+/// Waits until `sql` counts `n`.
+async fn until_count(app: &TestApp, sql: &str, n: i64) {
+    for _ in 0..200 {
+        app.wake_jobs();
+        if app.count(sql).await == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{sql} never counted {n} (now {})", app.count(sql).await);
+}
+
+#[tokio::test]
+async fn a_recurring_invoice_is_made_once_per_occurrence() {
+    let app = TestApp::spawn().await;
+    let a = app.user("ada@example.com").await;
+    let ada = app.signed_in(&a);
+    let client = vat_business(&ada).await;
+    let today = crate::helpers::user_today();
+    let (status, body) = ada
+        .call(
+            Method::POST,
+            "/v1/recurring-invoices",
+            Some(&json!({"client_id": client, "rrule": "FREQ=SOMETIMES", "start_date": today.to_string(),
+                         "lines": [{"description": "Retainer", "unit_price": "500", "vat_rate": "standard"}]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "rrule");
+    let schedule = ada
+        .create(
+            "/v1/recurring-invoices",
+            &json!({"client_id": client, "rrule": "FREQ=WEEKLY", "start_date": today.to_string(),
+                    "action": "issue_and_send",
+                    "lines": [{"description": "Retainer", "unit_price": "500", "vat_rate": "standard"}]}),
+        )
+        .await;
+    assert_eq!(schedule["next_date"], today.to_string());
+
+    // A day on, today's occurrence is invoiced, issued and mailed.
+    app.advance_when_idle(std::time::Duration::from_secs(24 * 3600))
+        .await;
+    let a = app.advance(std::time::Duration::ZERO, &a).await;
+    let ada = app.signed_in(&a);
+    until_count(
+        &app,
+        "SELECT count(*) FROM app.invoices WHERE status = 'issued'",
+        1,
+    )
+    .await;
+    app.mail("accounts@acme.example", "Invoice INV-0001").await;
+    let after = ada
+        .get(&format!("/v1/recurring-invoices/{}", id(&schedule)))
+        .await;
+    assert_eq!(
+        after["next_date"],
+        (today + chrono::Duration::days(7)).to_string()
+    );
+
+    // The same occurrence delivered again (a job planted twice) makes nothing more.
+    let admin = app.admin().await;
+    admin
+        .execute(
+            "INSERT INTO ops.jobs (kind, payload, user_id, run_at)
+             SELECT 'invoices.recurring', jsonb_build_object('id', r.id, 'date', $1::text), r.created_by, now()
+             FROM app.recurring_invoices r",
+            &[&today.to_string()],
+        )
+        .await
+        .unwrap();
+    until_count(
+        &app,
+        "SELECT count(*) FROM ops.jobs WHERE kind = 'invoices.recurring' AND done_at IS NOT NULL",
+        2,
+    )
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM app.invoices").await, 1);
+
+    // A week on, the next one: numbered next.
+    app.advance_when_idle(std::time::Duration::from_secs(7 * 24 * 3600))
+        .await;
+    until_count(&app, "SELECT count(*) FROM app.invoices", 2).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM app.recurring_invoice_runs")
+            .await,
+        2
+    );
+    let a = app.advance(std::time::Duration::ZERO, &a).await;
+    let ada = app.signed_in(&a);
+    let issued = ada.get("/v1/invoices?status=issued").await;
+    let mut numbers: Vec<&str> = issued["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, ["INV-0001", "INV-0002"]);
+
+    // Paused, nothing more is made.
+    ada.ok(
+        Method::PATCH,
+        &format!("/v1/recurring-invoices/{}", id(&schedule)),
+        Some(&json!({"active": false})),
+    )
+    .await;
+    app.advance_when_idle(std::time::Duration::from_secs(7 * 24 * 3600))
+        .await;
+    app.wake_jobs();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.count("SELECT count(*) FROM app.invoices").await, 2);
+}

@@ -121,6 +121,15 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await,
     );
+    make(
+        "recurring-invoices",
+        ada.create(
+            "/v1/recurring-invoices",
+            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": today,
+                    "lines": [{"description": "r", "unit_price": "1"}]}),
+        )
+        .await,
+    );
     let documents = ada.get("/v1/documents").await;
     make("documents", documents["items"][0].clone());
     make(
