@@ -46,7 +46,8 @@ CREATE TABLE app.quotes (
   FOREIGN KEY (workspace_id, client_id) REFERENCES app.clients (workspace_id, id),
   FOREIGN KEY (workspace_id, invoice_id) REFERENCES app.invoices (workspace_id, id)
 );
-CREATE UNIQUE INDEX quotes_link_idx ON app.quotes (link_hash) WHERE link_hash IS NOT NULL;
+-- Not unique: a key must hold workspace_id (DESIGN §7), and 256 random bits do not collide.
+CREATE INDEX quotes_link_idx ON app.quotes (link_hash) WHERE link_hash IS NOT NULL;
 CREATE INDEX quotes_client_idx ON app.quotes (workspace_id, client_id);
 CREATE INDEX quotes_invoice_idx ON app.quotes (workspace_id, invoice_id);
 SELECT app.add_workspace_table('quotes');

@@ -67,6 +67,8 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("document_emails", "document_emails"),
     ("recurring_invoices", "recurring_invoices"),
     ("recurring_invoice_runs", "recurring_invoice_runs"),
+    // The image's bytes in hex.
+    ("business_logos", "business_logos"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

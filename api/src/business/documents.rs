@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{credit_notes, invoices, parties::Party, pdf, render};
+use super::{credit_notes, invoices, logo, parties::Party, pdf, render};
 use crate::{
     common::resource::ListQuery,
     db::{pool::Conn, schema::app::business_documents as t},
@@ -121,6 +121,7 @@ pub fn invoice_pdf(
     supplier: &Party,
     customer: &Party,
     bank: Option<&(String, String)>,
+    logo: Option<pdf::Logo>,
 ) -> ApiResult<Vec<u8>> {
     let lines = invoices::lines_of(&row.lines);
     let totals = invoices::totals_of(row);
@@ -152,10 +153,15 @@ pub fn invoice_pdf(
         lines: &lines,
         totals: &totals,
         notes,
+        logo,
     }))
 }
 
-pub fn credit_note_pdf(note: &credit_notes::Row, invoice_number: &str) -> ApiResult<Vec<u8>> {
+pub fn credit_note_pdf(
+    note: &credit_notes::Row,
+    invoice_number: &str,
+    logo: Option<pdf::Logo>,
+) -> ApiResult<Vec<u8>> {
     let lines = invoices::lines_of(&note.lines);
     let totals = credit_notes::totals_of(note);
     let supplier: Party = serde_json::from_value(note.supplier.clone()).unwrap_or_default();
@@ -172,6 +178,7 @@ pub fn credit_note_pdf(note: &credit_notes::Row, invoice_number: &str) -> ApiRes
         lines: &lines,
         totals: &totals,
         notes,
+        logo,
     }))
 }
 
@@ -220,6 +227,7 @@ pub async fn keep_invoice(
         out.customer.unwrap_or_default(),
     );
     let number = row.number.clone().unwrap_or_default();
+    let logo = logo::for_documents(conn, row.workspace_id).await?;
     keep(
         conn,
         Keep {
@@ -230,7 +238,7 @@ pub async fn keep_invoice(
             credit_note_id: None,
             title: format!("{} {number}", out.title),
             number: &number,
-            content: invoice_pdf(row, &supplier, &customer, bank)?,
+            content: invoice_pdf(row, &supplier, &customer, bank, logo)?,
         },
     )
     .await
@@ -242,6 +250,7 @@ pub async fn keep_credit_note(
     note: &credit_notes::Row,
     invoice_number: &str,
 ) -> ApiResult<()> {
+    let logo = logo::for_documents(conn, note.workspace_id).await?;
     keep(
         conn,
         Keep {
@@ -252,7 +261,7 @@ pub async fn keep_credit_note(
             credit_note_id: Some(note.id),
             title: format!("Credit note {}", note.number),
             number: &note.number,
-            content: credit_note_pdf(note, invoice_number)?,
+            content: credit_note_pdf(note, invoice_number, logo)?,
         },
     )
     .await
@@ -357,6 +366,7 @@ mod tests {
                     by_rate: totals.by_rate.clone(),
                 },
                 notes: Vec::new(),
+                logo: None,
             });
             let text = super::super::pdf::extract_text(&super::super::pdf::render(&doc).expect("a PDF"));
             let money = super::super::pdf::format_pence;

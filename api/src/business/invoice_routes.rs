@@ -474,8 +474,14 @@ pub async fn invoice_pdf(state: State, auth: Auth, id: Path<Uuid>) -> ApiResult<
                     .await?
                     .map(|c| c.party)
                     .unwrap_or_default();
-                let bytes =
-                    documents::invoice_pdf(&row, &issuer.party, &customer, issuer.bank.as_ref())?;
+                let logo = super::logo::for_documents(conn, row.workspace_id).await?;
+                let bytes = documents::invoice_pdf(
+                    &row,
+                    &issuer.party,
+                    &customer,
+                    issuer.bank.as_ref(),
+                    logo,
+                )?;
                 Ok(("DRAFT.pdf".to_owned(), bytes))
             }
             .scope_boxed()

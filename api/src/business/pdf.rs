@@ -232,6 +232,31 @@ impl Fonts {
     }
 }
 
+/// Whether `logo` renders: an upload is checked by drawing it once, since some broken images
+/// only fail when their pixels are read.
+pub fn check_logo(logo: Logo) -> Result<(), PdfError> {
+    let empty = || Party {
+        name: String::new(),
+        address_lines: Vec::new(),
+        vat_number: None,
+        email: None,
+        phone: None,
+    };
+    render(&PdfDocument {
+        title: String::new(),
+        number: None,
+        supplier: empty(),
+        customer: empty(),
+        dates: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
+        totals: Vec::new(),
+        notes: Vec::new(),
+        logo: Some(logo),
+    })
+    .map(drop)
+}
+
 fn load_logo(logo: &Logo) -> Result<Image, PdfError> {
     let data = logo.bytes.clone().into();
     let image = match logo.kind {

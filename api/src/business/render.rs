@@ -59,6 +59,7 @@ pub struct Parts<'a> {
     pub totals: &'a DocumentTotals,
     /// What the document adds at the end (terms, payment details, the credited invoice).
     pub notes: Vec<String>,
+    pub logo: Option<pdf::Logo>,
 }
 
 pub fn document(p: Parts<'_>) -> PdfDocument {
@@ -111,7 +112,7 @@ pub fn document(p: Parts<'_>) -> PdfDocument {
         vat_summary,
         totals,
         notes,
-        logo: None,
+        logo: p.logo,
     }
 }
 

@@ -3,26 +3,30 @@
 //! resource life cycle (`common/resource.rs`).
 
 use actix_web::{
-    delete, get, patch, post, put,
-    web::{Path, Query},
+    delete, get,
+    http::StatusCode,
+    patch, post, put,
+    web::{Path, Payload, Query},
     HttpRequest, HttpResponse,
 };
+use diesel_async::scoped_futures::ScopedFutureExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::clients::{Client, ClientFilter, ClientInput, Clients};
 use super::jobs::{BusinessJob, BusinessJobFilter, BusinessJobInput, BusinessJobs};
+use super::logo::{self, BusinessLogo};
 use super::profile::{self, BusinessProfile, BusinessProfileInput};
 use crate::{
     common::{
-        extractor::Auth,
-        resource::{self, WorkspaceFilter},
+        extractor::{Access, Auth},
+        resource::{self, resolve_workspace, WorkspaceFilter},
         state::State,
     },
     http::{
         json::Json,
         pagination::{Page, PageParams, Paging},
-        problem::{ApiResult, Problem},
+        problem::{ApiError, ApiResult, Problem},
     },
 };
 
@@ -317,10 +321,120 @@ pub async fn delete_business_job(
     resource::delete::<BusinessJobs>(&state, &auth, &req, id.into_inner()).await
 }
 
+/// `PUT /v1/business/profile/logo`
+#[utoipa::path(
+    tag = "business", summary = "Upload the logo documents print.",
+    description = "The body is the image itself, at most 512 KiB: PNG or JPEG, recognised by its content whatever the declared type. SVG is refused (415): export it as PNG. Documents issued from now on print it; issued ones keep theirs.",
+    params(WorkspaceFilter),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "The PNG or JPEG image"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = BusinessLogo),
+        (status = 201, description = "Stored", body = BusinessLogo),
+        (status = 413, description = "Over 512 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a PNG or JPEG image (SVG included)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A PNG or JPEG that does not decode", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[put("/business/profile/logo")]
+pub async fn put_business_logo(
+    state: State,
+    auth: Auth,
+    workspace: Query<WorkspaceFilter>,
+    payload: Payload,
+) -> ApiResult<HttpResponse> {
+    let requested = workspace.into_inner().workspace_id;
+    let bytes = logo::read(payload).await?;
+    let (created, out) = auth
+        .tx(&state.db, Access::Write, move |conn, me| {
+            async move {
+                let ws = resolve_workspace(conn, me.user_id, requested).await?;
+                logo::put(conn, me.user_id, ws, bytes).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(out))
+}
+
+/// `GET /v1/business/profile/logo`
+#[utoipa::path(
+    tag = "business", summary = "Download the logo",
+    params(WorkspaceFilter),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The image", content_type = "image/png", body = Vec<u8>),
+        (status = 404, description = "No logo", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/business/profile/logo")]
+pub async fn get_business_logo(
+    state: State,
+    auth: Auth,
+    workspace: Query<WorkspaceFilter>,
+) -> ApiResult<HttpResponse> {
+    let requested = workspace.into_inner().workspace_id;
+    let (kind, bytes) = auth
+        .tx(&state.db, Access::Read, move |conn, me| {
+            async move {
+                let ws = resolve_workspace(conn, me.user_id, requested).await?;
+                logo::content(conn, ws)
+                    .await?
+                    .ok_or_else(ApiError::not_found)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes))
+}
+
+/// `DELETE /v1/business/profile/logo`
+#[utoipa::path(
+    tag = "business", summary = "Remove the logo",
+    params(WorkspaceFilter),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No logo", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/business/profile/logo")]
+pub async fn delete_business_logo(
+    state: State,
+    auth: Auth,
+    workspace: Query<WorkspaceFilter>,
+) -> ApiResult<HttpResponse> {
+    let requested = workspace.into_inner().workspace_id;
+    auth.tx(&state.db, Access::Write, move |conn, me| {
+        async move {
+            let ws = resolve_workspace(conn, me.user_id, requested).await?;
+            match logo::delete(conn, ws).await? {
+                0 => Err(ApiError::not_found()),
+                _ => Ok(()),
+            }
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn register_profile(cfg: &mut ServiceConfig) {
     cfg.service(get_business_profile)
         .service(put_business_profile)
-        .service(patch_business_profile);
+        .service(patch_business_profile)
+        .service(put_business_logo)
+        .service(get_business_logo)
+        .service(delete_business_logo);
 }
 
 pub fn register_clients(cfg: &mut ServiceConfig) {

@@ -399,6 +399,21 @@ pub mod app {
     }
 
     diesel::table! {
+        app.business_logos (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            content_type -> Text,
+            sha256 -> Bytea,
+            size_bytes -> Int4,
+            content -> Bytea,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

@@ -690,3 +690,104 @@ async fn profiles_created_at_once_answer_created_or_conflict_never_500() {
         1
     );
 }
+
+/// A 1×1 PNG.
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x38, 0xa3, 0x24, 0x08,
+    0x00, 0x02, 0xbd, 0x01, 0x00, 0xa7, 0xc4, 0x97, 0x87, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn a_logo_is_recognised_by_its_content_and_printed() {
+    let app = TestApp::spawn().await;
+    let a = app.user("ada@example.com").await;
+    let ada = app.signed_in(&a);
+    let res = ada
+        .send(
+            Method::PUT,
+            PROFILE,
+            Some(&json!({"business_name": "Ada", "address_lines": ["1 High St"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let upload = |bytes: Vec<u8>, declared: &'static str| {
+        let req = ada
+            .request(Method::PUT, "/v1/business/profile/logo")
+            .header("content-type", declared)
+            .body(bytes);
+        async move { req.send().await.unwrap() }
+    };
+    // Judged by content: an SVG called PNG, text, and a broken PNG are refused.
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let res = upload(svg.to_vec(), "image/png").await;
+    let body = problem(res, 415, "/problems/unsupported-media-type").await;
+    assert!(body["detail"].as_str().unwrap().contains("PNG"), "{body}");
+    let res = upload(b"hello".to_vec(), "image/jpeg").await;
+    problem(res, 415, "/problems/unsupported-media-type").await;
+    let mut broken = TINY_PNG[..20].to_vec();
+    broken.extend_from_slice(&[0; 40]);
+    let res = upload(broken, "image/png").await;
+    problem(res, 422, "/problems/validation").await;
+    let res = upload(vec![0xFF; 600 * 1024], "image/jpeg").await;
+    problem(res, 413, "/problems/payload-too-large").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM app.business_logos").await,
+        0
+    );
+
+    let res = upload(TINY_PNG.to_vec(), "application/octet-stream").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let stored: Value = res.json().await.unwrap();
+    assert_eq!(stored["content_type"], "image/png");
+    assert_eq!(stored["size_bytes"], TINY_PNG.len());
+    let res = ada
+        .send(Method::GET, "/v1/business/profile/logo", None, &[])
+        .await;
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), TINY_PNG);
+
+    // Documents print it: the issued PDF holds an image.
+    let client = ada
+        .create(
+            "/v1/clients",
+            &json!({"name": "Sam", "address": "2 Low Rd"}),
+        )
+        .await;
+    let draft = ada
+        .create(
+            "/v1/invoices",
+            &json!({"client_id": client["id"], "lines": [{"description": "Shelf", "unit_price": "40"}]}),
+        )
+        .await;
+    let path = format!("/v1/invoices/{}", draft["id"].as_str().unwrap());
+    ada.ok(Method::POST, &format!("{path}/issue"), None).await;
+    let pdf = ada
+        .send(Method::GET, &format!("{path}/pdf"), None, &[])
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let parsed = lopdf::Document::load_mem(&pdf).unwrap();
+    let images = parsed
+        .objects
+        .values()
+        .filter(|o| {
+            o.as_stream().is_ok_and(|s| {
+                s.dict
+                    .get(b"Subtype")
+                    .is_ok_and(|t| t.as_name().is_ok_and(|n| n == b"Image"))
+            })
+        })
+        .count();
+    assert!(images >= 1, "no image in the PDF");
+    ada.succeeds(Method::DELETE, "/v1/business/profile/logo", None)
+        .await;
+    let res = ada
+        .send(Method::GET, "/v1/business/profile/logo", None, &[])
+        .await;
+    problem(res, 404, "/problems/not-found").await;
+}

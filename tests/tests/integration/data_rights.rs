@@ -159,6 +159,13 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         &json!({"invoice_id": invoice["id"], "lines": [{"description": "Discount", "unit_price": "5"}]}),
     )
     .await;
+    let logo = ada
+        .request(Method::PUT, "/v1/business/profile/logo")
+        .body(crate::business::TINY_PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.status(), StatusCode::CREATED);
     let schedule = ada
         .create(
             "/v1/recurring-invoices",

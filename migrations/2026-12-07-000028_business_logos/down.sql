@@ -1,0 +1,5 @@
+SET ROLE minime_owner;
+
+DROP TABLE app.business_logos;
+
+RESET ROLE;
