@@ -572,13 +572,7 @@ pub async fn patch(
                     .await?
                     .ok_or_else(ApiError::not_found)?;
                 etag::check(expected, current.version)?;
-                let mut merged =
-                    serde_json::to_value(input(&current)).map_err(ApiError::internal)?;
-                json_patch::merge(&mut merged, &patch);
-                let changed: BusinessProfileInput = json::parse_as(
-                    &serde_json::to_vec(&merged).map_err(ApiError::internal)?,
-                    schema.as_deref(),
-                )?;
+                let changed = json::merge_patch(&input(&current), &patch, schema.as_deref())?;
                 let kept = if names_bank {
                     (None, None, None)
                 } else {

@@ -153,13 +153,7 @@ pub async fn patch_quote(
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(&req)?;
     let schema = json::body_schema(&req);
-    let patch = patch.0;
-    if !patch.is_object() {
-        return Err(ApiError::field(
-            "body",
-            "a merge patch must be a JSON object",
-        ));
-    }
+    let patch = json::patch_object(patch.0)?;
     let keys = state.config.secret_keys.clone();
     let id = id.into_inner();
     let (version, out) = auth
@@ -168,10 +162,8 @@ pub async fn patch_quote(
                 let current = quotes::lock(conn, id).await?;
                 etag::check(expected, current.version)?;
                 quotes::must_be_draft(&current)?;
-                let mut merged =
-                    serde_json::to_value(quotes::input(&current)).map_err(ApiError::internal)?;
-                json_patch::merge(&mut merged, &patch);
-                let input: QuoteInput = json::parse_as(&body(&merged)?, schema.as_deref())?;
+                let input: QuoteInput =
+                    json::merge_patch(&quotes::input(&current), &patch, schema.as_deref())?;
                 if input
                     .workspace_id
                     .is_some_and(|w| w != current.workspace_id)

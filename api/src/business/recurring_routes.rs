@@ -150,13 +150,7 @@ pub async fn patch_recurring_invoice(
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(&req)?;
     let schema = json::body_schema(&req);
-    let patch = patch.0;
-    if !patch.is_object() {
-        return Err(ApiError::field(
-            "body",
-            "a merge patch must be a JSON object",
-        ));
-    }
+    let patch = json::patch_object(patch.0)?;
     let keys = state.config.secret_keys.clone();
     let id = id.into_inner();
     let (version, out) = auth
@@ -165,11 +159,8 @@ pub async fn patch_recurring_invoice(
                 let current = recurring::lock(conn, id).await?;
                 etag::check(expected, recurring::version(&current))?;
                 let ws = recurring::workspace(&current);
-                let mut merged =
-                    serde_json::to_value(recurring::input(&current)).map_err(ApiError::internal)?;
-                json_patch::merge(&mut merged, &patch);
                 let input: RecurringInvoiceInput =
-                    json::parse_as(&body(&merged)?, schema.as_deref())?;
+                    json::merge_patch(&recurring::input(&current), &patch, schema.as_deref())?;
                 if input.workspace_id.is_some_and(|w| w != ws) {
                     return Err(ApiError::field("workspace_id", "cannot change"));
                 }

@@ -340,26 +340,14 @@ pub async fn patch<R: Resource>(
 ) -> ApiResult<HttpResponse> {
     let expected = etag::if_match(req)?;
     let schema = json::body_schema(req);
-    let patch = body.0;
-    if !patch.is_object() {
-        return Err(ApiError::field(
-            "body",
-            "a merge patch must be a JSON object",
-        ));
-    }
+    let patch = json::patch_object(body.0)?;
     let updated = auth
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let current = R::find(conn, id).await?.ok_or_else(ApiError::not_found)?;
                 let meta = R::meta(&current);
                 etag::check(expected, meta.version)?;
-                let mut merged =
-                    serde_json::to_value(R::input(&current)).map_err(ApiError::internal)?;
-                json_patch::merge(&mut merged, &patch);
-                let input: R::Input = json::parse_as(
-                    &serde_json::to_vec(&merged).map_err(ApiError::internal)?,
-                    schema.as_deref(),
-                )?;
+                let input = json::merge_patch(&R::input(&current), &patch, schema.as_deref())?;
                 if R::input_workspace(&input).is_some_and(|ws| ws != meta.workspace_id) {
                     return Err(ApiError::field(
                         "workspace_id",

@@ -421,6 +421,33 @@ pub fn body_schema(req: &HttpRequest) -> Option<std::sync::Arc<Value>> {
         .clone()
 }
 
+/// RFC 7396: `patch` merged into `current`, then read back and checked against the request
+/// body's schema exactly like a create.
+pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
+    current: &T,
+    patch: &Value,
+    schema: Option<&Value>,
+) -> Result<T, ApiError> {
+    let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
+    json_patch::merge(&mut merged, patch);
+    parse_as(
+        &serde_json::to_vec(&merged).map_err(ApiError::internal)?,
+        schema,
+    )
+}
+
+/// A merge patch's body, which must be an object.
+pub fn patch_object(body: Value) -> Result<Value, ApiError> {
+    if body.is_object() {
+        Ok(body)
+    } else {
+        Err(ApiError::field(
+            "body",
+            "a merge patch must be a JSON object",
+        ))
+    }
+}
+
 /// A body that may be left out: no bytes at all give `T::default()`; anything else must be JSON
 /// and is read exactly like [`Json`].
 pub struct OptionalJson<T>(pub T);

@@ -36,7 +36,13 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
     assert_eq!(stats["users_by_plan"]["free"], 2);
     assert_eq!(stats["entities"]["tasks"], 1);
     // The business module is counted like every table, never shown.
-    for table in ["invoices", "credit_notes", "quotes", "invoice_payments", "stripe_accounts"] {
+    for table in [
+        "invoices",
+        "credit_notes",
+        "quotes",
+        "invoice_payments",
+        "stripe_accounts",
+    ] {
         assert_eq!(stats["entities"][table], 0, "{table}");
     }
     assert_eq!(stats["signups_per_day"][0]["count"], 2);
