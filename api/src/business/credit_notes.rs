@@ -10,8 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    documents,
-    invoices::{self, DocumentLine, DocumentTotals, LineInput},
+    invoices,
+    lines::{self, DocumentLine, DocumentTotals, LineInput},
     money, numbering,
     parties::Party,
     profile,
@@ -114,7 +114,7 @@ pub fn meta(r: &Row) -> crate::common::resource::Meta {
 
 pub fn output(r: Row) -> CreditNote {
     CreditNote {
-        lines: invoices::lines_of(&r.lines),
+        lines: lines::lines_of(&r.lines),
         totals: totals_of(&r),
         supplier: serde_json::from_value(r.supplier).unwrap_or_default(),
         customer: serde_json::from_value(r.customer).unwrap_or_default(),
@@ -145,8 +145,8 @@ fn money_lines(lines: &[DocumentLine]) -> Vec<money::Line> {
         .collect()
 }
 
-/// Issues a credit note against the invoice it names (locked here), keeps its PDF and lowers
-/// the invoice's balance, all in the caller's transaction.
+/// Issues a credit note against the invoice it names (locked here) and lowers the invoice's
+/// balance, in the caller's transaction, which also keeps its PDF (`documents::keep_credit_note`).
 pub async fn create(
     conn: &mut Conn,
     keys: Option<&KeyRing>,
@@ -163,13 +163,13 @@ pub async fn create(
         .await?
         .ok_or_else(invoices::profile_required)?;
     let mut errors = Vec::new();
-    let invoice_lines = invoices::lines_of(&invoice.lines);
+    let invoice_lines = lines::lines_of(&invoice.lines);
     let inputs: Vec<LineInput> = if i.lines.is_empty() {
         invoice_lines.iter().map(LineInput::from).collect()
     } else {
         i.lines
     };
-    let (lines, _) = invoices::price(&inputs, invoice.vat_registered, &mut errors)?;
+    let (lines, _) = lines::price(&inputs, invoice.vat_registered, &mut errors)?;
     let reason = fields::text("reason", i.reason, 1000, &mut errors);
     let credit_date = i.credit_date.unwrap_or(today);
     if invoice.invoice_date.is_some_and(|d| credit_date < d) {
@@ -182,14 +182,14 @@ pub async fn create(
         return Err(ApiError::validation(errors));
     }
     let invoice_totals = money::totals(&money_lines(&invoice_lines), invoice.vat_registered)
-        .map_err(invoices::money_error)?;
+        .map_err(lines::money_error)?;
     let totals = money::credit_note_totals(
         &invoice_totals,
         invoice.credited_pence,
         &money_lines(&lines),
         invoice.vat_registered,
     )
-    .map_err(invoices::money_error)?;
+    .map_err(lines::money_error)?;
     if totals.amount_due == 0 {
         return Err(ApiError::field(
             "lines",
@@ -223,13 +223,6 @@ pub async fn create(
         .get_result(conn)
         .await?;
     invoices::settle(conn, &invoice, 0, totals.amount_due).await?;
-    documents::keep_credit_note(
-        conn,
-        user,
-        &row,
-        invoice.number.as_deref().unwrap_or_default(),
-    )
-    .await?;
     Ok(row)
 }
 

@@ -10,12 +10,13 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{credit_notes, invoices, logo, parties::Party, pdf, render};
+use super::{credit_notes, invoices, lines, logo, parties::Party, pdf, profile, render};
 use crate::{
     common::resource::ListQuery,
     db::{pool::Conn, schema::app::business_documents as t},
     http::problem::{ApiError, ApiResult},
     keyset,
+    secrets::KeyRing,
 };
 
 #[derive(Queryable, Selectable)]
@@ -123,7 +124,7 @@ pub fn invoice_pdf(
     bank: Option<&(String, String)>,
     logo: Option<pdf::Logo>,
 ) -> ApiResult<Vec<u8>> {
-    let lines = invoices::lines_of(&row.lines);
+    let lines = lines::lines_of(&row.lines);
     let totals = invoices::totals_of(row);
     let mut dates = Vec::new();
     if let Some(d) = row.invoice_date {
@@ -162,7 +163,7 @@ pub fn credit_note_pdf(
     invoice_number: &str,
     logo: Option<pdf::Logo>,
 ) -> ApiResult<Vec<u8>> {
-    let lines = invoices::lines_of(&note.lines);
+    let lines = lines::lines_of(&note.lines);
     let totals = credit_notes::totals_of(note);
     let supplier: Party = serde_json::from_value(note.supplier.clone()).unwrap_or_default();
     let customer: Party = serde_json::from_value(note.customer.clone()).unwrap_or_default();
@@ -214,13 +215,17 @@ async fn keep(conn: &mut Conn, k: Keep<'_>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Keeps the PDF of an invoice just issued.
+/// Keeps the PDF of an invoice just issued, in its issuing transaction.
 pub async fn keep_invoice(
     conn: &mut Conn,
+    keys: Option<&KeyRing>,
     user: Uuid,
     row: &invoices::Row,
-    bank: Option<&(String, String)>,
 ) -> ApiResult<()> {
+    let bank = profile::issuer(conn, keys, row.workspace_id)
+        .await?
+        .and_then(|i| i.bank);
+    let bank = bank.as_ref();
     let out = invoices::output(row.clone(), chrono::NaiveDate::MIN);
     let (supplier, customer) = (
         out.supplier.unwrap_or_default(),
@@ -244,12 +249,17 @@ pub async fn keep_invoice(
     .await
 }
 
+/// Keeps the PDF of a credit note just issued, in its issuing transaction.
 pub async fn keep_credit_note(
     conn: &mut Conn,
     user: Uuid,
     note: &credit_notes::Row,
-    invoice_number: &str,
 ) -> ApiResult<()> {
+    let invoice_number = invoices::find(conn, note.invoice_id)
+        .await?
+        .and_then(|i| i.number)
+        .unwrap_or_default();
+    let invoice_number = invoice_number.as_str();
     let logo = logo::for_documents(conn, note.workspace_id).await?;
     keep(
         conn,
@@ -316,7 +326,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::{
-        invoices::{self, LineInput},
+        lines::{self, LineInput},
         money::{Quantity, UnitPrice, VatRate},
     };
 
@@ -343,7 +353,7 @@ mod tests {
         #[test]
         fn api_pdf_and_vat_figures_agree(lines in prop::collection::vec(line(), 1..8)) {
             let mut errors = Vec::new();
-            let (priced, totals) = invoices::price(&lines, true, &mut errors).expect("priced");
+            let (priced, totals) = lines::price(&lines, true, &mut errors).expect("priced");
             prop_assert!(errors.is_empty());
             let per_rate_net: i64 = totals.by_rate.iter().map(|r| r.net).sum();
             let per_rate_vat: i64 = totals.by_rate.iter().map(|r| r.vat).sum();
@@ -358,7 +368,7 @@ mod tests {
                 dates: Vec::new(),
                 vat_registered: true,
                 lines: &priced,
-                totals: &invoices::DocumentTotals {
+                totals: &lines::DocumentTotals {
                     net_pence: totals.net,
                     vat_pence: totals.vat,
                     reverse_charge_vat_pence: totals.reverse_charge_vat,

@@ -344,16 +344,9 @@ pub async fn issue_invoice(
                 let current = invoices::lock(conn, id).await?;
                 etag::check(expected, current.version)?;
                 let today = today(conn, me).await?;
-                let row = invoices::issue(
-                    conn,
-                    keys.as_deref(),
-                    me.user_id,
-                    me.at,
-                    today,
-                    current,
-                    input,
-                )
-                .await?;
+                let row =
+                    invoices::issue(conn, keys.as_deref(), me.at, today, current, input).await?;
+                documents::keep_invoice(conn, keys.as_deref(), me.user_id, &row).await?;
                 Ok((row.version, body(&invoices::output(row, today))?))
             }
             .scope_boxed()
@@ -642,6 +635,7 @@ pub async fn create_credit_note(
                 input,
             )
             .await?;
+            documents::keep_credit_note(conn, me.user_id, &row).await?;
             Ok((row.version, body(&credit_notes::output(row))?))
         }
         .scope_boxed()

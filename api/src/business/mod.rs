@@ -13,6 +13,7 @@ pub mod documents;
 pub mod invoice_routes;
 pub mod invoices;
 pub mod jobs;
+pub mod lines;
 pub mod logo;
 pub mod mailing;
 pub mod money;

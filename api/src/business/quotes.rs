@@ -17,8 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    clients,
-    invoices::{self, DocumentLine, DocumentTotals, LineInput},
+    clients, invoices, lines,
+    lines::{DocumentLine, DocumentTotals, LineInput},
     numbering,
     parties::Party,
     profile,
@@ -179,7 +179,7 @@ fn party(v: &Option<serde_json::Value>) -> Option<Party> {
 pub fn output(r: Row, at: DateTime<Utc>) -> Quote {
     Quote {
         expired: r.status == "sent" && r.link_expires_at.is_some_and(|e| e <= at),
-        lines: invoices::lines_of(&r.lines),
+        lines: lines::lines_of(&r.lines),
         totals: DocumentTotals {
             net_pence: r.net_pence,
             vat_pence: r.vat_pence,
@@ -214,7 +214,7 @@ pub fn input(r: &Row) -> QuoteInput {
         workspace_id: Some(r.workspace_id),
         client_id: r.client_id,
         valid_until: r.valid_until,
-        lines: invoices::lines_of(&r.lines)
+        lines: lines::lines_of(&r.lines)
             .iter()
             .map(LineInput::from)
             .collect(),
@@ -242,7 +242,7 @@ pub async fn validate(
         });
     }
     let notes = fields::text("notes", i.notes, 5000, &mut errors);
-    let (lines, totals) = invoices::price(&i.lines, issuer.vat_registered, &mut errors)?;
+    let (lines, totals) = lines::price(&i.lines, issuer.vat_registered, &mut errors)?;
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -359,7 +359,7 @@ pub async fn send(
     row: Row,
 ) -> ApiResult<(Row, String)> {
     must_be_draft(&row)?;
-    if invoices::lines_of(&row.lines).is_empty() {
+    if lines::lines_of(&row.lines).is_empty() {
         return Err(ApiError::field("lines", "a quote needs at least one line"));
     }
     if row.valid_until.is_some_and(|d| d < today) {

@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    invoices::{self, DocumentLine, InvoiceInput, IssueInput, LineInput},
+    documents,
+    invoices::{self, InvoiceInput, IssueInput},
+    lines::{self, DocumentLine, LineInput},
     mailing::{self, SendInput},
     profile,
 };
@@ -120,7 +122,7 @@ pub struct Values {
 
 pub fn output(r: Row) -> RecurringInvoice {
     RecurringInvoice {
-        lines: invoices::lines_of(&r.lines),
+        lines: lines::lines_of(&r.lines),
         id: r.id,
         workspace_id: r.workspace_id,
         created_by: r.created_by,
@@ -142,7 +144,7 @@ pub fn input(r: &Row) -> RecurringInvoiceInput {
     RecurringInvoiceInput {
         workspace_id: Some(r.workspace_id),
         client_id: r.client_id,
-        lines: invoices::lines_of(&r.lines)
+        lines: lines::lines_of(&r.lines)
             .iter()
             .map(LineInput::from)
             .collect(),
@@ -227,7 +229,7 @@ pub async fn validate(
         .await?
         .ok_or_else(invoices::profile_required)?;
     let mut price_errors = Vec::new();
-    let (lines, _) = invoices::price(&i.lines, issuer.vat_registered, &mut price_errors)?;
+    let (lines, _) = lines::price(&i.lines, issuer.vat_registered, &mut price_errors)?;
     Ok(Values {
         client_id: i.client_id,
         lines: serde_json::to_value(&lines).map_err(ApiError::internal)?,
@@ -395,7 +397,7 @@ async fn run(ctx: JobContext, keys: Option<&KeyRing>) -> anyhow::Result<()> {
                     form: None,
                     supply_date: Some(payload.date),
                     payment_terms_days: row.payment_terms_days,
-                    lines: invoices::lines_of(&row.lines)
+                    lines: lines::lines_of(&row.lines)
                         .iter()
                         .map(LineInput::from)
                         .collect(),
@@ -430,10 +432,9 @@ async fn run(ctx: JobContext, keys: Option<&KeyRing>) -> anyhow::Result<()> {
             if row.action != "draft" {
                 let locked = invoices::lock(conn, invoice.id).await?;
                 let today = payload.date.max(at.date_naive());
-                invoices::issue(
+                let issued = invoices::issue(
                     conn,
                     keys,
-                    user,
                     at,
                     today,
                     locked,
@@ -443,6 +444,7 @@ async fn run(ctx: JobContext, keys: Option<&KeyRing>) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
+                documents::keep_invoice(conn, keys, user, &issued).await?;
                 if row.action == "issue_and_send" {
                     mailing::send_invoice(conn, keys, user, invoice.id, SendInput::default())
                         .await?;

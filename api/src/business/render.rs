@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::{
-    invoices::{DocumentLine, DocumentTotals, REVERSE_CHARGE_WORDING},
+    lines::{DocumentLine, DocumentTotals, REVERSE_CHARGE_WORDING},
     money::{RateTotal, VatRate},
     parties::Party,
     pdf::{self, PdfDocument, PdfLine},
