@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use super::{
     invoice_routes::{body, create_once, json_list, reply},
-    quotes::{self, AnswerInput, PublicQuote, Quote, QuoteFilter, QuoteInput, SentQuote},
+    quotes::{
+        self, AnswerInput, PublicQuote, Quote, QuoteFilter, QuoteInput, SendQuoteInput, SentQuote,
+    },
 };
 use crate::{
     common::{
@@ -26,7 +28,7 @@ use crate::{
     http::{
         client_ip::client_ip,
         etag,
-        json::{self, Json},
+        json::{self, Json, OptionalJson},
         pagination::{Cursor, Page, PageParams, Paging},
         problem::{ApiError, ApiResult, Problem},
     },
@@ -216,14 +218,15 @@ pub async fn delete_quote(
 /// `POST /v1/quotes/{id}/send`
 #[utoipa::path(
     tag = "invoicing", summary = "Send a draft quote: number it and make the client's link.",
-    description = "The link (shown once; only its SHA-256 is kept) lets the client see the quote and accept or decline it once, by typing their name, until `valid_until` (or for 30 days). An acceptance makes a draft invoice with the quote's lines.",
+    description = "The link (shown once; only its SHA-256 is kept) lets the client see the quote and accept or decline it once, by typing their name, until `valid_until` (or for 30 days). An acceptance makes a draft invoice with the quote's lines. With `mail`, the link is also mailed to the client through the outbox.",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you last saw")),
+    request_body(content = Option<SendQuoteInput>, description = "Optional: mail the link too"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Sent", body = SentQuote),
         (status = 404, description = "No such quote, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Sent already (`/problems/document-issued`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No lines, or valid_until in the past", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No lines, valid_until in the past, or no address to mail to", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/quotes/{id}/send")]
@@ -232,7 +235,9 @@ pub async fn send_quote(
     auth: Auth,
     req: HttpRequest,
     id: Path<Uuid>,
+    input: OptionalJson<SendQuoteInput>,
 ) -> ApiResult<HttpResponse> {
+    let input = input.0;
     let expected = etag::if_match(&req)?;
     let keys = state.config.secret_keys.clone();
     let app_url = state.config.app_url.clone();
@@ -247,11 +252,18 @@ pub async fn send_quote(
                     quotes::send(conn, keys.as_deref(), me.at, today, current).await?;
                 let mut link = app_url.join("/quote").map_err(ApiError::internal)?;
                 link.set_fragment(Some(&token));
+                let link = String::from(link);
+                let mailed_to = if input.mail {
+                    Some(quotes::mail_link(conn, me.user_id, &row, &link, input.to).await?)
+                } else {
+                    None
+                };
                 let version = row.version;
                 let sent = SentQuote {
                     quote: quotes::output(row, me.at),
-                    link: link.into(),
+                    link,
                     token,
+                    mailed_to,
                 };
                 Ok((version, body(&sent)?))
             }

@@ -142,6 +142,57 @@ pub struct SentQuote {
     pub link: String,
     /// The token itself, for `GET /v1/public/quotes/{token}`.
     pub token: String,
+    /// Where the link was mailed, when it was.
+    pub mailed_to: Option<String>,
+}
+
+/// Whether to mail the link to the client as well.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuoteInput {
+    /// Mail the link to the client's address (or to `to`).
+    #[serde(default)]
+    pub mail: bool,
+    #[schema(example = "sam@acme.example")]
+    pub to: Option<String>,
+}
+
+/// Mails a sent quote's link; answers the address it went to. The mail carries a live
+/// capability, so it goes through the outbox, whose bodies the server role cannot read back.
+pub async fn mail_link(
+    conn: &mut Conn,
+    user: Uuid,
+    row: &Row,
+    link: &str,
+    to: Option<String>,
+) -> ApiResult<String> {
+    let customer = party(&row.customer).unwrap_or_default();
+    let supplier = party(&row.supplier).unwrap_or_default();
+    let to = to
+        .or(customer.email.clone())
+        .ok_or_else(|| ApiError::field("to", "the client has no email address: give one"))?;
+    let to = crate::common::email::normalize("to", &to)?;
+    let number = row.number.clone().unwrap_or_default();
+    let total = super::pdf::format_pence(row.total_pence);
+    let until = row
+        .link_expires_at
+        .map(|e| super::render::date((e - chrono::Duration::seconds(1)).date_naive()))
+        .unwrap_or_default();
+    crate::common::outbox::queue::enqueue(
+        conn,
+        crate::common::outbox::queue::Mail {
+            user_id: Some(user),
+            kind: "quote",
+            to: to.clone(),
+            subject: format!("Quote {number} from {}", supplier.name),
+            body: format!(
+                "Hello {},\n\n{} sends you quote {number} for {total}. See it, and accept or decline it, here (until {until}):\n\n{link}\n",
+                customer.name, supplier.name
+            ),
+        },
+    )
+    .await?;
+    Ok(to)
 }
 
 /// The client's answer.

@@ -24,7 +24,7 @@ async fn a_client_accepts_a_quote_through_its_link_once() {
     let client = ada
         .create(
             "/v1/clients",
-            &json!({"name": "Sam Acme", "address": "2 Low Rd"}),
+            &json!({"name": "Sam Acme", "address": "2 Low Rd", "email": "sam@acme.example"}),
         )
         .await;
     let draft = ada
@@ -44,7 +44,14 @@ async fn a_client_accepts_a_quote_through_its_link_once() {
     )
     .await;
 
-    let sent = ada.ok(Method::POST, &format!("{path}/send"), None).await;
+    let sent = ada
+        .ok(
+            Method::POST,
+            &format!("{path}/send"),
+            Some(&json!({"mail": true})),
+        )
+        .await;
+    assert_eq!(sent["mailed_to"], "sam@acme.example");
     let quote = &sent["quote"];
     assert_eq!(quote["status"], "sent");
     assert_eq!(quote["number"], "QU-0001");
@@ -53,6 +60,15 @@ async fn a_client_accepts_a_quote_through_its_link_once() {
         .as_str()
         .unwrap()
         .ends_with(&format!("#{token}")));
+    // The link went by mail too (an .eml may fold long lines, so compare without breaks).
+    let mail = app
+        .mail("sam@acme.example", "Quote QU-0001 from Ada Carpentry")
+        .await;
+    let flat: String = mail
+        .split(['\r', '\n'])
+        .map(|l| l.trim_end_matches('='))
+        .collect();
+    assert!(flat.contains(token), "the mail carries the link: {mail}");
     // Only the token's hash is kept.
     assert_eq!(
         app.count(&format!(
