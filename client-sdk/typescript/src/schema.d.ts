@@ -2991,9 +2991,9 @@ export interface paths {
         put?: never;
         /**
          * Send a draft quote: number it and make the client's link
-         * @description The link (shown once; only its SHA-256 is kept) lets the client see the quote and accept or decline it once, by typing their name, until `valid_until` (or for 30 days). An acceptance makes a draft invoice with the quote's lines.
+         * @description The link (shown once; only its SHA-256 is kept) lets the client see the quote and accept or decline it once, by typing their name, until `valid_until` (or for 30 days). An acceptance makes a draft invoice with the quote's lines. With `mail`, the link is also mailed to the client through the outbox.
          *
-         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer. Send the `ETag` you last saw as `If-Match` to refuse lost updates (412).
          */
         post: operations["send_quote"];
         delete?: never;
@@ -7423,6 +7423,13 @@ export interface components {
             /** @description Default: the business's template. */
             body?: string | null;
         };
+        /** @description Whether to mail the link to the client as well. */
+        SendQuoteInput: {
+            /** @description Mail the link to the client's address (or to `to`). */
+            mail?: boolean;
+            /** @example sam@acme.example */
+            to?: string | null;
+        };
         /** @description A sent quote and the link to give the client (shown once: only its hash is kept). */
         SentQuote: {
             quote: components["schemas"]["Quote"];
@@ -7434,6 +7441,8 @@ export interface components {
             link: string;
             /** @description The token itself, for `GET /v1/public/quotes/{token}`. */
             token: string;
+            /** @description Where the link was mailed, when it was. */
+            mailed_to?: string | null;
         };
         Session: {
             /** Format: date-time */
@@ -36508,7 +36517,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: mail the link too */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "to": "sam@acme.example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendQuoteInput"];
+            };
+        };
         responses: {
             /** @description Sent */
             200: {
@@ -36519,7 +36538,7 @@ export interface operations {
                     "application/json": components["schemas"]["SentQuote"];
                 };
             };
-            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            /** @description Malformed JSON (`/problems/malformed-json`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -36527,11 +36546,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "detail": "EOF while parsing an object",
                      *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
                      *       "status": 400,
-                     *       "title": "The request is not valid",
-                     *       "type": "/problems/bad-request"
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -36582,7 +36601,43 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No lines, or valid_until in the past */
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No lines, valid_until in the past, or no address to mail to */
             422: {
                 headers: {
                     [name: string]: unknown;
