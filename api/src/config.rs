@@ -103,6 +103,29 @@ pub struct ExportLimits {
     pub idle_timeout: Duration,
 }
 
+/// Where uploaded files are kept.
+#[derive(Clone, Debug)]
+pub enum FileStoreConfig {
+    /// A local folder (`MINIME_FILE_DIR`, default `.data/files`).
+    Local { dir: std::path::PathBuf },
+    /// An S3-compatible bucket (`MINIME_FILE_STORE=s3`).
+    S3(S3Config),
+}
+
+/// `MINIME_S3_*`: any S3-compatible store, addressed by path (`MINIME_S3_PATH_STYLE`, the
+/// default, as MinIO and most self-hosted stores want) or by virtual host.
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub endpoint: url::Url,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub path_style: bool,
+    /// Prepended to every object's key, to share a bucket (`minime/`, say).
+    pub prefix: String,
+}
+
 /// Where the AI features run.
 #[derive(Clone, Debug)]
 pub enum AiProvider {
@@ -187,6 +210,9 @@ pub struct Config {
     /// Stripe's API (`MINIME_STRIPE_API_URL`, default `https://api.stripe.com`): each business
     /// pastes its own key, so only the address is the operator's.
     pub stripe_api_url: url::Url,
+    pub files: FileStoreConfig,
+    /// Largest upload to the file store (`MINIME_FILE_MAX_BYTES`, default 10 MiB).
+    pub file_max_bytes: usize,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -270,6 +296,8 @@ impl Config {
                 .text("MINIME_STRIPE_API_URL", "https://api.stripe.com")
                 .parse()
                 .context("MINIME_STRIPE_API_URL")?,
+            files: vars.files()?,
+            file_max_bytes: vars.number("MINIME_FILE_MAX_BYTES", "10485760")? as usize,
         };
         config.check()?;
         Ok(config)
@@ -471,6 +499,34 @@ impl Vars<'_> {
                 }
             }
             Some(other) => bail!("MINIME_MAIL_PROVIDER must be file or http, not {other:?}"),
+        })
+    }
+
+    fn files(&self) -> anyhow::Result<FileStoreConfig> {
+        Ok(match self.get("MINIME_FILE_STORE").as_deref() {
+            None | Some("local") => FileStoreConfig::Local {
+                dir: self.text("MINIME_FILE_DIR", ".data/files").into(),
+            },
+            Some("s3") => {
+                let required = |key: &str| {
+                    self.get(key)
+                        .with_context(|| format!("{key} is required with MINIME_FILE_STORE=s3"))
+                };
+                FileStoreConfig::S3(S3Config {
+                    endpoint: required("MINIME_S3_ENDPOINT")?
+                        .parse()
+                        .context("MINIME_S3_ENDPOINT")?,
+                    bucket: required("MINIME_S3_BUCKET")?,
+                    region: self.text("MINIME_S3_REGION", "us-east-1"),
+                    access_key_id: required("MINIME_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: SecretString::from(required("MINIME_S3_SECRET_ACCESS_KEY")?),
+                    path_style: self
+                        .get("MINIME_S3_PATH_STYLE")
+                        .map_or(Ok(true), |v| parse_bool("MINIME_S3_PATH_STYLE", &v))?,
+                    prefix: self.text("MINIME_S3_PREFIX", ""),
+                })
+            }
+            Some(other) => bail!("MINIME_FILE_STORE must be local or s3, not {other:?}"),
         })
     }
 

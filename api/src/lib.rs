@@ -16,6 +16,7 @@ pub mod contract;
 pub mod db;
 pub mod decisions;
 pub mod docs;
+pub mod files;
 pub mod focus;
 pub mod gmail;
 pub mod goals;

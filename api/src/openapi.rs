@@ -35,6 +35,7 @@ use crate::http::problem::{FieldError, Problem};
         (name = "projects", description = "Projects"),
         (name = "business", description = "Sole-trader business: the business profile, clients and jobs (every plan)"),
         (name = "invoicing", description = "Invoices with UK VAT, payments, credit notes and their PDFs (every plan)"),
+        (name = "files", description = "Uploaded files (receipts, statements, documents): recognised by content, kept in the file store, read only through the API"),
         (name = "routines", description = "Routines, their completions and streaks"),
         (name = "captures", description = "The inbox: quick captures to turn into tasks or projects"),
         (name = "reviews", description = "Daily and weekly reviews"),
@@ -102,7 +103,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(crate::push::routes::configure)
                 .configure(crate::calendar::routes::configure)
                 .configure(crate::gmail::routes::configure)
-                .configure(crate::business::routes::configure),
+                .configure(crate::business::routes::configure)
+                .configure(crate::files::routes::configure),
         );
 }
 

@@ -116,6 +116,7 @@ pub fn job_registry(config: &Config) -> anyhow::Result<Registry> {
     let registry = crate::rules::jobs::register(registry, config);
     let registry = crate::calendar::sync::register(registry, config);
     let registry = crate::business::recurring::register(registry, config);
+    let registry = crate::files::remove::register(registry, config)?;
     outbox::sender::register(registry, config)
 }
 
@@ -152,8 +153,9 @@ pub async fn start_jobs(
 }
 
 /// What every request handler shares: keys, hasher, pools, providers and the configuration.
-fn app_state(config: &Arc<Config>, db: Db) -> AppState {
-    AppState {
+fn app_state(config: &Arc<Config>, db: Db) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        files: crate::common::files::FileStore::from_config(&config.files)?,
         hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
         jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
         csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),
@@ -163,7 +165,7 @@ fn app_state(config: &Arc<Config>, db: Db) -> AppState {
         db,
         clock: crate::clock::Clock::system(),
         config: config.clone(),
-    }
+    })
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {
@@ -176,7 +178,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     check_role(&db).await?;
 
     let (routes, doc_json) = served_document()?;
-    let state = app_state(&config, db.clone());
+    let state = app_state(&config, db.clone())?;
     if config.job_workers > 0 {
         let clock = state.clock.clone();
         start_jobs(&config, db, clock, config.job_workers, state.jobs.clone()).await?;

@@ -1,7 +1,8 @@
 //! `GET /v1/account/export`: every row of the caller's, as one JSON document streamed from
 //! database cursors in a single snapshot, so memory stays flat whatever the account's size.
 //!
-//! Shape: `{"manifest": {...}, "sections": {"profile": [...], "tasks": [...], ...}, "complete": true}`.
+//! Shape: `{"manifest": {...}, "sections": {"profile": [...], "tasks": [...], ...},
+//! "file_contents": [{"id", "sha256", "content_base64"}, ...], "complete": true}`.
 //! The manifest (format version, time, counts per section, what is left out and why) comes
 //! first; `complete` comes last, so a cut-off download is recognisable.
 
@@ -22,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     common::{
         extractor::{Access, Auth, Principal},
+        files::FileStore,
         state::State,
     },
     db::pool::Conn,
@@ -69,6 +71,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("recurring_invoice_runs", "recurring_invoice_runs"),
     // The image's bytes in hex.
     ("business_logos", "business_logos"),
+    ("expenses", "expenses"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table
@@ -204,6 +207,12 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
         ),
     });
     out.push(Section {
+        name: "files",
+        // The store's key is the server's own name for the object; the bytes follow the
+        // sections, in `file_contents`.
+        sql: mine("files").replace("to_jsonb(t)", "(to_jsonb(t) - 'store_key')"),
+    });
+    out.push(Section {
         name: "mail",
         // Bodies are left out: a mail still waiting may carry a live single-use link.
         sql: "SELECT m::text AS row FROM ops.my_mail() m".into(),
@@ -269,6 +278,7 @@ pub async fn count(conn: &mut Conn) -> ApiResult<serde_json::Map<String, serde_j
 async fn stream(
     conn: &mut Conn,
     me: Principal,
+    store: &FileStore,
     out: Chunks,
     ready: oneshot::Sender<ApiResult<()>>,
 ) -> ApiResult<()> {
@@ -302,7 +312,57 @@ async fn stream(
     for (n, s) in SECTIONS.iter().enumerate() {
         stream_section(conn, &out, n, s).await?;
     }
-    send(&out, b"},\"complete\":true}".to_vec()).await
+    send(&out, b"},\"file_contents\":[".to_vec()).await?;
+    stream_files(conn, &out, store).await?;
+    send(&out, b"],\"complete\":true}".to_vec()).await
+}
+
+#[derive(QueryableByName)]
+struct StoredFile {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = Text)]
+    store_key: String,
+    #[diesel(sql_type = Text)]
+    sha256: String,
+}
+
+/// The bytes of every exported file, one at a time, base64 in the JSON (so the archive stays one
+/// document that any JSON reader opens), each with the SHA-256 the `files` section lists.
+async fn stream_files(conn: &mut Conn, out: &Chunks, store: &FileStore) -> ApiResult<()> {
+    use base64::Engine;
+    let files: Vec<StoredFile> = diesel::sql_query(mine("files").replace(
+        "to_jsonb(t)::text AS row",
+        "t.id, t.store_key, encode(t.sha256, 'hex') AS sha256",
+    ))
+    .load(conn)
+    .await?;
+    for (n, file) in files.iter().enumerate() {
+        let bytes = store
+            .get(&file.store_key)
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        let mut chunk = Vec::with_capacity(bytes.len() * 4 / 3 + 200);
+        if n > 0 {
+            chunk.push(b',');
+        }
+        chunk.extend(
+            format!(
+                "{{\"id\":\"{}\",\"sha256\":\"{}\",\"content_base64\":\"",
+                file.id, file.sha256
+            )
+            .as_bytes(),
+        );
+        chunk.extend(
+            base64::engine::general_purpose::STANDARD
+                .encode(&bytes)
+                .as_bytes(),
+        );
+        chunk.extend(b"\"}");
+        send(out, chunk).await?;
+    }
+    Ok(())
 }
 
 /// How an export's transaction began, before anything is streamed.
@@ -424,6 +484,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
     let (ready, started) = oneshot::channel();
     let ready = Arc::new(Mutex::new(Some(ready)));
     let db = state.db.clone();
+    let store = state.files.clone();
     let pending = ready.clone();
     let task =
         actix_web::rt::spawn(async move {
@@ -436,7 +497,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
                             let ready = pending.lock().ok().and_then(|mut r| r.take()).ok_or_else(
                                 || ApiError::internal(anyhow::anyhow!("export started twice")),
                             )?;
-                            stream(conn, me, out, ready).await
+                            stream(conn, me, &store, out, ready).await
                         }
                         .scope_boxed()
                     })

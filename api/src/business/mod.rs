@@ -10,6 +10,8 @@ mod checks;
 pub mod clients;
 pub mod credit_notes;
 pub mod documents;
+pub mod expense_routes;
+pub mod expenses;
 pub mod invoice_routes;
 pub mod invoices;
 pub mod jobs;

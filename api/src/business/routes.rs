@@ -462,4 +462,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     super::stripe_routes::configure(cfg);
     super::quote_routes::configure(cfg);
     super::recurring_routes::configure(cfg);
+    super::expense_routes::configure(cfg);
 }

@@ -11,6 +11,7 @@ pub mod document;
 pub mod email;
 pub mod extractor;
 pub mod fields;
+pub mod files;
 pub mod idempotency;
 pub mod jobs;
 pub mod jwt;

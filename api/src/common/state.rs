@@ -17,6 +17,8 @@ pub struct AppState {
     pub ai: ai_provider::provider::Provider,
     /// Exports running on this instance: each holds a pooled connection while it streams.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Where uploaded files are kept.
+    pub files: crate::common::files::FileStore,
 }
 
 pub type State = actix_web::web::Data<AppState>;

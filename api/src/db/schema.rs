@@ -414,6 +414,48 @@ pub mod app {
     }
 
     diesel::table! {
+        app.files (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            store_key -> Text,
+            purpose -> Text,
+            name -> Text,
+            content_type -> Text,
+            sha256 -> Bytea,
+            size_bytes -> Int8,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.expenses (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            spent_on -> Date,
+            paid_on -> Nullable<Date>,
+            supplier -> Text,
+            description -> Nullable<Text>,
+            category -> Text,
+            net_pence -> Int8,
+            vat_pence -> Int8,
+            vat_reclaimable -> Bool,
+            payment_method -> Text,
+            capital_item -> Bool,
+            relevant_goods -> Bool,
+            ni_eu_acquisition -> Bool,
+            receipt_file_id -> Nullable<Uuid>,
+            notes -> Nullable<Text>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

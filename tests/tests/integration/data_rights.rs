@@ -184,6 +184,21 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    let receipt: Value = ada
+        .request(Method::POST, "/v1/files?purpose=receipt&name=r.png")
+        .body(crate::business::TINY_PNG.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ada.create(
+        "/v1/expenses",
+        &json!({"spent_on": "2027-01-12", "supplier": "Screwfix", "category": "repairs",
+                "net_pence": 4500, "vat_pence": 900, "receipt_file_id": receipt["id"]}),
+    )
+    .await;
     let quote = ada
         .create(
             "/v1/quotes",
@@ -478,8 +493,32 @@ async fn export_holds_every_row_and_deletion_leaves_none() {
             "{name}"
         );
     }
+    // Every stored file's bytes come along, checked against the listed digest and size.
+    let files = sections["files"].as_array().unwrap();
+    let contents = export["file_contents"].as_array().unwrap();
+    assert!(!files.is_empty());
+    assert_eq!(files.len(), contents.len());
+    for file in files {
+        let id = &file["id"];
+        let content = contents.iter().find(|c| &c["id"] == id).expect("its bytes");
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(content["content_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(bytes.len() as u64, file["size_bytes"].as_u64().unwrap());
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        assert_eq!(content["sha256"], digest);
+        assert_eq!(file["sha256"], format!("\\x{digest}"));
+    }
     let text = export.to_string();
-    for secret in ["password_hash", "token_hash", "body_text", "$argon2id"] {
+    for secret in [
+        "password_hash",
+        "token_hash",
+        "body_text",
+        "$argon2id",
+        "store_key",
+    ] {
         assert!(!text.contains(secret), "the export contains {secret}");
     }
     assert!(

@@ -149,6 +149,8 @@ pub struct TestApp {
     pub admin_url: String,
     pub app_db_url: String,
     pub mail_dir: tempfile::TempDir,
+    /// The file store's folder.
+    pub file_dir: tempfile::TempDir,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: minime_api::clock::Clock,
     jobs: minime_api::common::jobs::worker::Wake,
@@ -201,6 +203,7 @@ impl TestApp {
             .await
             .unwrap();
         let mail_dir = tempfile::tempdir().unwrap();
+        let file_dir = tempfile::tempdir().unwrap();
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", admin_url.as_str()),
             ("MINIME_LISTEN", "127.0.0.1:0"),
@@ -208,6 +211,7 @@ impl TestApp {
             ("MINIME_DB_POOL_SIZE", "4"),
             ("MINIME_JWT_SECRET", JWT_SECRET),
             ("MINIME_MAIL_DIR", mail_dir.path().to_str().unwrap()),
+            ("MINIME_FILE_DIR", file_dir.path().to_str().unwrap()),
             ("MINIME_PASSWORD_HASH_CONCURRENCY", "2"),
         ]
         .into_iter()
@@ -232,6 +236,7 @@ impl TestApp {
             app_db_url: as_app(&admin_url),
             admin_url,
             mail_dir,
+            file_dir,
             clock,
             jobs,
         }

@@ -130,6 +130,25 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await,
     );
+    let receipt: Value = ada
+        .request(Method::POST, "/v1/files?purpose=receipt&name=r.png")
+        .body(crate::business::TINY_PNG.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    make("files", receipt.clone());
+    make(
+        "expenses",
+        ada.create(
+            "/v1/expenses",
+            &json!({"spent_on": today, "supplier": "S", "category": "admin", "net_pence": 100,
+                    "receipt_file_id": receipt["id"]}),
+        )
+        .await,
+    );
     let documents = ada.get("/v1/documents").await;
     make("documents", documents["items"][0].clone());
     make(

@@ -9,6 +9,7 @@ mod calendar;
 mod cookies;
 mod cors;
 mod data_rights;
+mod expenses;
 mod faults;
 mod gmail;
 mod helpers;
