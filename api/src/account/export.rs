@@ -72,6 +72,7 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     // The image's bytes in hex.
     ("business_logos", "business_logos"),
     ("expenses", "expenses"),
+    ("vat_settings", "vat_settings"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

@@ -23,7 +23,9 @@ use crate::{
 
 /// The expense categories of MTD for Income Tax's self-employment period summary (which are
 /// SA103F's boxes 17–30 plus payments to subcontractors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Cost of goods bought for resale or goods used (`costOfGoods`).

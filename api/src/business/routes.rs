@@ -463,4 +463,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     super::quote_routes::configure(cfg);
     super::recurring_routes::configure(cfg);
     super::expense_routes::configure(cfg);
+    super::report_routes::configure(cfg);
 }

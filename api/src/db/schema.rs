@@ -456,6 +456,22 @@ pub mod app {
     }
 
     diesel::table! {
+        app.vat_settings (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            scheme -> Text,
+            basis -> Text,
+            flat_rate_sector -> Nullable<Text>,
+            flat_rate_bp -> Nullable<Int4>,
+            registered_on -> Nullable<Date>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,
@@ -827,6 +843,7 @@ pub mod app {
     diesel::joinable!(workspace_members -> workspaces (workspace_id));
     diesel::joinable!(day_plan_items -> day_plans (plan_id));
     diesel::allow_tables_to_appear_in_same_query!(day_plans, day_plan_items, tasks, routines);
+    diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_payments);
     diesel::allow_tables_to_appear_in_same_query!(workspaces, workspace_members, workspace_invites);
 }
 

@@ -3150,6 +3150,116 @@ export interface paths {
         patch: operations["patch_expense"];
         trace?: never;
     };
+    "/v1/business/vat-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the VAT settings
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_vat_settings"];
+        /**
+         * Save the VAT settings
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        put: operations["put_vat_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business/flat-rate-sectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the Flat Rate Scheme's sectors and their percentages
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["list_flat_rate_sectors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business/vat-return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compute the VAT return of a period
+         * @description Boxes 1 to 5 in pence, boxes 6 to 9 in whole pounds (pence dropped), from the issued invoices and credit notes (a credit note counts in the period it is issued in) and the expenses, on the saved scheme and basis. `submission` is the body HMRC's MTD VAT API takes. Nothing is sent to HMRC.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["get_vat_return"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business/profit-and-loss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profit and loss, month by month
+         * @description Income ex VAT and expenses by category, on the cash basis (the default) or the accrual basis. Reclaimable VAT is not a cost; VAT that cannot be reclaimed is. Entertainment and depreciation are shown as disallowable and do not reduce the profit.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["get_profit_and_loss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business/income-tax-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quarterly update for MTD for Income Tax
+         * @description The self-employment period summary HMRC asks for each quarter: period dates, turnover and other income, expenses by category (or consolidated), and the disallowable part. Nothing is sent to HMRC.
+         *
+         *     Needs a bearer token (an access token or a personal access token) or the session cookie.
+         */
+        get: operations["get_income_tax_update"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/files": {
         parameters: {
             query?: never;
@@ -3485,6 +3595,65 @@ export interface components {
              * @example 12345678
              */
             account_number: string;
+        };
+        /**
+         * @description When a document counts: by its date (accrual, "invoice basis") or by when the money moves.
+         * @enum {string}
+         */
+        Basis: "accrual" | "cash";
+        /**
+         * @description The nine boxes. Boxes 1 to 5 are pence; boxes 6 to 9 are whole pounds with the pence dropped
+         *     (truncated toward zero, so £1,234.99 is 1234 and −£1,234.99 is −1234), because HMRC's
+         *     guidance says "whole pounds only" for them and its API takes integers there.
+         */
+        Boxes: {
+            /**
+             * Format: int64
+             * @description VAT due on sales and other outputs; negative when credit notes outweigh sales.
+             */
+            box1: number;
+            /**
+             * Format: int64
+             * @description VAT due on acquisitions of goods from the EU into Northern Ireland.
+             */
+            box2: number;
+            /**
+             * Format: int64
+             * @description Box 1 + box 2.
+             */
+            box3: number;
+            /**
+             * Format: int64
+             * @description VAT reclaimed on purchases, acquisition VAT included.
+             */
+            box4: number;
+            /**
+             * Format: int64
+             * @description |box 3 − box 4|: HMRC wants it unsigned; [`VatReturn::direction`] says who pays.
+             */
+            box5: number;
+            /**
+             * Format: int64
+             * @description Sales ex VAT, box 8 included; under the Flat Rate Scheme, the VAT-inclusive flat rate
+             *     turnover plus supplies made outside the scheme (reverse charge).
+             */
+            box6: number;
+            /**
+             * Format: int64
+             * @description Purchases ex VAT, box 9 included; under the Flat Rate Scheme only the capital items
+             *     claimed in box 4 and the acquisitions of box 9, as HMRC's Flat Rate guidance says.
+             */
+            box7: number;
+            /**
+             * Format: int64
+             * @description Goods supplied from Northern Ireland to the EU, ex VAT.
+             */
+            box8: number;
+            /**
+             * Format: int64
+             * @description Goods acquired from the EU into Northern Ireland, ex VAT.
+             */
+            box9: number;
         };
         BusinessJob: {
             /**
@@ -4026,6 +4195,12 @@ export interface components {
          * @enum {string}
          */
         Category: "cost_of_goods" | "subcontractors" | "staff" | "travel" | "premises" | "repairs" | "admin" | "advertising" | "entertainment" | "interest" | "finance_charges" | "bad_debts" | "professional_fees" | "depreciation" | "other";
+        /** @description One category's expenses in pence. */
+        CategoryTotal: {
+            category: components["schemas"]["Category"];
+            /** Format: int64 */
+            pence: number;
+        };
         ChangePasswordRequest: {
             /** @example tangerine-Orbit-4417-lamp */
             current_password: string;
@@ -4687,6 +4862,11 @@ export interface components {
             workspaces_deleted: string[];
             workspaces_transferred: string[];
         };
+        /**
+         * @description Who pays box 5: a return's net figure is always sent unsigned.
+         * @enum {string}
+         */
+        Direction: "payable" | "repayable" | "nil";
         Disclosure: {
             /** @description Whether you turned the AI features on. */
             enabled: boolean;
@@ -5068,6 +5248,86 @@ export interface components {
             /** @example receipt-2026-03-14.pdf */
             name?: string;
         };
+        /**
+         * @description One stretch of the period at one percentage: the whole period, or the parts before and from
+         *     the first anniversary of registration.
+         */
+        FlatRatePart: {
+            /** Format: date */
+            start: string;
+            /**
+             * Format: date
+             * @description Inclusive.
+             */
+            end: string;
+            first_year_discount: boolean;
+            /** Format: int64 */
+            applied_rate_bp: number;
+            /**
+             * Format: int64
+             * @description VAT-inclusive turnover of the supplies dated in this part.
+             */
+            turnover_inclusive: number;
+            /**
+             * Format: int64
+             * @description `turnover_inclusive × applied_rate_bp / 10,000`, rounded half-up to the penny.
+             */
+            vat: number;
+        };
+        /**
+         * @description How box 1 was reached under the scheme, and the limited cost trader test, which HMRC expects
+         *     the trader to carry out and be able to show for every period.
+         */
+        FlatRateWorking: {
+            /** @description `None` when the business gave a percentage rather than a sector. */
+            sector_id?: string | null;
+            /** Format: int64 */
+            sector_rate_bp: number;
+            /**
+             * Format: int64
+             * @description The rate in force at the end of the period (after the anniversary when the period
+             *     straddles it); `parts` has each part's rate.
+             */
+            applied_rate_bp: number;
+            /** @description Any of the period had the first-year discount. */
+            first_year_discount: boolean;
+            /**
+             * Format: date
+             * @description The first day without the discount.
+             */
+            first_anniversary: string;
+            parts: components["schemas"]["FlatRatePart"][];
+            /**
+             * Format: int64
+             * @description VAT-inclusive flat rate turnover of the period: every supply but outside-the-scope and
+             *     reverse-charge ones (those are outside the scheme), credit notes deducted.
+             */
+            turnover_inclusive: number;
+            /**
+             * Format: int64
+             * @description VAT-inclusive cost of relevant goods in the period (capital items excluded).
+             */
+            relevant_goods: number;
+            /**
+             * Format: int64
+             * @description 2 % of `turnover_inclusive`, rounded half-up; the test itself compares exactly.
+             */
+            threshold_pct_2: number;
+            /**
+             * Format: int64
+             * @description £1,000 a year pro-rated to the period, rounded half-up; the test compares exactly. By
+             *     months when the period is whole calendar months (£250 a quarter, £83.33 a month, as
+             *     HMRC's examples use), else by days out of 365.
+             */
+            threshold_pro_rata: number;
+            /** @description Relevant goods below either threshold: the 16.5 % rate replaces the sector's. */
+            limited_cost_trader: boolean;
+            /**
+             * Format: int64
+             * @description Box 1: the sum of the parts' VAT.
+             */
+            vat: number;
+        };
         FocusSession: {
             /** Format: uuid */
             id: string;
@@ -5264,6 +5524,21 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "ready";
+        };
+        /**
+         * @description The body of MTD for Income Tax's self-employment period summary: every expense in
+         *     `periodExpenses`, and the part of each that is not allowable again in
+         *     `periodDisallowableExpenses` (entertainment and depreciation, wholly), as HMRC wants both.
+         */
+        IncomeTaxUpdate: {
+            periodDates: components["schemas"]["PeriodDates"];
+            periodIncome: components["schemas"]["PeriodIncome"];
+            periodExpenses: components["schemas"]["PeriodExpenses"];
+            /**
+             * @description Disallowable amounts per category (MTD names them `<category>Disallowable`); empty when
+             *     expenses are consolidated.
+             */
+            periodDisallowableExpenses: components["schemas"]["CategoryTotal"][];
         };
         Invite: {
             /** Format: uuid */
@@ -5657,6 +5932,28 @@ export interface components {
             title?: string;
             /** Format: uuid */
             workspace_id?: string | null;
+        };
+        /**
+         * @description The body of HMRC's "Submit VAT return for period" (MTD VAT API), field names as HMRC spells
+         *     them.
+         */
+        MtdVatSubmission: {
+            periodKey: string;
+            vatDueSales: components["schemas"]["PenceAsPounds"];
+            vatDueAcquisitions: components["schemas"]["PenceAsPounds"];
+            totalVatDue: components["schemas"]["PenceAsPounds"];
+            vatReclaimedCurrPeriod: components["schemas"]["PenceAsPounds"];
+            /** @description Never negative: HMRC reads the direction from boxes 3 and 4. */
+            netVatDue: components["schemas"]["PenceAsPounds"];
+            /** Format: int64 */
+            totalValueSalesExVAT: number;
+            /** Format: int64 */
+            totalValuePurchasesExVAT: number;
+            /** Format: int64 */
+            totalValueGoodsSuppliedExVAT: number;
+            /** Format: int64 */
+            totalAcquisitionsExVAT: number;
+            finalised: boolean;
         };
         OccurrenceOut: {
             /**
@@ -6974,6 +7271,63 @@ export interface components {
          * @enum {string}
          */
         PaymentMethod: "bank_transfer" | "card" | "cash" | "cheque" | "direct_debit" | "other";
+        /**
+         * Format: double
+         * @description An amount of pence that is written to JSON as pounds, a number with up to two decimals, as
+         *     HMRC's MTD VAT API takes money (`105.5` for £105.50). Held as pence so the type stays exact
+         *     and `Eq`; the `f64` exists only while serializing, and serde_json's shortest round-trip
+         *     form of `pence / 100` is the decimal HMRC expects.
+         * @example 105.5
+         */
+        PenceAsPounds: number;
+        /** @description The period a return covers, as HMRC's obligations list gives it. */
+        Period: {
+            /** Format: date */
+            start: string;
+            /**
+             * Format: date
+             * @description Inclusive.
+             */
+            end: string;
+            period_key: string;
+            /**
+             * @description The trader's declaration that the return is complete; HMRC rejects a submission without
+             *     it, but a draft is computed with it false.
+             */
+            finalised: boolean;
+        };
+        PeriodDates: {
+            /** Format: date */
+            periodStartDate: string;
+            /** Format: date */
+            periodEndDate: string;
+        };
+        /**
+         * @description The categories of MTD's period summary, in pounds; a category without figures is left out,
+         *     as the API wants.
+         */
+        PeriodExpenses: {
+            consolidatedExpenses?: null | components["schemas"]["PenceAsPounds"];
+            costOfGoods?: null | components["schemas"]["PenceAsPounds"];
+            paymentsToSubcontractors?: null | components["schemas"]["PenceAsPounds"];
+            wagesAndStaffCosts?: null | components["schemas"]["PenceAsPounds"];
+            carVanTravelExpenses?: null | components["schemas"]["PenceAsPounds"];
+            premisesRunningCosts?: null | components["schemas"]["PenceAsPounds"];
+            maintenanceCosts?: null | components["schemas"]["PenceAsPounds"];
+            adminCosts?: null | components["schemas"]["PenceAsPounds"];
+            businessEntertainmentCosts?: null | components["schemas"]["PenceAsPounds"];
+            advertisingCosts?: null | components["schemas"]["PenceAsPounds"];
+            interestOnBankOtherLoans?: null | components["schemas"]["PenceAsPounds"];
+            financeCharges?: null | components["schemas"]["PenceAsPounds"];
+            irrecoverableDebts?: null | components["schemas"]["PenceAsPounds"];
+            professionalFees?: null | components["schemas"]["PenceAsPounds"];
+            depreciation?: null | components["schemas"]["PenceAsPounds"];
+            otherExpenses?: null | components["schemas"]["PenceAsPounds"];
+        };
+        PeriodIncome: {
+            turnover: components["schemas"]["PenceAsPounds"];
+            other: components["schemas"]["PenceAsPounds"];
+        };
         PlanInfo: {
             limits: components["schemas"]["Limits"];
             /**
@@ -7060,6 +7414,44 @@ export interface components {
              * @enum {string}
              */
             type: "/problems/validation" | "/problems/malformed-json" | "/problems/bad-request" | "/problems/unsupported-media-type" | "/problems/payload-too-large" | "/problems/unauthorized" | "/problems/invalid-credentials" | "/problems/email-not-verified" | "/problems/insufficient-scope" | "/problems/csrf" | "/problems/invalid-token" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/precondition-failed" | "/problems/conflict" | "/problems/idempotency-key-reused" | "/problems/plan-required" | "/problems/plan-limit" | "/problems/owner-only" | "/problems/rate-limited" | "/problems/account-locked" | "/problems/account-suspended" | "/problems/ai-consent-required" | "/problems/ai-offline" | "/problems/ai-blocked" | "/problems/ai-quota" | "/problems/ai-provider" | "/problems/calendar-unreachable" | "/problems/preview-expired" | "/problems/integration-not-configured" | "/problems/integration-disconnected" | "/problems/integration-provider" | "/problems/business-profile-required" | "/problems/document-issued" | "/problems/unavailable" | "/problems/internal";
+        };
+        ProfitAndLoss: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            basis: components["schemas"]["Basis"];
+            /** @description Every month the range touches, in order, months without figures included. */
+            months: components["schemas"]["ProfitLine"][];
+            total: components["schemas"]["ProfitLine"];
+        };
+        ProfitLine: {
+            /**
+             * @description `YYYY-MM`, or `total`.
+             * @example 2027-04
+             */
+            month: string;
+            /**
+             * Format: int64
+             * @description Turnover: sales ex VAT.
+             */
+            income_pence: number;
+            /**
+             * Format: int64
+             * @description Allowable expenses.
+             */
+            expenses_pence: number;
+            /**
+             * Format: int64
+             * @description Expenses that do not reduce taxable profit (entertainment, depreciation).
+             */
+            disallowable_pence: number;
+            /**
+             * Format: int64
+             * @description `income_pence − expenses_pence`: the profit before tax adjustments.
+             */
+            profit_pence: number;
+            by_category: components["schemas"]["CategoryTotal"][];
         };
         Progress: {
             /** Format: int64 */
@@ -7846,8 +8238,30 @@ export interface components {
             /** Format: uuid */
             workspace_id: string;
         };
+        /**
+         * @description The VAT scheme a business uses.
+         * @enum {string}
+         */
+        SchemeKind: "standard" | "flat_rate";
         /** @enum {string} */
         Scope: "read" | "write";
+        /**
+         * @description A trade sector and its flat rate percentage.
+         *
+         *     Serialize only: the table is fixed at compile time, and a sector is named in input by its
+         *     `id`.
+         */
+        Sector: {
+            /** @description Stable: it is stored with the business's scheme settings. */
+            id: string;
+            /** @description As HMRC's table words it; the trader picks the sector from it. */
+            label: string;
+            /**
+             * Format: int64
+             * @description 1,450 = 14.5 %.
+             */
+            basis_points: number;
+        };
         /** @description Where the mail goes; by default to the client's address, with the business's template. */
         SendInput: {
             /**
@@ -8532,6 +8946,61 @@ export interface components {
          * @enum {string}
          */
         VatRate: "standard" | "reduced" | "zero" | "exempt" | "outside_scope" | "reverse_charge";
+        /** @description A computed return: the boxes, what to send, and how the figures were reached. */
+        VatReturn: {
+            period: components["schemas"]["Period"];
+            boxes: components["schemas"]["Boxes"];
+            direction: components["schemas"]["Direction"];
+            submission: components["schemas"]["MtdVatSubmission"];
+            flat_rate?: null | components["schemas"]["FlatRateWorking"];
+            /**
+             * @description Plain-English remarks on what was treated specially, for the trader to review before
+             *     submitting.
+             */
+            notes: string[];
+        };
+        VatSettings: {
+            /** Format: uuid */
+            workspace_id: string;
+            scheme: components["schemas"]["SchemeKind"];
+            /**
+             * @description `accrual` (by tax point: the default) or `cash` (the cash accounting scheme; on the
+             *     Flat Rate Scheme, its cash-based turnover).
+             */
+            basis: components["schemas"]["Basis"];
+            /**
+             * @description On the Flat Rate Scheme: the sector (`GET /v1/business/flat-rate-sectors`).
+             * @example computer_it_consultancy
+             */
+            flat_rate_sector?: string | null;
+            /**
+             * Format: int32
+             * @description On the Flat Rate Scheme: a percentage HMRC confirmed, in basis points, instead of a
+             *     sector.
+             */
+            flat_rate_bp?: number | null;
+            /**
+             * Format: date
+             * @description The effective date of VAT registration (the Flat Rate Scheme's 1 % first-year discount
+             *     runs from it).
+             */
+            registered_on?: string | null;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        VatSettingsInput: {
+            /** Format: uuid */
+            workspace_id?: string | null;
+            scheme: components["schemas"]["SchemeKind"];
+            basis?: null | components["schemas"]["Basis"];
+            flat_rate_sector?: string | null;
+            /** Format: int32 */
+            flat_rate_bp?: number | null;
+            /** Format: date */
+            registered_on?: string | null;
+        };
         /** @description The stored document's version is its ETag; the defaults have version 0. */
         Versioned_Onboarding: {
             /**
@@ -38840,6 +39309,696 @@ export interface operations {
                      *       "type": "/problems/validation"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_vat_settings: {
+        parameters: {
+            query?: {
+                /** @description Only rows of this workspace (default: every workspace you belong to). */
+                workspace_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The saved settings; the standard scheme on the accrual basis (`version` 0) until some are saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VatSettings"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_vat_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scheme": "standard"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VatSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VatSettings"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Flat Rate Scheme without a registration date or with neither (or both) a sector and a percentage, or an unknown sector */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_flat_rate_sectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HMRC's table (VAT Notice 733), alphabetical */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sector"][];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_vat_return: {
+        parameters: {
+            query: {
+                workspace_id?: string;
+                /**
+                 * @description The period's first day.
+                 * @example 2027-01-01
+                 */
+                start: string;
+                /**
+                 * @description The period's last day (inclusive).
+                 * @example 2027-03-31
+                 */
+                end: string;
+                /**
+                 * @description HMRC's key for the period (from its obligations list); `start`'s year and quarter
+                 *     (`27A1`-style keys are HMRC's own) by default.
+                 */
+                period_key?: string;
+                /** @description The declaration that the return is complete; false (a draft) by default. */
+                finalised?: boolean;
+                /** @description Overrides the saved basis for this computation. */
+                basis?: components["schemas"]["Basis"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The return */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VatReturn"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The period ends before it starts or is longer than a year, or the period key is not one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_profit_and_loss: {
+        parameters: {
+            query: {
+                workspace_id?: string;
+                /** @example 2027-04-06 */
+                from: string;
+                /**
+                 * @description Inclusive.
+                 * @example 2028-04-05
+                 */
+                to: string;
+                /** @description `cash` (the default) or `accrual`. */
+                basis?: components["schemas"]["Basis"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitAndLoss"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range ends before it starts or is longer than three years */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_income_tax_update: {
+        parameters: {
+            query: {
+                workspace_id?: string;
+                /**
+                 * @description The update period's first day (quarters run from 6 April, or from 1 April by election).
+                 * @example 2027-04-06
+                 */
+                start: string;
+                /** @example 2027-07-05 */
+                end: string;
+                /** @description `cash` (the default) or `accrual`. */
+                basis?: components["schemas"]["Basis"];
+                /**
+                 * @description One `consolidatedExpenses` figure instead of categories: allowed while turnover is
+                 *     below the VAT registration threshold (£90,000 a year).
+                 */
+                consolidated?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The update's body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomeTaxUpdate"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The period ends before it starts or is longer than a year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

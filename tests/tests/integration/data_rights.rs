@@ -199,6 +199,12 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
                 "net_pence": 4500, "vat_pence": 900, "receipt_file_id": receipt["id"]}),
     )
     .await;
+    ada.ok(
+        Method::PUT,
+        "/v1/business/vat-settings",
+        Some(&json!({"scheme": "standard", "basis": "cash"})),
+    )
+    .await;
     let quote = ada
         .create(
             "/v1/quotes",

@@ -34,4 +34,5 @@ mod rules_run;
 mod security;
 mod smart_add;
 mod stripe;
+mod tax;
 mod workspaces;

@@ -1,0 +1,3 @@
+SET ROLE minime_owner;
+DROP TABLE app.vat_settings;
+RESET ROLE;
