@@ -356,3 +356,85 @@ async fn expenses_carry_their_receipts_and_take_them_when_they_go() {
     );
     store_holds(&app, 0).await;
 }
+
+#[tokio::test]
+async fn an_s3_bucket_holds_the_files_when_configured() {
+    let s3 = crate::fake_s3::FakeS3::start("AKIAMINIME", "s3-secret-key", "eu-west-2", "receipts");
+    let endpoint = s3.url();
+    let app = TestApp::spawn_with(&[
+        ("MINIME_FILE_STORE", "s3"),
+        ("MINIME_S3_ENDPOINT", endpoint.as_str()),
+        ("MINIME_S3_BUCKET", "receipts"),
+        ("MINIME_S3_REGION", "eu-west-2"),
+        ("MINIME_S3_ACCESS_KEY_ID", "AKIAMINIME"),
+        ("MINIME_S3_SECRET_ACCESS_KEY", "s3-secret-key"),
+        ("MINIME_S3_PREFIX", "minime/"),
+    ])
+    .await;
+    let a = app.user("ada@example.com").await;
+    let ada = app.signed_in(&a);
+    let res = upload(&ada, "purpose=receipt&name=r.pdf", PDF, "application/pdf").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let file: Value = res.json().await.unwrap();
+    let objects = s3.objects();
+    assert_eq!(objects.len(), 1);
+    let (key, bytes) = objects.iter().next().unwrap();
+    assert!(
+        key.starts_with("minime/") && key.len() == "minime/".len() + 32,
+        "{key}"
+    );
+    assert_eq!(bytes.as_slice(), PDF);
+    assert!(stored(&app).is_empty(), "nothing on local disk");
+
+    let id = file["id"].as_str().unwrap();
+    let res = ada
+        .send(Method::GET, &format!("/v1/files/{id}/content"), None, &[])
+        .await;
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+
+    ada.succeeds(Method::DELETE, &format!("/v1/files/{id}"), None)
+        .await;
+    for _ in 0..100 {
+        if s3.objects().is_empty() {
+            break;
+        }
+        app.wake_jobs();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(s3.objects().is_empty());
+    // Every request was signed, and every signature held.
+    let requests = s3.requests();
+    assert!(requests.len() >= 3);
+    assert!(requests.iter().all(|r| r.verified), "{requests:?}");
+}
+
+#[tokio::test]
+async fn a_bucket_that_refuses_loses_nothing() {
+    // A wrong secret: the store refuses every request, so the upload fails whole.
+    let s3 = crate::fake_s3::FakeS3::start("AKIAMINIME", "s3-secret-key", "eu-west-2", "receipts");
+    let endpoint = s3.url();
+    let app = TestApp::spawn_with(&[
+        ("MINIME_FILE_STORE", "s3"),
+        ("MINIME_S3_ENDPOINT", endpoint.as_str()),
+        ("MINIME_S3_BUCKET", "receipts"),
+        ("MINIME_S3_REGION", "eu-west-2"),
+        ("MINIME_S3_ACCESS_KEY_ID", "AKIAMINIME"),
+        ("MINIME_S3_SECRET_ACCESS_KEY", "wrong"),
+    ])
+    .await;
+    let a = app.user("ada@example.com").await;
+    let res = upload(
+        &app.signed_in(&a),
+        "purpose=receipt",
+        PDF,
+        "application/pdf",
+    )
+    .await;
+    let body = problem(res, 500, "/problems/internal").await;
+    assert!(
+        !body.to_string().contains("SignatureDoesNotMatch"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM app.files").await, 0);
+    assert!(s3.objects().is_empty());
+}

@@ -10,6 +10,7 @@ mod cookies;
 mod cors;
 mod data_rights;
 mod expenses;
+mod fake_s3;
 mod faults;
 mod gmail;
 mod helpers;
