@@ -73,6 +73,9 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("business_logos", "business_logos"),
     ("expenses", "expenses"),
     ("vat_settings", "vat_settings"),
+    ("bank_csv_mappings", "bank_csv_mappings"),
+    ("bank_statements", "bank_statements"),
+    ("bank_transactions", "bank_transactions"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

@@ -6,6 +6,9 @@
 //! `money` is the one place pence, VAT and credit are computed; `vat_number` checks UK VAT
 //! numbers' check digits and bank details; `validate` holds HMRC's invoice rules.
 
+pub mod bank;
+pub mod bank_matching;
+pub mod bank_routes;
 mod checks;
 pub mod clients;
 pub mod credit_notes;
@@ -34,6 +37,7 @@ pub mod recurring_routes;
 mod render;
 pub mod report_routes;
 pub mod routes;
+pub mod statements;
 pub mod stripe;
 pub mod stripe_account;
 pub mod stripe_routes;

@@ -464,4 +464,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
     super::recurring_routes::configure(cfg);
     super::expense_routes::configure(cfg);
     super::report_routes::configure(cfg);
+    super::bank_routes::configure(cfg);
 }

@@ -472,6 +472,61 @@ pub mod app {
     }
 
     diesel::table! {
+        app.bank_csv_mappings (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            name -> Text,
+            mapping -> Jsonb,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.bank_statements (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            account -> Text,
+            format -> Text,
+            layout -> Nullable<Text>,
+            file_id -> Nullable<Uuid>,
+            lines_read -> Int4,
+            lines_new -> Int4,
+            closing_balance_pence -> Nullable<Int8>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.bank_transactions (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            statement_id -> Uuid,
+            account -> Text,
+            posted_on -> Date,
+            amount_pence -> Int8,
+            description -> Text,
+            reference -> Nullable<Text>,
+            counterparty -> Nullable<Text>,
+            balance_pence -> Nullable<Int8>,
+            fitid -> Nullable<Text>,
+            dedup_key -> Text,
+            status -> Text,
+            payment_id -> Nullable<Uuid>,
+            expense_id -> Nullable<Uuid>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

@@ -205,6 +205,25 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         Some(&json!({"scheme": "standard", "basis": "cash"})),
     )
     .await;
+    ada.ok(
+        Method::PUT,
+        "/v1/bank-statements/mappings/seed-bank",
+        Some(
+            &json!({"date_column": "When", "date_format": "%Y-%m-%d", "description_column": "What",
+                     "amount": {"kind": "single", "column": "Amount", "debit_negative": true}}),
+        ),
+    )
+    .await;
+    let statement: Value = ada
+        .request(Method::POST, "/v1/bank-statements?layout=seed-bank")
+        .body("When,What,Amount\n2027-01-05,Interest,0.42\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["lines_new"], 1, "{statement}");
     let quote = ada
         .create(
             "/v1/quotes",

@@ -149,6 +149,27 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await,
     );
+    ada.ok(
+        Method::PUT,
+        "/v1/bank-statements/mappings/seed-bank",
+        Some(
+            &json!({"date_column": "When", "date_format": "%Y-%m-%d", "description_column": "What",
+                     "amount": {"kind": "single", "column": "Amount", "debit_negative": true}}),
+        ),
+    )
+    .await;
+    let statement: Value = ada
+        .request(Method::POST, "/v1/bank-statements?layout=seed-bank")
+        .body("When,What,Amount\n2027-01-05,Interest,0.42\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    make("bank-statements", statement);
+    let lines = ada.get("/v1/bank-transactions").await;
+    make("bank-transactions", lines["items"][0].clone());
     let documents = ada.get("/v1/documents").await;
     make("documents", documents["items"][0].clone());
     make(

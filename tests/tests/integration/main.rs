@@ -4,6 +4,7 @@ mod admin;
 mod ai;
 mod auth_flows;
 mod bad_input;
+mod bank;
 mod business;
 mod calendar;
 mod cookies;
