@@ -137,6 +137,12 @@ pub enum AiProvider {
         api_key: SecretString,
         model: String,
     },
+    /// Anthropic's Messages API (Claude).
+    Anthropic {
+        base_url: url::Url,
+        api_key: SecretString,
+        model: String,
+    },
 }
 
 /// Google's OAuth client and the endpoints Gmail is read from (`MINIME_GOOGLE_*`); without a
@@ -548,7 +554,19 @@ impl Vars<'_> {
                     model: self.text("MINIME_GEMINI_MODEL", "gemini-2.0-flash"),
                 }
             }
-            Some(other) => bail!("MINIME_AI_PROVIDER must be local or gemini, not {other:?}"),
+            Some("anthropic") => AiProvider::Anthropic {
+                base_url: self
+                    .text("MINIME_ANTHROPIC_URL", "https://api.anthropic.com")
+                    .parse()
+                    .context("MINIME_ANTHROPIC_URL")?,
+                api_key: SecretString::from(self.get("MINIME_ANTHROPIC_API_KEY").context(
+                    "MINIME_ANTHROPIC_API_KEY is required with MINIME_AI_PROVIDER=anthropic",
+                )?),
+                model: self.text("MINIME_ANTHROPIC_MODEL", "claude-sonnet-4-5"),
+            },
+            Some(other) => {
+                bail!("MINIME_AI_PROVIDER must be local, gemini or anthropic, not {other:?}")
+            }
         })
     }
 

@@ -76,6 +76,9 @@ const WORKSPACE_TABLES: &[(&str, &str)] = &[
     ("bank_csv_mappings", "bank_csv_mappings"),
     ("bank_statements", "bank_statements"),
     ("bank_transactions", "bank_transactions"),
+    // Questions to the business assistant, its answers and what each sent where.
+    ("assistant_conversations", "assistant_conversations"),
+    ("assistant_messages", "assistant_messages"),
 ];
 
 /// Rows tied to a user that an export leaves out, and why. The export test fails for a table

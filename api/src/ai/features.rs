@@ -44,6 +44,21 @@ pub const FEATURES: &[Feature] = &[
         what: "Explains a daily plan from the planner's reasons (titles, times, reasons)",
     },
     Feature {
+        name: "job-pricing",
+        sends: &["description", "past_jobs"],
+        what: "Suggests a fee for a described job from your own past jobs: their titles, fee kinds, quantities, rates, totals and dates, never a client's name or id",
+    },
+    Feature {
+        name: "document-processing",
+        sends: &["file"],
+        what: "Reads a receipt or supplier invoice (the PDF or image itself) into a draft expense",
+    },
+    Feature {
+        name: "business-assistant",
+        sends: &["question", "figures"],
+        what: "Answers a question about your business from figures computed here (totals and counts); the rows behind them stay on the server",
+    },
+    Feature {
         name: "transcription",
         sends: &["audio"],
         what: "Turns a voice recording into text",
@@ -85,7 +100,7 @@ pub struct FeatureDisclosure {
 pub struct Disclosure {
     /// Whether you turned the AI features on.
     pub enabled: bool,
-    /// `local` or `gemini`.
+    /// `local`, `gemini` or `anthropic`.
     pub provider: &'static str,
     pub features: Vec<FeatureDisclosure>,
     /// Where each request's record is kept.

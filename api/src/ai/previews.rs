@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     common::{
-        ai_provider::{gemini::Part, provider::Provider},
+        ai_provider::provider::{Input, Provider},
         extractor::{Access, Auth, Principal},
         resource::{resolve_workspace, Ctx, Resource},
         state::State,
@@ -58,7 +58,7 @@ pub struct Preview {
     pub workspace_id: Uuid,
     #[schema(example = "smart-add")]
     pub feature: String,
-    /// `local` or `gemini`.
+    /// `local`, `gemini` or `anthropic`.
     pub provider: String,
     /// `pending`, `confirmed` or `discarded`.
     pub status: String,
@@ -145,7 +145,7 @@ async fn load(conn: &mut Conn, id: Uuid, lock: bool) -> ApiResult<Preview> {
 }
 
 /// The record of a request: the disclosed fields, with their values.
-fn record(feature_name: &str, provider: &Provider, fields: Map<String, Value>) -> Value {
+pub(super) fn record(feature_name: &str, provider: &Provider, fields: Map<String, Value>) -> Value {
     debug_assert_eq!(
         fields.keys().map(String::as_str).collect::<Vec<_>>().len(),
         feature(feature_name).sends.len()
@@ -204,7 +204,7 @@ pub async fn store_public(
     store(state, auth, workspace_id, feature_name, sent, proposal).await
 }
 
-fn object(value: Value) -> Map<String, Value> {
+pub(super) fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -212,13 +212,23 @@ fn object(value: Value) -> Map<String, Value> {
 }
 
 /// A JSON answer from the provider, or a clear problem when it is not one.
-fn json_answer(text: &str) -> ApiResult<Value> {
+pub fn json_answer(text: &str) -> ApiResult<Value> {
     serde_json::from_str(text).map_err(|_| {
         ApiError::new(
             ProblemKind::AiProvider,
             "The AI provider's answer was not the JSON asked for",
         )
     })
+}
+
+/// A model's JSON answer to a text prompt (callers handle the built-in provider themselves).
+pub async fn model_json(ai: &Provider, prompt: &str, schema: &Value) -> ApiResult<Value> {
+    match ai.json(&[Input::Text(prompt)], schema).await? {
+        Some(text) => json_answer(&text),
+        None => Err(ApiError::internal(anyhow::anyhow!(
+            "the built-in provider has no model to ask"
+        ))),
+    }
 }
 
 fn titles_schema() -> Value {
@@ -399,30 +409,24 @@ pub async fn smart_add_preview(
         "time_zone": ctx.zone.name(),
         "locale": locale,
     }));
-    let drafts = match &state.ai {
-        Provider::Local => smart_add::parse(&text, &ctx),
-        Provider::Gemini(g) => {
-            let prompt = format!(
-                "Extract the tasks in the user's text. Today is {} in the time zone {} (locale {}). \
-                 Resolve relative dates against today. Give titles without the date, time, priority, \
-                 project (#name), labels (@name), duration or recurrence words.\n\nText:\n{}",
-                ctx.today,
-                ctx.zone.name(),
-                locale,
-                text
-            );
-            let mut drafts = drafts_from(
-                &json_answer(
-                    &g.generate(&[Part::Text(&prompt)], Some(&smart_add_schema()))
-                        .await?,
-                )?,
-                &ctx,
-            );
-            for d in &mut drafts {
-                locate_spans(&text, d);
-            }
-            drafts
+    let drafts = if state.ai.is_local() {
+        smart_add::parse(&text, &ctx)
+    } else {
+        let prompt = format!(
+            "Extract the tasks in the user's text. Today is {} in the time zone {} (locale {}). \
+             Resolve relative dates against today. Give titles without the date, time, priority, \
+             project (#name), labels (@name), duration or recurrence words.\n\nText:\n{}",
+            ctx.today,
+            ctx.zone.name(),
+            locale,
+            text
+        );
+        let answer = model_json(&state.ai, &prompt, &smart_add_schema()).await?;
+        let mut drafts = drafts_from(&answer, &ctx);
+        for d in &mut drafts {
+            locate_spans(&text, d);
         }
+        drafts
     };
     if drafts.is_empty() {
         return Err(ApiError::field("text", "holds no task"));
@@ -497,12 +501,12 @@ impl Source {
         title: &str,
         notes: Option<&str>,
     ) -> ApiResult<Vec<String>> {
-        let Provider::Gemini(g) = ai else {
+        if ai.is_local() {
             return Ok(match self {
                 Source::Task => heuristics::steps(title, notes),
                 Source::Project => heuristics::project_tasks(title, notes),
             });
-        };
+        }
         let instruction = match self {
             Source::Task => "Break this task into concrete steps.",
             Source::Project => "List the tasks this project needs.",
@@ -511,10 +515,7 @@ impl Source {
             "{instruction} Give 2 to 10 short titles, each starting with a verb.\n\nTitle: {title}\nNotes: {}",
             notes.unwrap_or("")
         );
-        let found = titles_from(&json_answer(
-            &g.generate(&[Part::Text(&prompt)], Some(&titles_schema()))
-                .await?,
-        )?);
+        let found = titles_from(&model_json(ai, &prompt, &titles_schema()).await?);
         if found.is_empty() {
             return Err(ApiError::new(
                 ProblemKind::AiProvider,
@@ -661,17 +662,17 @@ pub async fn explain_plan_preview(
         .collect();
     let fields =
         object(json!({"plan.date": plan.date, "plan.blocks": blocks, "plan.unplanned": unplanned}));
-    let text = match &state.ai {
-        Provider::Local => heuristics::explain(&plan, zone),
-        Provider::Gemini(g) => {
-            let prompt = format!(
-                "Explain this daily plan to its owner in a few friendly sentences, using only the reasons given. Times are UTC; the owner's zone is {}.\n\n{}",
-                zone.name(),
-                Value::Object(fields.clone())
-            );
-            let answer = json_answer(&g.generate(&[Part::Text(&prompt)], Some(&json!({"type": "OBJECT", "properties": {"text": {"type": "STRING"}}, "required": ["text"]}))).await?)?;
-            answer["text"].as_str().unwrap_or_default().to_owned()
-        }
+    let text = if state.ai.is_local() {
+        heuristics::explain(&plan, zone)
+    } else {
+        let prompt = format!(
+            "Explain this daily plan to its owner in a few friendly sentences, using only the reasons given. Times are UTC; the owner's zone is {}.\n\n{}",
+            zone.name(),
+            Value::Object(fields.clone())
+        );
+        let schema = json!({"type": "OBJECT", "properties": {"text": {"type": "STRING"}}, "required": ["text"]});
+        let answer = model_json(&state.ai, &prompt, &schema).await?;
+        answer["text"].as_str().unwrap_or_default().to_owned()
     };
     let sent = record("explain-plan", &state.ai, fields);
     store(
@@ -715,6 +716,11 @@ pub struct ConfirmRequest {
     /// (their workspace, and the parent task or project of steps and project tasks, are the
     /// preview's). Without it, the proposal is applied as it is.
     pub tasks: Option<Vec<TaskInput>>,
+    /// Document processing: your edited expense, checked exactly like `POST /v1/expenses`.
+    pub expense: Option<crate::business::expenses::ExpenseInput>,
+    /// Job pricing: the fee to set instead of the suggested one.
+    #[schema(minimum = 0)]
+    pub fee_pence: Option<i64>,
 }
 
 /// A task input from a draft; a project named in it is looked up in the workspace, or made.
@@ -803,7 +809,11 @@ pub async fn confirm(
     body: OptionalJson<ConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let edits = body.0.tasks;
+    let ConfirmRequest {
+        tasks: edits,
+        expense,
+        fee_pence,
+    } = body.0;
     if edits
         .as_ref()
         .is_some_and(|t| t.is_empty() || t.len() > MAX_TASKS)
@@ -817,7 +827,21 @@ pub async fn confirm(
         .tx(&state.db, Access::Write, move |conn, me| {
             async move {
                 let preview = load(conn, id, true).await?;
-                let anchor = Anchor::of(&preview, me.at)?;
+                answerable(&preview, me.at)?;
+                let applied = match preview.feature.as_str() {
+                    "document-processing" => {
+                        Some(super::documents::apply(conn, me, &preview, expense).await?)
+                    }
+                    "job-pricing" => {
+                        Some(super::pricing::apply(conn, me, &preview, fee_pence).await?)
+                    }
+                    _ => None,
+                };
+                if let Some(result) = applied {
+                    settle(conn, id, &result).await?;
+                    return load(conn, id, false).await;
+                }
+                let anchor = Anchor::of(&preview)?;
                 let ws = preview.workspace_id;
                 let mut created_projects = Vec::new();
                 let inputs = match edits {
@@ -842,16 +866,7 @@ pub async fn confirm(
                     );
                 }
                 let result = json!({"tasks": created, "projects": created_projects});
-                diesel::update(p::table.find(id))
-                    .set((
-                        p::status.eq("confirmed"),
-                        p::answered_at.eq(now),
-                        p::result.eq(&result),
-                        p::version.eq(p::version + 1),
-                        p::updated_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                settle(conn, id, &result).await?;
                 load(conn, id, false).await
             }
             .scope_boxed()
@@ -867,22 +882,41 @@ struct Anchor {
     project: Option<Value>,
 }
 
+/// A preview may still be answered while it is pending and has not expired.
+fn answerable(preview: &Preview, at: DateTime<Utc>) -> ApiResult<()> {
+    if preview.status != "pending" {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            format!("This preview is already {}", preview.status),
+        ));
+    }
+    if preview.expires_at < at {
+        return Err(ApiError::new(
+            ProblemKind::PreviewExpired,
+            "This preview expired; ask for a new one",
+        ));
+    }
+    Ok(())
+}
+
+/// Marks the preview confirmed with what confirming it made.
+async fn settle(conn: &mut Conn, id: Uuid, result: &Value) -> ApiResult<()> {
+    diesel::update(p::table.find(id))
+        .set((
+            p::status.eq("confirmed"),
+            p::answered_at.eq(now),
+            p::result.eq(result),
+            p::version.eq(p::version + 1),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl Anchor {
-    /// The anchor of a preview that may still be confirmed: pending, not expired, and of a
-    /// feature that creates tasks.
-    fn of(preview: &Preview, at: DateTime<Utc>) -> ApiResult<Self> {
-        if preview.status != "pending" {
-            return Err(ApiError::new(
-                ProblemKind::Conflict,
-                format!("This preview is already {}", preview.status),
-            ));
-        }
-        if preview.expires_at < at {
-            return Err(ApiError::new(
-                ProblemKind::PreviewExpired,
-                "This preview expired; ask for a new one",
-            ));
-        }
+    /// Where the tasks of a preview of a feature that creates tasks go.
+    fn of(preview: &Preview) -> ApiResult<Self> {
         let (parent, project) = match preview.feature.as_str() {
             "smart-add" => (None, None),
             "break-into-steps" => (Some(preview.proposal["task_id"].clone()), None),

@@ -75,7 +75,7 @@ pub async fn transcribe(
     let text = gemini
         .generate(
             &[
-                Part::Audio {
+                Part::Inline {
                     mime: &mime,
                     bytes: &audio,
                 },

@@ -378,7 +378,7 @@ mod tests {
                 notes: Vec::new(),
                 logo: None,
             });
-            let text = super::super::pdf::extract_text(&super::super::pdf::render(&doc).expect("a PDF"));
+            let text = super::super::pdf::text_of(&super::super::pdf::render(&doc).expect("a PDF"));
             let money = super::super::pdf::format_pence;
             for (label, pence) in [("Total excluding VAT", totals.net), ("VAT", totals.vat), ("Total", totals.amount_due)] {
                 let expected = format!("{label} \n{} ", money(pence));

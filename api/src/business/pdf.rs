@@ -117,9 +117,9 @@ pub fn render(doc: &PdfDocument) -> Result<Vec<u8>, PdfError> {
     emit(doc, &fonts, logo.as_ref(), &pages)
 }
 
-/// Extracts the text of every page, for tests that check what a PDF says.
-#[cfg(test)]
-pub fn extract_text(pdf: &[u8]) -> String {
+/// The text of every page: what tests check a generated PDF says, and what the offline reader
+/// of receipts reads. Empty when the bytes are not a PDF it can parse.
+pub fn text_of(pdf: &[u8]) -> String {
     let Ok(parsed) = lopdf::Document::load_mem(pdf) else {
         return String::new();
     };
@@ -1069,7 +1069,7 @@ mod tests {
     #[test]
     fn text_is_extractable() {
         let doc = sample(3);
-        let text = extract_text(&render(&doc).unwrap());
+        let text = text_of(&render(&doc).unwrap());
         let mut expected = vec![
             doc.title.clone(),
             "INV-0042".to_owned(),
@@ -1094,7 +1094,7 @@ mod tests {
     fn draft_shows_draft_instead_of_number() {
         let mut doc = sample(1);
         doc.number = None;
-        let text = extract_text(&render(&doc).unwrap());
+        let text = text_of(&render(&doc).unwrap());
         assert!(text.contains("DRAFT"));
         assert!(!text.contains("INV-0042"));
     }
@@ -1109,7 +1109,7 @@ mod tests {
             });
             let pdf = render(&doc).unwrap();
             assert!(pdf.windows(6).any(|w| w == b"/Image"));
-            assert!(extract_text(&pdf).contains("INV-0042"));
+            assert!(text_of(&pdf).contains("INV-0042"));
         }
     }
 
@@ -1141,7 +1141,7 @@ mod tests {
         let doc = sample(300);
         let pdf = render(&doc).unwrap();
         assert!(page_count(&pdf) >= 5, "pages: {}", page_count(&pdf));
-        let text = extract_text(&pdf);
+        let text = text_of(&pdf);
         for (_, pence) in &doc.totals {
             assert!(text.contains(&format_pence(*pence)));
         }
@@ -1187,7 +1187,7 @@ mod tests {
             line.vat_pence = None;
         }
         doc.totals = vec![("Total".into(), 7996)];
-        let text = extract_text(&render(&doc).unwrap());
+        let text = text_of(&render(&doc).unwrap());
         assert!(text.contains("Unit price"));
         assert!(text.contains("£79.96"));
         assert!(!text.contains("VAT rate"));

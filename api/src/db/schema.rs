@@ -527,6 +527,35 @@ pub mod app {
     }
 
     diesel::table! {
+        app.assistant_conversations (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            title -> Text,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        app.assistant_messages (id) {
+            id -> Uuid,
+            workspace_id -> Uuid,
+            created_by -> Uuid,
+            conversation_id -> Uuid,
+            role -> Text,
+            text -> Text,
+            figures -> Jsonb,
+            rows_used -> Jsonb,
+            sent -> Nullable<Jsonb>,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         app.invoices (id) {
             id -> Uuid,
             workspace_id -> Uuid,

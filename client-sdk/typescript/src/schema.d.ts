@@ -2034,6 +2034,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ai/job-pricing/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest a fee for a job from your own past jobs
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["job_pricing_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/document-processing/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a receipt or supplier invoice into a draft expense
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["document_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business-assistant/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your conversations with the business assistant
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Lists are pages: pass `next_cursor` back as `cursor` for the next one.
+         */
+        get: operations["list_conversations"];
+        put?: never;
+        /**
+         * Ask the business assistant a first question
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["start_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business-assistant/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask a further question in a conversation
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here. The body is JSON; every invalid field is named in the `errors` of a 422 answer.
+         */
+        post: operations["ask_again"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/business-assistant/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation with every question and answer
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie. Safe to repeat: it changes nothing.
+         */
+        get: operations["get_conversation"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a conversation and every message in it
+         * @description Needs a bearer token (an access token or a personal access token) or the session cookie, which also needs `X-CSRF-Token` here.
+         */
+        delete: operations["delete_conversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/push/vapid-public-key": {
         parameters: {
             query?: never;
@@ -4698,6 +4806,12 @@ export interface components {
              *     preview's). Without it, the proposal is applied as it is.
              */
             tasks?: components["schemas"]["TaskInput"][] | null;
+            expense?: null | components["schemas"]["ExpenseInput"];
+            /**
+             * Format: int64
+             * @description Job pricing: the fee to set instead of the suggested one.
+             */
+            fee_pence?: number | null;
         };
         /**
          * @example {
@@ -4717,6 +4831,29 @@ export interface components {
              * @example https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=123.apps.googleusercontent.com&state=5Jq1M2sRk0bWQ2z1mB7n1w&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&redirect_uri=https%3A%2F%2Fminime.example%2Fv1%2Fintegrations%2Fgmail%2Fcallback&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fgmail.readonly&access_type=offline&prompt=consent
              */
             url: string;
+        };
+        Conversation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            title: string;
+            messages: components["schemas"]["Message"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ConversationSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspace_id: string;
+            title: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         Conversion: {
             /** @description The capture, now `converted`. */
@@ -5193,7 +5330,7 @@ export interface components {
         Disclosure: {
             /** @description Whether you turned the AI features on. */
             enabled: boolean;
-            /** @description `local` or `gemini`. */
+            /** @description `local`, `gemini` or `anthropic`. */
             provider: string;
             features: components["schemas"]["FeatureDisclosure"][];
             /** @description Where each request's record is kept. */
@@ -5284,6 +5421,13 @@ export interface components {
              * @example 9000
              */
             vat_pence: number;
+        };
+        DocumentRequest: {
+            /**
+             * Format: uuid
+             * @description A file of yours uploaded with `purpose=receipt` or `purpose=document`.
+             */
+            file_id: string;
         };
         /** @description Every figure of a document, in pence. */
         DocumentTotals: {
@@ -5576,6 +5720,13 @@ export interface components {
             field: string;
             /** @example is too weak: add more words or characters */
             message: string;
+        };
+        /** @description One computed figure an answer rests on. */
+        Figure: {
+            /** @example VAT to pay (box 5) */
+            name: string;
+            /** Format: int64 */
+            pence: number;
         };
         /** @description What may change after the upload: the name. */
         FileInput: {
@@ -6242,6 +6393,22 @@ export interface components {
         Members: {
             items: components["schemas"]["Member"][];
         };
+        Message: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `user` or `assistant`.
+             * @example assistant
+             */
+            role: string;
+            text: string;
+            figures: components["schemas"]["Figure"][];
+            rows_used: components["schemas"]["RowUsed"][];
+            /** @description For an answer: exactly what was sent, to whom (as every AI preview records it). */
+            sent?: Record<string, never> | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         Milestone: {
             /** Format: uuid */
             id: string;
@@ -6697,6 +6864,21 @@ export interface components {
                 archived: boolean;
                 /** Format: int32 */
                 version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list; `next_cursor` is null on the last page. */
+        Page_ConversationSummary: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                workspace_id: string;
+                title: string;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -7863,7 +8045,7 @@ export interface components {
              *     "tasks": [{"title"}]}`; plan explanation: `{"date", "text"}`; transcription: `{"text"}`.
              */
             proposal: Record<string, never>;
-            /** @description `local` or `gemini`. */
+            /** @description `local`, `gemini` or `anthropic`. */
             provider: string;
             /** @description After confirmation: what was created. */
             result?: Record<string, never> | null;
@@ -7876,6 +8058,25 @@ export interface components {
             status: "pending" | "confirmed" | "discarded";
             /** Format: uuid */
             workspace_id: string;
+        };
+        PricingRequest: {
+            /**
+             * @description The job, in a few words.
+             * @example Fit a new kitchen worktop
+             */
+            description: string;
+            /**
+             * Format: uuid
+             * @description Past jobs for this client count a little more.
+             */
+            client_id?: string | null;
+            /**
+             * Format: uuid
+             * @description A job of yours to price: confirming sets its rate.
+             */
+            job_id?: string | null;
+            /** Format: uuid */
+            workspace_id?: string | null;
         };
         /** @description An RFC 9457 problem document (`application/problem+json`). */
         Problem: {
@@ -8092,8 +8293,15 @@ export interface components {
          * @example 1.5
          */
         Quantity: string;
-        /** @enum {string} */
-        Question: "what_next" | "overdue" | "week" | "stalled_goals";
+        Question: {
+            /** @example What do I owe in VAT this quarter? */
+            question: string;
+            /**
+             * Format: uuid
+             * @description For a new conversation: its workspace (default: your personal one).
+             */
+            workspace_id?: string | null;
+        };
         Quote: {
             /**
              * Format: date-time
@@ -8610,6 +8818,23 @@ export interface components {
             /** @example 07:30:00 */
             time_of_day?: string | null;
             title: string;
+        };
+        /** @description A row an answer was computed from. */
+        RowUsed: {
+            /**
+             * @description `invoice`, `credit_note` or `expense`.
+             * @example invoice
+             */
+            kind: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The document's number, or the expense's supplier.
+             * @example INV-0042
+             */
+            label: string;
+            /** Format: int64 */
+            pence: number;
         };
         Rule: {
             /** Format: uuid */
@@ -29010,6 +29235,1034 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    job_pricing_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "Fit a new kitchen worktop"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PricingRequest"];
+            };
+        };
+        responses: {
+            /** @description The preview: `proposal` holds `fee_pence`, `low_pence`, `high_pence`, the similar past jobs and the reason */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AI is off (`/problems/ai-consent-required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No description, no job of yours with that id, or no past job to learn from */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    document_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "file_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DocumentRequest"];
+            };
+        };
+        responses: {
+            /** @description The preview: `proposal.expense` is the draft (nothing is created yet) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AI is off (`/problems/ai-consent-required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a receipt or document of yours, or nothing could be read from it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An image, and the server runs the built-in provider, which reads only PDFs (`/problems/ai-offline`) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_conversations: {
+        parameters: {
+            query?: {
+                /** @description Rows per page: 1 to 200, default 50. */
+                limit?: number;
+                /** @description `next_cursor` from the previous page, sent with the same other parameters. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ConversationSummary"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "question": "What do I owe in VAT this quarter?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Question"];
+            };
+        };
+        responses: {
+            /** @description The new conversation with the question and its answer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AI is off (`/problems/ai-consent-required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No question */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ask_again: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "question": "What do I owe in VAT this quarter?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Question"];
+            };
+        };
+        responses: {
+            /** @description The conversation with the new question and its answer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Malformed JSON (`/problems/malformed-json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "EOF while parsing an object",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request body is not valid JSON",
+                     *       "type": "/problems/malformed-json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the size limit (`/problems/payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The body exceeds the limit documented at MINIME_MAX_BODY_BYTES",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON (`/problems/unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body with Content-Type: application/json",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable (`/problems/unavailable`); retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is not reachable right now",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 503,
+                     *       "title": "The service is temporarily unavailable",
+                     *       "type": "/problems/unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed header such as If-Match (`/problems/bad-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be an ETag this API issued",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 400,
+                     *       "title": "The request is not valid",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials (`/problems/unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This session has ended; sign in again",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 401,
+                     *       "title": "Authentication is required",
+                     *       "type": "/problems/unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`/problems/validation`), each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email: is not an email address",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "is not an email address"
+                     *         }
+                     *       ],
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 422,
+                     *       "title": "The request has invalid fields",
+                     *       "type": "/problems/validation"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (`/problems/internal`); details are in the server log under `request_id` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Something went wrong on our side",
+                     *       "request_id": "01936b2e-8f5c-7cc2-9f3e-2f1d0f6b8a11",
+                     *       "status": 500,
+                     *       "title": "Internal server error",
+                     *       "type": "/problems/internal"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

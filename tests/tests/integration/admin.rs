@@ -42,6 +42,11 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
         "quotes",
         "invoice_payments",
         "stripe_accounts",
+        "expenses",
+        "files",
+        "bank_statements",
+        "bank_transactions",
+        "assistant_conversations",
     ] {
         assert_eq!(stats["entities"][table], 0, "{table}");
     }

@@ -224,6 +224,15 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         .await
         .unwrap();
     assert_eq!(statement["lines_new"], 1, "{statement}");
+    ada.ok(Method::PATCH, "/v1/me", Some(&json!({"ai_enabled": true})))
+        .await;
+    let conversation = ada
+        .create(
+            "/v1/business-assistant/conversations",
+            &json!({"question": "Who owes me money?"}),
+        )
+        .await;
+    assert_eq!(conversation["messages"].as_array().unwrap().len(), 2);
     let quote = ada
         .create(
             "/v1/quotes",

@@ -170,6 +170,15 @@ async fn another_user_cannot_reach_any_row_by_id() {
     make("bank-statements", statement);
     let lines = ada.get("/v1/bank-transactions").await;
     make("bank-transactions", lines["items"][0].clone());
+    ada.ok(Method::PATCH, "/v1/me", Some(&json!({"ai_enabled": true})))
+        .await;
+    let conversation = ada
+        .create(
+            "/v1/business-assistant/conversations",
+            &json!({"question": "Who owes me money?"}),
+        )
+        .await;
+    make("business-assistant/conversations", conversation);
     let documents = ada.get("/v1/documents").await;
     make("documents", documents["items"][0].clone());
     make(

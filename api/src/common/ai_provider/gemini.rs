@@ -23,7 +23,11 @@ pub struct Gemini {
 /// One piece of a prompt.
 pub enum Part<'a> {
     Text(&'a str),
-    Audio { mime: &'a str, bytes: &'a [u8] },
+    /// Bytes with their type: audio, an image or a PDF.
+    Inline {
+        mime: &'a str,
+        bytes: &'a [u8],
+    },
 }
 
 fn provider(detail: impl Into<String>) -> ApiError {
@@ -70,7 +74,7 @@ impl Gemini {
             .iter()
             .map(|p| match p {
                 Part::Text(text) => json!({"text": text}),
-                Part::Audio { mime, bytes } => json!({"inlineData": {
+                Part::Inline { mime, bytes } => json!({"inlineData": {
                     "mimeType": mime,
                     "data": base64::engine::general_purpose::STANDARD.encode(bytes),
                 }}),

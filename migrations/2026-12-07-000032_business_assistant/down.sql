@@ -1,0 +1,4 @@
+SET ROLE minime_owner;
+DROP TABLE app.assistant_messages;
+DROP TABLE app.assistant_conversations;
+RESET ROLE;
