@@ -36,3 +36,11 @@ CREATE INDEX assistant_messages_conversation_idx ON app.assistant_messages (work
 SELECT app.add_workspace_table('assistant_messages');
 
 RESET ROLE;
+
+SET ROLE minime_owner;
+-- The business module's AI features keep their previews like every other.
+ALTER TABLE app.ai_previews DROP CONSTRAINT ai_previews_feature_check;
+ALTER TABLE app.ai_previews ADD CONSTRAINT ai_previews_feature_check CHECK (feature IN (
+  'smart-add', 'break-into-steps', 'project-tasks', 'explain-plan', 'transcription',
+  'job-pricing', 'document-processing'));
+RESET ROLE;

@@ -50,12 +50,19 @@ pub struct Figure {
     pub pence: i64,
 }
 
+/// What kind of row an answer used.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    Invoice,
+    CreditNote,
+    Expense,
+}
+
 /// A row an answer was computed from.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RowUsed {
-    /// `invoice`, `credit_note` or `expense`.
-    #[schema(example = "invoice")]
-    pub kind: String,
+    pub kind: RowKind,
     pub id: Uuid,
     /// The document's number, or the expense's supplier.
     #[schema(example = "INV-0042")]
@@ -63,12 +70,18 @@ pub struct RowUsed {
     pub pence: i64,
 }
 
+/// Who wrote a message.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Message {
     pub id: Uuid,
-    /// `user` or `assistant`.
-    #[schema(example = "assistant")]
-    pub role: String,
+    pub role: Role,
     pub text: String,
     pub figures: Vec<Figure>,
     pub rows_used: Vec<RowUsed>,
@@ -154,8 +167,8 @@ async fn compute(
             .iter()
             .map(|s| RowUsed {
                 kind: match s.sale.kind {
-                    crate::business::vat_return::SaleKind::Invoice => "invoice".into(),
-                    crate::business::vat_return::SaleKind::CreditNote => "credit_note".into(),
+                    crate::business::vat_return::SaleKind::Invoice => RowKind::Invoice,
+                    crate::business::vat_return::SaleKind::CreditNote => RowKind::CreditNote,
                 },
                 id: s.id,
                 label: s.number.clone(),
@@ -163,7 +176,7 @@ async fn compute(
             })
             .collect();
         rows.extend(costs.iter().map(|e| RowUsed {
-            kind: "expense".into(),
+            kind: RowKind::Expense,
             id: e.id,
             label: e.supplier.clone(),
             pence: e.purchase.gross_pence,
@@ -285,7 +298,7 @@ async fn compute(
             let rows: Vec<RowUsed> = open
                 .into_iter()
                 .map(|(id, number, total, paid, credited)| RowUsed {
-                    kind: "invoice".into(),
+                    kind: RowKind::Invoice,
                     id,
                     label: number.unwrap_or_default(),
                     pence: balance(total, paid, credited),
@@ -362,7 +375,11 @@ async fn load(conn: &mut Conn, id: Uuid) -> ApiResult<Conversation> {
             .map(
                 |(id, role, text, figures, rows, sent, created_at)| Message {
                     id,
-                    role,
+                    role: if role == "user" {
+                        Role::User
+                    } else {
+                        Role::Assistant
+                    },
                     text,
                     figures: serde_json::from_value(figures).unwrap_or_default(),
                     rows_used: serde_json::from_value(rows).unwrap_or_default(),
@@ -388,7 +405,6 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
     let (ws, computed) = auth
         .tx(&state.db, Access::Read, move |conn, me| {
             async move {
-                require_consent(conn, me.user_id).await?;
                 let ws = match id {
                     Some(id) => c::table
                         .find(id)
@@ -399,6 +415,7 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
                         .ok_or_else(ApiError::not_found)?,
                     None => resolve_workspace(conn, me.user_id, requested).await?,
                 };
+                require_consent(conn, me.user_id).await?;
                 let zone = crate::common::zone::user_zone(conn, me.user_id).await?;
                 let today = me.at.with_timezone(&zone).date_naive();
                 let period = assistant_intent::period(&asked, intent, today);
@@ -473,7 +490,10 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
                     )
                 };
             diesel::insert_into(m::table)
-                .values(turn("user", question.clone(), json!([]), json!([]), None))
+                .values((
+                    turn("user", question.clone(), json!([]), json!([]), None),
+                    m::created_at.eq(me.at),
+                ))
                 .execute(conn)
                 .await?;
             // A microsecond apart, so the answer sorts after the question.

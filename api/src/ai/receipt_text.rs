@@ -204,6 +204,14 @@ fn is_label(line: &str) -> bool {
         || line.chars().filter(|c| c.is_alphabetic()).count() < 2
 }
 
+/// "Total excluding VAT", "ex VAT": a net figure.
+fn excluding(l: &str) -> bool {
+    l.contains("excluding vat")
+        || l.contains("ex vat")
+        || l.contains("excl. vat")
+        || l.contains("excl vat")
+}
+
 pub fn read_receipt(text: &str, today: NaiveDate) -> ReceiptDraft {
     let lines: Vec<String> = text
         .lines()
@@ -245,16 +253,24 @@ pub fn read_receipt(text: &str, today: NaiveDate) -> ReceiptDraft {
         .map(|c| format!("GB{}{}{}", &c[1], &c[2], &c[3]));
     // Figures: the last amount on the line that names them.
     let figure = |rank: &dyn Fn(&str) -> Option<u8>| {
+        // A label's amount is on its line, or (in a two-column layout) on the next one.
         lines
             .iter()
-            .filter_map(|l| {
+            .enumerate()
+            .filter_map(|(i, l)| {
                 let rank = rank(&l.to_lowercase())?;
-                amounts(l).last().map(|a| (rank, *a, l))
+                let here = amounts(l).last().copied();
+                let next = || lines.get(i + 1).and_then(|n| amounts(n).first().copied());
+                here.or_else(next).map(|a| (rank, a, l))
             })
             .min_by_key(|(rank, _, _)| *rank)
     };
     let total = figure(&|l: &str| {
-        if l.contains("subtotal") || l.contains("sub-total") || l.contains("sub total") {
+        if l.contains("subtotal")
+            || l.contains("sub-total")
+            || l.contains("sub total")
+            || excluding(l)
+        {
             None
         } else if [
             "total due",
@@ -280,11 +296,16 @@ pub fn read_receipt(text: &str, today: NaiveDate) -> ReceiptDraft {
         let about_number = ["vat number", "vat reg", "vat no", "vat registration"]
             .iter()
             .any(|w| l.contains(w));
-        (l.contains("vat") && !about_number && !l.contains("inc") && !l.contains("total due"))
-            .then_some(0)
+        (l.contains("vat")
+            && !about_number
+            && !excluding(l)
+            && !l.contains("inc")
+            && !l.contains("total due"))
+        .then_some(0)
     });
     let net = figure(&|l: &str| {
-        (l.contains("subtotal") || l.contains("sub-total") || l.contains("net")).then_some(0)
+        (l.contains("subtotal") || l.contains("sub-total") || l.contains("net") || excluding(l))
+            .then_some(0)
     });
     for (name, f) in [("total", &total), ("VAT", &vat), ("net", &net)] {
         if let Some((_, a, l)) = f {

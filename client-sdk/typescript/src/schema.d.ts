@@ -6396,11 +6396,7 @@ export interface components {
         Message: {
             /** Format: uuid */
             id: string;
-            /**
-             * @description `user` or `assistant`.
-             * @example assistant
-             */
-            role: string;
+            role: components["schemas"]["Role"];
             text: string;
             figures: components["schemas"]["Figure"][];
             rows_used: components["schemas"]["RowUsed"][];
@@ -8678,6 +8674,11 @@ export interface components {
              */
             captures_created: number;
         };
+        /**
+         * @description Who wrote a message.
+         * @enum {string}
+         */
+        Role: "user" | "assistant";
         Routine: {
             /** Format: uuid */
             id: string;
@@ -8819,13 +8820,14 @@ export interface components {
             time_of_day?: string | null;
             title: string;
         };
+        /**
+         * @description What kind of row an answer used.
+         * @enum {string}
+         */
+        RowKind: "invoice" | "credit_note" | "expense";
         /** @description A row an answer was computed from. */
         RowUsed: {
-            /**
-             * @description `invoice`, `credit_note` or `expense`.
-             * @example invoice
-             */
-            kind: string;
+            kind: components["schemas"]["RowKind"];
             /** Format: uuid */
             id: string;
             /**

@@ -322,6 +322,10 @@ async fn another_user_cannot_reach_any_row_by_id() {
         ("/v1/workspaces/{id}", json!({"name": "Taken"})),
         ("/v1/invoices/{id}/payments", json!({"amount_pence": 1})),
         (
+            "/v1/business-assistant/conversations/{id}/messages",
+            json!({"question": "Who owes me money?"}),
+        ),
+        (
             "/v1/invoices/{id}/checkout",
             json!({"success_url": "https://a.example/", "cancel_url": "https://a.example/"}),
         ),
