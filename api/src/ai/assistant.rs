@@ -135,7 +135,7 @@ fn pounds(pence: i64) -> String {
     let whole = (p / 100).to_string();
     let mut grouped = String::new();
     for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -332,6 +332,7 @@ async fn compute(
     Ok(out)
 }
 
+type SummaryRow = (Uuid, Uuid, String, DateTime<Utc>, DateTime<Utc>);
 type MessageRow = (
     Uuid,
     String,
@@ -575,10 +576,9 @@ pub async fn list_conversations(state: State, auth: Auth, page: Paging) -> ApiRe
                         c::updated_at,
                     ))
                     .into_boxed();
-                let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, DateTime<Utc>)> =
-                    keyset!(query, c, page.after, page.fetch())
-                        .load(conn)
-                        .await?;
+                let rows: Vec<SummaryRow> = keyset!(query, c, page.after, page.fetch())
+                    .load(conn)
+                    .await?;
                 let page = Page::from_rows(rows, &page, |r| Cursor {
                     created_at: r.3,
                     id: r.0,

@@ -43,17 +43,17 @@ pub struct PricingRequest {
     pub workspace_id: Option<Uuid>,
 }
 
-fn history_of(
-    rows: Vec<(
-        Uuid,
-        String,
-        Uuid,
-        String,
-        Decimal,
-        i64,
-        Option<chrono::NaiveDate>,
-    )>,
-) -> Vec<PastJob> {
+type JobRow = (
+    Uuid,
+    String,
+    Uuid,
+    String,
+    Decimal,
+    i64,
+    Option<chrono::NaiveDate>,
+);
+
+fn history_of(rows: Vec<JobRow>) -> Vec<PastJob> {
     rows.into_iter()
         .map(|(id, title, client_id, fee_kind, quantity, rate, date)| {
             let q = (quantity * Decimal::from(10_000)).to_i64().unwrap_or(0);

@@ -1,3 +1,8 @@
+#![allow(
+    dead_code,
+    reason = "a test crate's module: the fake speaks the whole protocol, tests use part of it"
+)]
+
 //! A loopback fake of Anthropic's Messages API (`POST /v1/messages`, version 2023-06-01): it
 //! checks the key, the version header and the request's shape as the real API does, records
 //! every request (the key's value left out), and answers from a scripted queue.
