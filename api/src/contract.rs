@@ -937,4 +937,62 @@ mod tests {
         assert!(time.is_match("07:30") && time.is_match("23:59:59"));
         assert!(!time.is_match("24:00") && !time.is_match("7:30"));
     }
+
+    /// utoipa keys components by type name and silently keeps one of two types that share it, so
+    /// a second `Question` would replace the first in the document and in the query validation
+    /// that reads it. Every schema type needs a name of its own (or a `#[schema(as = ...)]`).
+    #[test]
+    fn every_schema_type_has_a_name_of_its_own() {
+        fn visit(dir: &std::path::Path, names: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, names);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let mut derived = false;
+                    let mut alias = None;
+                    for line in text.lines().map(str::trim) {
+                        if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                            derived = true;
+                        } else if let Some(rest) = line.strip_prefix("#[schema(as = ") {
+                            alias = rest.split(')').next().map(str::to_owned);
+                        } else if derived {
+                            let item = line
+                                .strip_prefix("pub struct ")
+                                .or_else(|| line.strip_prefix("pub enum "))
+                                .or_else(|| line.strip_prefix("struct "))
+                                .or_else(|| line.strip_prefix("enum "));
+                            if let Some(item) = item {
+                                let name: String = item
+                                    .chars()
+                                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                    .collect();
+                                let name = alias.take().unwrap_or(name);
+                                names.push((name, path.display().to_string()));
+                                derived = false;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut names = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut names,
+        );
+        assert!(
+            names.len() > 100,
+            "the scan found {} schema types",
+            names.len()
+        );
+        names.sort();
+        let clashes: Vec<_> = names
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| format!("{} in {} and {}", w[0].0, w[0].1, w[1].1))
+            .collect();
+        assert!(clashes.is_empty(), "schema names used twice: {clashes:?}");
+    }
 }

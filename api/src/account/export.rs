@@ -2,7 +2,8 @@
 //! database cursors in a single snapshot, so memory stays flat whatever the account's size.
 //!
 //! Shape: `{"manifest": {...}, "sections": {"profile": [...], "tasks": [...], ...},
-//! "file_contents": [{"id", "sha256", "content_base64"}, ...], "complete": true}`.
+//! "file_contents": [{"id", "sha256", "content_base64"}, ...], "complete": true}`; a file
+//! whose object is gone from the store has `"content_base64": null, "missing": true`.
 //! The manifest (format version, time, counts per section, what is left out and why) comes
 //! first; `complete` comes last, so a cut-off download is recognisable.
 
@@ -348,25 +349,26 @@ async fn stream_files(conn: &mut Conn, out: &Chunks, store: &FileStore) -> ApiRe
         let bytes = store
             .get(&file.store_key)
             .await
-            .map_err(ApiError::internal)?
-            .unwrap_or_default();
-        let mut chunk = Vec::with_capacity(bytes.len() * 4 / 3 + 200);
+            .map_err(ApiError::internal)?;
+        let mut chunk = Vec::with_capacity(bytes.as_ref().map_or(0, Vec::len) * 4 / 3 + 200);
         if n > 0 {
             chunk.push(b',');
         }
-        chunk.extend(
-            format!(
-                "{{\"id\":\"{}\",\"sha256\":\"{}\",\"content_base64\":\"",
-                file.id, file.sha256
-            )
-            .as_bytes(),
-        );
-        chunk.extend(
-            base64::engine::general_purpose::STANDARD
-                .encode(&bytes)
-                .as_bytes(),
-        );
-        chunk.extend(b"\"}");
+        chunk
+            .extend(format!("{{\"id\":\"{}\",\"sha256\":\"{}\",", file.id, file.sha256).as_bytes());
+        match bytes {
+            Some(bytes) => {
+                chunk.extend(b"\"content_base64\":\"");
+                chunk.extend(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(&bytes)
+                        .as_bytes(),
+                );
+                chunk.extend(b"\"}");
+            }
+            // An object lost from the store is said to be lost, not passed off as empty.
+            None => chunk.extend(b"\"content_base64\":null,\"missing\":true}"),
+        }
         send(out, chunk).await?;
     }
     Ok(())

@@ -26,6 +26,7 @@ use crate::{
         vat::{self, VatReturnParams},
     },
     common::{
+        ai_provider::provider::Provider,
         extractor::{Access, Auth},
         resource::resolve_workspace,
         state::State,
@@ -112,7 +113,7 @@ pub struct ConversationSummary {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Question {
+pub struct BusinessQuestion {
     #[schema(example = "What do I owe in VAT this quarter?")]
     pub question: String,
     /// For a new conversation: its workspace (default: your personal one).
@@ -395,7 +396,12 @@ async fn load(conn: &mut Conn, id: Uuid) -> ApiResult<Conversation> {
 }
 
 /// Answers `question` in conversation `id` (made now when `None`), storing both turns.
-async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiResult<Conversation> {
+async fn ask(
+    state: &State,
+    auth: &Auth,
+    id: Option<Uuid>,
+    q: BusinessQuestion,
+) -> ApiResult<Conversation> {
     let question = q.question.trim().to_owned();
     if question.is_empty() || question.chars().count() > 2_000 {
         return Err(ApiError::field("question", "must be 1 to 2,000 characters"));
@@ -430,7 +436,9 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
         "question": question,
         "figures": {"period": computed.label, "from": computed.from, "to": computed.to, "values": figures},
     }));
-    let text = if state.ai.is_local() || intent == Intent::Unknown {
+    // A question the rules cannot read gets their answer; nothing is sent, and the record says so.
+    let asks_model = !state.ai.is_local() && intent != Intent::Unknown;
+    let text = if !asks_model {
         computed.text.clone()
     } else {
         let prompt = format!(
@@ -447,7 +455,15 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
             .map(|t| t.chars().take(2_000).collect())
             .unwrap_or(computed.text.clone())
     };
-    let sent = record("business-assistant", &state.ai, fields);
+    let sent = record(
+        "business-assistant",
+        if asks_model {
+            &state.ai
+        } else {
+            &Provider::Local
+        },
+        fields,
+    );
     let rows = serde_json::to_value(&computed.rows).map_err(ApiError::internal)?;
     auth.tx(&state.db, Access::Write, move |conn, me| {
         async move {
@@ -515,7 +531,7 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
 /// Ask the business assistant a first question.
 #[utoipa::path(
     tag = "ai",
-    request_body = Question,
+    request_body = BusinessQuestion,
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The new conversation with the question and its answer", body = Conversation),
@@ -527,7 +543,7 @@ async fn ask(state: &State, auth: &Auth, id: Option<Uuid>, q: Question) -> ApiRe
 pub async fn start_conversation(
     state: State,
     auth: Auth,
-    body: Json<Question>,
+    body: Json<BusinessQuestion>,
 ) -> ApiResult<HttpResponse> {
     let out = ask(&state, &auth, None, body.0).await?;
     Ok(HttpResponse::Created().json(out))
@@ -537,7 +553,7 @@ pub async fn start_conversation(
 #[utoipa::path(
     tag = "ai",
     params(("id" = Uuid, Path)),
-    request_body = Question,
+    request_body = BusinessQuestion,
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The conversation with the new question and its answer", body = Conversation),
@@ -549,7 +565,7 @@ pub async fn ask_again(
     state: State,
     auth: Auth,
     id: Path<Uuid>,
-    body: Json<Question>,
+    body: Json<BusinessQuestion>,
 ) -> ApiResult<HttpResponse> {
     let out = ask(&state, &auth, Some(id.into_inner()), body.0).await?;
     Ok(HttpResponse::Created().json(out))

@@ -68,7 +68,7 @@ pub async fn transcribe(
     let Provider::Gemini(gemini) = &state.ai else {
         return Err(ApiError::new(
             ProblemKind::AiOffline,
-            "Transcription is not available offline: the server's AI provider is the built-in one",
+            "Transcription needs Gemini (MINIME_AI_PROVIDER=gemini); this server's AI provider cannot hear audio",
         ));
     };
     let audio = read_recording(&mut payload, state.config.ai_max_audio_bytes).await?;

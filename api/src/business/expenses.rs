@@ -430,7 +430,11 @@ impl Resource for Expenses {
             category: i.category.as_str().into(),
             net_pence: i.net_pence,
             vat_pence: vat,
-            vat_reclaimable: i.vat_reclaimable.unwrap_or(vat > 0),
+            vat_reclaimable: match i.vat_reclaimable {
+                Some(given) => given,
+                // Only a VAT-registered business reclaims VAT; for others it is part of the cost.
+                None => vat > 0 && vat_registered(conn, workspace).await?,
+            },
             payment_method: method.as_str().into(),
             capital_item: i.capital_item.unwrap_or(false),
             relevant_goods: i.relevant_goods.unwrap_or(false),
@@ -486,4 +490,15 @@ pub async fn in_period(
         .select(Row::as_select())
         .load(conn)
         .await?)
+}
+
+async fn vat_registered(conn: &mut Conn, workspace: Uuid) -> ApiResult<bool> {
+    use crate::db::schema::app::business_profiles::dsl as bp;
+    let registered = bp::business_profiles
+        .filter(bp::workspace_id.eq(workspace))
+        .select(bp::vat_registered)
+        .first::<bool>(conn)
+        .await
+        .optional()?;
+    Ok(registered.unwrap_or(false))
 }

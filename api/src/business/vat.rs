@@ -35,7 +35,7 @@ pub struct VatSettings {
     /// Flat Rate Scheme, its cash-based turnover).
     pub basis: Basis,
     /// On the Flat Rate Scheme: the sector (`GET /v1/business/flat-rate-sectors`).
-    #[schema(example = "computer_it_consultancy")]
+    #[schema(example = "computer_and_it_consultancy")]
     pub flat_rate_sector: Option<String>,
     /// On the Flat Rate Scheme: a percentage HMRC confirmed, in basis points, instead of a
     /// sector.
@@ -272,6 +272,9 @@ pub async fn compute(conn: &mut Conn, workspace: Uuid, p: VatReturnParams) -> Ap
         VatReturnError::UnknownSector { .. } | VatReturnError::FlatRateOutOfRange => {
             ApiError::field("flat_rate_sector", e.to_string())
         }
+        // Amounts are bounded one by one when written, so a period's sum can still outgrow a
+        // return's boxes: the caller chose that period.
+        VatReturnError::TooLarge { .. } => ApiError::field("end", e.to_string()),
         // Stored documents are checked when written: a mismatch here is ours, not the caller's.
         other => ApiError::internal(anyhow::anyhow!("vat return: {other}")),
     })

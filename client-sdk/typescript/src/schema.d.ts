@@ -4396,6 +4396,15 @@ export interface components {
              */
             work_type?: "agency" | "freelance" | null;
         };
+        BusinessQuestion: {
+            /** @example What do I owe in VAT this quarter? */
+            question: string;
+            /**
+             * Format: uuid
+             * @description For a new conversation: its workspace (default: your personal one).
+             */
+            workspace_id?: string | null;
+        };
         /** @description Time taken by something outside minime (a meeting, a calendar event). */
         BusyBlock: {
             /**
@@ -8289,15 +8298,8 @@ export interface components {
          * @example 1.5
          */
         Quantity: string;
-        Question: {
-            /** @example What do I owe in VAT this quarter? */
-            question: string;
-            /**
-             * Format: uuid
-             * @description For a new conversation: its workspace (default: your personal one).
-             */
-            workspace_id?: string | null;
-        };
+        /** @enum {string} */
+        Question: "what_next" | "overdue" | "week" | "stalled_goals";
         Quote: {
             /**
              * Format: date-time
@@ -9714,7 +9716,7 @@ export interface components {
             basis: components["schemas"]["Basis"];
             /**
              * @description On the Flat Rate Scheme: the sector (`GET /v1/business/flat-rate-sectors`).
-             * @example computer_it_consultancy
+             * @example computer_and_it_consultancy
              */
             flat_rate_sector?: string | null;
             /**
@@ -29723,7 +29725,7 @@ export interface operations {
                  *       "question": "What do I owe in VAT this quarter?"
                  *     }
                  */
-                "application/json": components["schemas"]["Question"];
+                "application/json": components["schemas"]["BusinessQuestion"];
             };
         };
         responses: {
@@ -29880,7 +29882,7 @@ export interface operations {
                  *       "question": "What do I owe in VAT this quarter?"
                  *     }
                  */
-                "application/json": components["schemas"]["Question"];
+                "application/json": components["schemas"]["BusinessQuestion"];
             };
         };
         responses: {

@@ -259,6 +259,42 @@ async fn statements_import_once_and_credits_become_payments_once() {
         )
         .await;
     problem(res, 409, "/problems/conflict").await;
+    // Deleting what a line became reopens the line, which can then be matched again.
+    let payment = done["payments"][0]["payment_id"].as_str().unwrap();
+    ada.succeeds(
+        Method::DELETE,
+        &format!(
+            "/v1/invoices/{}/payments/{payment}",
+            big["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    ada.succeeds(
+        Method::DELETE,
+        &format!("/v1/expenses/{}", expense["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    for line in [&paid_big, debit] {
+        let now = ada
+            .get(&format!(
+                "/v1/bank-transactions/{}",
+                line["transaction"]["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(now["status"], "unmatched", "{now}");
+        assert!(now["payment_id"].is_null() && now["expense_id"].is_null());
+    }
+    let again = ada
+        .ok(
+            Method::POST,
+            "/v1/bank-transactions/matches",
+            Some(&confirm),
+        )
+        .await;
+    assert_eq!(again["payments"][0]["already_recorded"], false);
+    assert_eq!(again["expenses"][0]["already_recorded"], false);
 
     // OFX, to another account: the bank's own ids keep its lines apart.
     let res = import(&ada, "account=savings&name=march.ofx", OFX).await;

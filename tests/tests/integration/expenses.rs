@@ -239,7 +239,10 @@ async fn expenses_carry_their_receipts_and_take_them_when_they_go() {
         )
         .await;
     assert_eq!(expense["total_pence"], 5400);
-    assert_eq!(expense["vat_reclaimable"], true);
+    assert_eq!(
+        expense["vat_reclaimable"], false,
+        "a business that is not VAT registered reclaims nothing unless told"
+    );
     assert_eq!(
         expense["paid_on"], "2027-01-12",
         "a card payment is paid when spent"

@@ -174,6 +174,7 @@ impl std::fmt::Display for Location {
 /// What is wrong at a [`Location`]; worded to be shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schema(as = StatementProblem)]
 pub enum Problem {
     #[error("date '{value}' is not a date (expected {expected})")]
     InvalidDate { value: String, expected: String },

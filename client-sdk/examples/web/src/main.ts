@@ -1,7 +1,8 @@
 // The reference browser client: cookie sessions with CSRF through the SDK, Today, tasks,
 // Smart Add with preview and confirm, the day's calendar events and the calendar connection,
-// notifications (web push, the morning recap), the business (its profile, clients, jobs, and
-// invoices: issued, downloaded as PDF, paid), data export and account deletion.
+// notifications (web push, the morning recap), the business (its profile, clients, jobs,
+// invoices: issued, downloaded as PDF, paid; expenses with their receipts; VAT settings and the
+// VAT return of a period), data export and account deletion.
 import { createClient, ProblemError, type Problem, type Schemas } from "@minime/sdk";
 
 const api = import.meta.env.VITE_MINIME_API ?? "http://127.0.0.1:8080";
@@ -260,6 +261,21 @@ function button(text: string, onClick: () => Promise<void>): HTMLButtonElement {
   return b;
 }
 
+/** The name a download's Content-Disposition offers: the exact `filename*` when there is one,
+ * else the ASCII `filename`, else `fallback`. */
+function offeredName(response: Response, fallback: string): string {
+  const disposition = response.headers.get("content-disposition") ?? "";
+  const exact = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  if (exact) {
+    try {
+      return decodeURIComponent(exact);
+    } catch {
+      // Not percent-encoding after all: the ASCII name is still there.
+    }
+  }
+  return /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallback;
+}
+
 function saveFile(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
@@ -516,7 +532,7 @@ function paymentForm(inv: Invoice): HTMLFormElement {
         client.api.POST("/v1/invoices/{id}/payments", { params: { path: { id: inv.id } }, body: { amount_pence: pence } }),
       );
       say(`${money(pence)} paid on ${inv.number} recorded.`);
-      await renderInvoices();
+      await Promise.all([renderInvoices(), recountVat()]);
     } catch (e) {
       fail(e);
     }
@@ -533,7 +549,7 @@ async function issue(inv: Invoice): Promise<void> {
       }),
     );
     say(`Issued as ${issued.number}: from now on it never changes.`);
-    await Promise.all([renderInvoices(), renderJobs()]);
+    await Promise.all([renderInvoices(), renderJobs(), recountVat()]);
   } catch (e) {
     fail(e);
   }
@@ -543,8 +559,7 @@ async function downloadPdf(inv: Invoice): Promise<void> {
   try {
     const call = client.api.GET("/v1/invoices/{id}/pdf", { params: { path: { id: inv.id } }, parseAs: "blob" });
     const pdf = await client.unwrap(call);
-    const disposition = (await call).response.headers.get("content-disposition") ?? "";
-    saveFile(pdf, /filename="([^"]+)"/.exec(disposition)?.[1] ?? `${inv.number ?? "draft-invoice"}.pdf`);
+    saveFile(pdf, offeredName((await call).response, `${inv.number ?? "draft-invoice"}.pdf`));
   } catch (e) {
     fail(e);
   }
@@ -559,9 +574,300 @@ async function renderInvoices(): Promise<void> {
   if (invoices.length === 0) list.append(li("No invoices yet: invoice a job.", "muted"));
 }
 
+/** An expense as listed. */
+type Expense = Schemas["Page_Expense"]["items"][number];
+
+// Every value of the API's enums must have a label here: tsc fails when the API adds one.
+const categories: Record<Schemas["Category"], string> = {
+  cost_of_goods: "Cost of goods",
+  subcontractors: "Subcontractors",
+  staff: "Staff costs",
+  travel: "Car, van and travel",
+  premises: "Rent, rates, power and insurance",
+  repairs: "Repairs and maintenance",
+  admin: "Phone, stationery and office",
+  advertising: "Advertising",
+  entertainment: "Business entertainment (not allowable)",
+  interest: "Interest on loans",
+  finance_charges: "Bank and finance charges",
+  bad_debts: "Bad debts",
+  professional_fees: "Accountancy and legal fees",
+  depreciation: "Depreciation (not allowable)",
+  other: "Other",
+};
+const paymentMethods: Record<Schemas["PaymentMethod"], string> = {
+  card: "card",
+  bank_transfer: "bank transfer",
+  direct_debit: "direct debit",
+  cash: "cash",
+  cheque: "cheque",
+  other: "other",
+};
+
+/** A day as the API writes dates, in the browser's own calendar. */
+const isoDate = (d: Date) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+const expenseForm = $("expense") as HTMLFormElement;
+// The default, not just the value: reset() after each expense brings today back.
+(expenseForm.elements.namedItem("spent_on") as HTMLInputElement).defaultValue = isoDate(new Date());
+(expenseForm.elements.namedItem("payment_method") as HTMLSelectElement).append(
+  ...Object.entries(paymentMethods).map(([value, label]) => new Option(label, value)),
+);
+// No category is chosen for the user: the required select refuses the form until one is.
+(expenseForm.elements.namedItem("category") as HTMLSelectElement).append(
+  new Option("Category…", ""),
+  ...Object.entries(categories).map(([value, label]) => new Option(label, value)),
+);
+
+/** Stores `file` as a receipt. The body is the file's bytes as they are; the server tells the
+ * kind from them, so the type is left as "bytes" rather than the browser's guess from the name,
+ * which the server refuses whenever it disagrees with the content. */
+async function uploadReceipt(file: File): Promise<Schemas["StoredFile"]> {
+  return client.unwrap(
+    client.api.POST("/v1/files", {
+      params: { query: { purpose: "receipt", name: file.name } },
+      // The generated type describes the bytes as a JSON array of numbers.
+      body: file as unknown as number[],
+      bodySerializer: (bytes) => bytes,
+      headers: { "Content-Type": "application/octet-stream" },
+    }),
+  );
+}
+
+async function renderExpenses(): Promise<void> {
+  const expenses = await every((cursor) =>
+    client.unwrap(client.api.GET("/v1/expenses", { params: { query: { limit: 200, cursor } } })),
+  );
+  const list = $("expenses");
+  list.replaceChildren(
+    ...expenses.map((expense) => {
+      const { description, receipt_file_id: receipt } = expense;
+      const item = li(
+        `${expense.spent_on} · ${expense.supplier}${description ? ` — ${description}` : ""} · ${categories[expense.category]} · `,
+      );
+      item.dataset.expense = expense.id;
+      item.append(
+        span(money(expense.net_pence), "net"),
+        " + ",
+        span(money(expense.vat_pence), "vat"),
+        expense.vat_reclaimable ? " reclaimable VAT = " : " VAT = ",
+        span(money(expense.total_pence), "total", "strong"),
+        ` · ${paymentMethods[expense.payment_method]}${expense.paid_on ? "" : ", unpaid"} `,
+      );
+      if (receipt) item.append(button("Download receipt", () => downloadReceipt(receipt)), " ");
+      item.append(button("Delete", () => deleteExpense(expense)));
+      return item;
+    }),
+  );
+  if (expenses.length === 0) list.append(li("No expenses yet.", "muted"));
+}
+
+/** Receipts have no public address: the bytes come with this session's credentials and are
+ * saved from memory. */
+async function downloadReceipt(fileId: string): Promise<void> {
+  try {
+    const call = client.api.GET("/v1/files/{id}/content", { params: { path: { id: fileId } }, parseAs: "blob" });
+    const receipt = await client.unwrap(call);
+    saveFile(receipt, offeredName((await call).response, "receipt"));
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function deleteExpense(expense: Expense): Promise<void> {
+  if (!confirm(`Delete the expense from ${expense.supplier}${expense.receipt_file_id ? " and its receipt" : ""}?`)) return;
+  try {
+    await client.unwrap(
+      client.api.DELETE("/v1/expenses/{id}", {
+        params: { path: { id: expense.id }, header: { "If-Match": `"${expense.version}"` } },
+      }),
+    );
+    say(`The expense from ${expense.supplier} is deleted${expense.receipt_file_id ? ", with its receipt" : ""}.`);
+    await Promise.all([renderExpenses(), recountVat()]);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+$("expense").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  const net = toPence(field(form, "net"));
+  const vat = field(form, "vat").trim() ? toPence(field(form, "vat")) : 0;
+  if (net === null || vat === null) return say("Enter the amounts in pounds, like 45 or 9.99.", true);
+  const method = field(form, "payment_method") as Schemas["PaymentMethod"];
+  const file = (form.elements.namedItem("receipt") as HTMLInputElement).files?.[0];
+  let receipt: Schemas["StoredFile"] | null = null;
+  try {
+    // The receipt first: the expense names the stored file.
+    if (file) receipt = await uploadReceipt(file);
+    await client.unwrap(
+      client.api.POST("/v1/expenses", {
+        body: {
+          spent_on: field(form, "spent_on"),
+          supplier: field(form, "supplier"),
+          description: field(form, "description").trim() || null,
+          category: field(form, "category") as Schemas["Category"],
+          net_pence: net,
+          vat_pence: vat,
+          // With no VAT there is nothing to reclaim, whatever the box says.
+          vat_reclaimable: vat > 0 && (form.elements.namedItem("vat_reclaimable") as HTMLInputElement).checked,
+          payment_method: method,
+          receipt_file_id: receipt?.id ?? null,
+        },
+      }),
+    );
+    form.reset();
+    say(`Expense added${receipt ? `, its receipt kept as ${receipt.name}` : ""}.`);
+    await Promise.all([renderExpenses(), recountVat()]);
+  } catch (e) {
+    // A receipt whose expense was refused would stay behind unlinked: it goes too.
+    if (receipt) await client.unwrap(client.api.DELETE("/v1/files/{id}", { params: { path: { id: receipt.id } } })).catch(() => undefined);
+    fail(e);
+  }
+});
+
+// VAT: how the business accounts for it, and the return of a period computed from the issued
+// invoices and the expenses. Boxes 1 to 5 are pence; 6 to 9 whole pounds, as HMRC has them.
+const gbpWhole = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const wholePoundBoxes = new Set(["box6", "box7", "box8", "box9"]);
+
+/** The period whose return is shown, recomputed when what it counts changes; null when none is. */
+let vatPeriod: { start: string; end: string } | null = null;
+let sectors: Schemas["Sector"][] | null = null;
+
+// The calendar quarter to begin with: HMRC may stagger a business's quarters, so the dates
+// stay the user's to change.
+const opened = new Date();
+const quarter = Math.floor(opened.getMonth() / 3);
+const vatReturnForm = $("vat-return") as HTMLFormElement;
+(vatReturnForm.elements.namedItem("start") as HTMLInputElement).value = isoDate(new Date(opened.getFullYear(), 3 * quarter, 1));
+(vatReturnForm.elements.namedItem("end") as HTMLInputElement).value = isoDate(new Date(opened.getFullYear(), 3 * quarter + 3, 0));
+
+const percent = (basisPoints: number) => `${(basisPoints / 100).toLocaleString("en-GB")} %`;
+
+function flatRateFields(form: HTMLFormElement): void {
+  const flat = field(form, "scheme") === "flat_rate";
+  (form.elements.namedItem("flat_rate_sector") as HTMLSelectElement).disabled = !flat;
+  (form.elements.namedItem("registered_on") as HTMLInputElement).disabled = !flat;
+}
+
+function showVatSettings(settings: Schemas["VatSettings"]): void {
+  const form = $("vat-settings") as HTMLFormElement;
+  (form.elements.namedItem("scheme") as HTMLSelectElement).value = settings.scheme;
+  (form.elements.namedItem("basis") as HTMLSelectElement).value = settings.basis;
+  if (settings.flat_rate_sector) (form.elements.namedItem("flat_rate_sector") as HTMLSelectElement).value = settings.flat_rate_sector;
+  (form.elements.namedItem("registered_on") as HTMLInputElement).value = settings.registered_on ?? "";
+  flatRateFields(form);
+  const basis = settings.basis === "cash" ? "cash accounting" : "invoice basis (accrual)";
+  const sector = sectors?.find((s) => s.id === settings.flat_rate_sector);
+  const rate = sector
+    ? ` at ${percent(sector.basis_points)} (${sector.label})`
+    : settings.flat_rate_bp != null
+      ? ` at ${percent(settings.flat_rate_bp)}`
+      : "";
+  const status = $("vat-settings-status");
+  status.textContent =
+    settings.version === 0
+      ? "No VAT settings saved: returns are worked out on the standard scheme, invoice basis (accrual)."
+      : settings.scheme === "flat_rate"
+        ? `Flat Rate Scheme${rate}, ${basis}, registered ${settings.registered_on}.`
+        : `Standard scheme, ${basis}.`;
+  status.dataset.saved = String(settings.version > 0);
+}
+
+async function renderVatSettings(): Promise<void> {
+  const form = $("vat-settings") as HTMLFormElement;
+  // HMRC's table is fixed: one read per page is enough.
+  if (!sectors) {
+    sectors = await client.unwrap(client.api.GET("/v1/business/flat-rate-sectors"));
+    (form.elements.namedItem("flat_rate_sector") as HTMLSelectElement).replaceChildren(
+      ...sectors.map((s) => new Option(`${s.label} (${percent(s.basis_points)})`, s.id)),
+    );
+  }
+  showVatSettings(await client.unwrap(client.api.GET("/v1/business/vat-settings")));
+}
+
+((($("vat-settings") as HTMLFormElement).elements.namedItem("scheme")) as HTMLSelectElement).addEventListener("change", () =>
+  flatRateFields($("vat-settings") as HTMLFormElement),
+);
+
+$("vat-settings").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  const flat = field(form, "scheme") === "flat_rate";
+  try {
+    const saved = await client.unwrap(
+      client.api.PUT("/v1/business/vat-settings", {
+        body: {
+          scheme: field(form, "scheme") as Schemas["SchemeKind"],
+          basis: field(form, "basis") as Schemas["Basis"],
+          flat_rate_sector: flat ? field(form, "flat_rate_sector") || null : null,
+          registered_on: flat ? field(form, "registered_on") || null : null,
+        },
+      }),
+    );
+    showVatSettings(saved);
+    say("VAT settings saved.");
+    await recountVat();
+  } catch (e) {
+    fail(e);
+  }
+});
+
+const directions: Record<Schemas["Direction"], (box5: number) => string> = {
+  payable: (box5) => `You pay HMRC ${money(box5)}`,
+  repayable: (box5) => `HMRC repays you ${money(box5)}`,
+  nil: () => "Nothing to pay or reclaim",
+};
+
+function showVatReturn(vatReturn: Schemas["VatReturn"] | null): void {
+  const table = $("vat-boxes");
+  table.hidden = vatReturn === null;
+  $("vat-notes").replaceChildren(...(vatReturn?.notes ?? []).map((n) => li(n, "muted")));
+  const summary = $("vat-summary");
+  summary.replaceChildren();
+  if (!vatReturn) return;
+  const { period, boxes } = vatReturn;
+  summary.append(
+    `Period ${period.period_key}, ${period.start} to ${period.end} (a draft: nothing is sent to HMRC). `,
+    span(directions[vatReturn.direction](boxes.box5), "direction", "strong"),
+    ".",
+  );
+  for (const [box, value] of Object.entries(boxes)) {
+    const cell = table.querySelector<HTMLElement>(`[data-box="${box}"]`);
+    if (cell) cell.textContent = wholePoundBoxes.has(box) ? gbpWhole.format(value) : money(value);
+  }
+}
+
+/** The shown return again, after something it counts changed. */
+async function recountVat(): Promise<void> {
+  if (!vatPeriod) return;
+  showVatReturn(await client.unwrap(client.api.GET("/v1/business/vat-return", { params: { query: vatPeriod } })));
+}
+
+$("vat-return").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  try {
+    const period = { start: field(form, "start"), end: field(form, "end") };
+    showVatReturn(await client.unwrap(client.api.GET("/v1/business/vat-return", { params: { query: period } })));
+    vatPeriod = period;
+  } catch (e) {
+    fail(e);
+  }
+});
+
 async function renderBusiness(): Promise<void> {
   // Jobs and invoices name their clients.
-  await Promise.all([renderProfile(), renderClients().then(() => Promise.all([renderJobs(), renderInvoices()]))]);
+  await Promise.all([
+    renderProfile(),
+    renderClients().then(() => Promise.all([renderJobs(), renderInvoices()])),
+    renderExpenses(),
+    renderVatSettings(),
+    recountVat(),
+  ]);
 }
 
 async function refresh(): Promise<void> {
@@ -576,6 +882,9 @@ async function refresh(): Promise<void> {
 function signedOut(): void {
   $("signed-out").hidden = false;
   $("signed-in").hidden = true;
+  // The next account to sign in must not see this one's figures.
+  vatPeriod = null;
+  showVatReturn(null);
 }
 
 $("signup").addEventListener("submit", async (ev) => {

@@ -3,7 +3,9 @@
 // this browser to notifications and receive a test push, set the morning recap, connect a
 // calendar served on loopback and see today's events, disconnect it; save a business profile,
 // add a client and a job, invoice the job, issue the invoice, download its PDF, record two
-// payments (an overpayment between them is refused), sign out.
+// payments (an overpayment between them is refused); add an expense with a receipt, download
+// the receipt, save the VAT settings (a Flat Rate one without its date is refused), see the
+// quarter's VAT return, delete the expense; sign out.
 // Then opens the server's API reference (/docs) with every other origin blocked and finds an
 // operation in it. Screenshots go to test-results/.
 import { execFileSync } from "node:child_process";
@@ -323,6 +325,107 @@ try {
   console.log(
     `browser: business profile created (201) and changed under If-Match; invoiced a job: INV-0001, £500.00 + £100.00 VAT = £600.00; ` +
       `its PDF (${pdf.length} bytes) downloaded; paid £200 then £400, an overpayment refused ("${overpaid}")`,
+  );
+
+  // Expenses and the VAT return: a receipt uploaded (its bytes as the body), then the expense
+  // naming it; the receipt downloaded back through the API; the VAT settings (a Flat Rate one
+  // without its registration date refused); the quarter's return from the invoice above and
+  // this expense; the expense deleted, with its receipt and its VAT.
+  // A 1×1 PNG: signature, IHDR, IDAT and IEND with valid CRCs.
+  const receipt = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  // The account's zone is UTC, so the invoice above is dated today in UTC, as the expense is.
+  const today = new Date().toISOString().slice(0, 10);
+  const [year, month] = today.split("-").map(Number);
+  const quarter = Math.floor((month - 1) / 3);
+  const quarterStart = new Date(Date.UTC(year, 3 * quarter, 1)).toISOString().slice(0, 10);
+  const quarterEnd = new Date(Date.UTC(year, 3 * quarter + 3, 0)).toISOString().slice(0, 10);
+  await page.fill("#expense input[name=spent_on]", today);
+  await page.fill("#expense input[name=supplier]", "Screwfix");
+  await page.fill("#expense input[name=description]", "Drill bits and fixings");
+  await page.fill("#expense input[name=net]", "120.50");
+  await page.fill("#expense input[name=vat]", "24.10");
+  await page.check("#expense input[name=vat_reclaimable]");
+  await page.selectOption("#expense select[name=payment_method]", "card");
+  await page.selectOption("#expense select[name=category]", "repairs");
+  await page.setInputFiles("#expense input[name=receipt]", { name: "receipt.png", mimeType: "image/png", buffer: receipt });
+  const uploading = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.endsWith("/v1/files"));
+  const createdExpense = await answered("POST", "/v1/expenses", 201, () => page.click("#expense button"));
+  const uploadAnswer = await uploading;
+  if (uploadAnswer.status() !== 201) throw new Error(`the receipt upload answered ${uploadAnswer.status()}: ${await uploadAnswer.text()}`);
+  const uploadUrl = new URL(uploadAnswer.url());
+  if (uploadUrl.searchParams.get("purpose") !== "receipt" || uploadUrl.searchParams.get("name") !== "receipt.png")
+    throw new Error(`the receipt was uploaded to ${uploadUrl.pathname}${uploadUrl.search}`);
+  const stored = await uploadAnswer.json();
+  if (stored.content_type !== "image/png" || stored.size_bytes !== receipt.length || stored.name !== "receipt.png")
+    throw new Error(`the receipt was stored as ${JSON.stringify(stored)}`);
+  const expenseRow = await createdExpense.json();
+  if (expenseRow.receipt_file_id !== stored.id) throw new Error(`the expense names receipt ${expenseRow.receipt_file_id}, not ${stored.id}`);
+  const expense = `#expenses li[data-expense="${expenseRow.id}"]`;
+  await page.waitForSelector(expense);
+  await shows(`${expense} [data-field=net]`, "£120.50");
+  await shows(`${expense} [data-field=vat]`, "£24.10");
+  await shows(`${expense} [data-field=total]`, "£144.60");
+  const listed = await page.textContent(expense);
+  if (!listed.startsWith(`${today} · Screwfix — Drill bits and fixings · Repairs and maintenance`) || !listed.includes("reclaimable VAT"))
+    throw new Error(`the expense is listed as ${listed}`);
+
+  const [receiptDownload, receiptAnswer] = await Promise.all([
+    page.waitForEvent("download"),
+    answered("GET", `/v1/files/${stored.id}/content`, 200, () => page.click(`${expense} button:text("Download receipt")`)),
+  ]);
+  const downloaded = readFileSync(await receiptDownload.path());
+  if (!downloaded.equals(receipt)) throw new Error(`the receipt came back as ${downloaded.length} other bytes, not the ${receipt.length} uploaded`);
+  if (receiptDownload.suggestedFilename() !== "receipt.png") throw new Error(`the receipt downloads as ${receiptDownload.suggestedFilename()}`);
+  const receiptHeaders = await receiptAnswer.allHeaders();
+  if (receiptHeaders["content-type"] !== "image/png" || receiptHeaders["x-content-type-options"] !== "nosniff")
+    throw new Error(`the receipt came as ${receiptHeaders["content-type"]}, nosniff: ${receiptHeaders["x-content-type-options"]}`);
+  await shot("4f-expense");
+
+  await page.waitForSelector('#vat-settings-status[data-saved="false"]');
+  await page.selectOption("#vat-settings select[name=scheme]", "flat_rate");
+  await answered("PUT", "/v1/business/vat-settings", 422, () => page.click("#vat-settings button"));
+  await page.waitForSelector("#message.error");
+  const noDate = await page.textContent("#message");
+  if (!noDate.includes("registered_on")) throw new Error(`the Flat Rate Scheme without its date, yet the form says: ${noDate}`);
+  await page.selectOption("#vat-settings select[name=scheme]", "standard");
+  await page.selectOption("#vat-settings select[name=basis]", "accrual");
+  await answered("PUT", "/v1/business/vat-settings", 200, () => page.click("#vat-settings button"));
+  await shows("#vat-settings-status", "Standard scheme, invoice basis (accrual).");
+
+  // Standard scheme, accrual: box 1 is the invoice's £100.00 VAT, box 4 the expense's £24.10
+  // reclaimable VAT, box 5 the difference to pay; boxes 6 and 7 the nets (£500.00, £120.50) in
+  // whole pounds with the pence dropped; nothing from or to the EU.
+  const boxes = { box1: "£100.00", box2: "£0.00", box3: "£100.00", box4: "£24.10", box5: "£75.90", box6: "£500", box7: "£120", box8: "£0", box9: "£0" };
+  await page.fill("#vat-return input[name=start]", quarterStart);
+  await page.fill("#vat-return input[name=end]", quarterEnd);
+  const returned = await answered("GET", "/v1/business/vat-return", 200, () => page.click("#vat-return button"));
+  const vatReturn = await returned.json();
+  const expected = { box1: 10000, box2: 0, box3: 10000, box4: 2410, box5: 7590, box6: 500, box7: 120, box8: 0, box9: 0 };
+  if (JSON.stringify(vatReturn.boxes) !== JSON.stringify(expected) || vatReturn.direction !== "payable")
+    throw new Error(`the return for ${quarterStart} to ${quarterEnd} is ${JSON.stringify(vatReturn.boxes)}, ${vatReturn.direction}`);
+  await page.waitForSelector("#vat-boxes:not([hidden])");
+  for (const [box, text] of Object.entries(boxes)) await shows(`#vat-boxes [data-box=${box}]`, text);
+  await shows("#vat-summary [data-field=direction]", "You pay HMRC £75.90");
+  await shot("4g-vat-return");
+
+  await answered("DELETE", `/v1/expenses/${expenseRow.id}`, 204, () => page.click(`${expense} button:text("Delete")`));
+  await page.waitForSelector("text=No expenses yet.");
+  // The shown return is worked out again without the expense.
+  await shows("#vat-boxes [data-box=box4]", "£0.00");
+  await shows("#vat-boxes [data-box=box5]", "£100.00");
+  await shows("#vat-boxes [data-box=box7]", "£0");
+  const gone = await page.evaluate(
+    async (url) => (await fetch(url, { credentials: "include" })).status,
+    `${api}/v1/files/${stored.id}/content`,
+  );
+  if (gone !== 404) throw new Error(`the deleted expense's receipt still answers ${gone}`);
+  console.log(
+    `browser: an expense with its receipt (${receipt.length} bytes, uploaded, downloaded back unchanged); ` +
+      `the VAT return ${quarterStart} to ${quarterEnd}: box 1 £100.00, box 4 £24.10, box 5 £75.90 to pay, box 6 £500, box 7 £120; ` +
+      `the expense deleted with its receipt, box 4 back to £0.00`,
   );
 
   await page.click("#signout");
