@@ -53,9 +53,14 @@ CREATE TABLE app.bank_transactions (
   balance_pence  bigint,
   fitid          text CHECK (char_length(fitid) <= 255),
   dedup_key      text NOT NULL CHECK (char_length(dedup_key) <= 300),
-  status         text NOT NULL DEFAULT 'unmatched' CHECK (status IN ('unmatched', 'matched', 'expense', 'ignored')),
   payment_id     uuid,
   expense_id     uuid,
+  -- Follows the links, so that deleting the payment or expense a line became (which clears
+  -- the link) leaves the line open to be matched again.
+  status         text NOT NULL GENERATED ALWAYS AS (
+                   CASE WHEN payment_id IS NOT NULL THEN 'matched'
+                        WHEN expense_id IS NOT NULL THEN 'expense'
+                        ELSE 'unmatched' END) STORED,
   version        integer NOT NULL DEFAULT 1,
   created_at     timestamptz NOT NULL DEFAULT now(),
   updated_at     timestamptz NOT NULL DEFAULT now(),
@@ -64,33 +69,14 @@ CREATE TABLE app.bank_transactions (
   UNIQUE (workspace_id, payment_id),
   UNIQUE (workspace_id, expense_id),
   FOREIGN KEY (workspace_id, statement_id) REFERENCES app.bank_statements (workspace_id, id) ON DELETE CASCADE,
-  -- A line names what it became, and only that.
-  CHECK ((status = 'matched') = (payment_id IS NOT NULL)),
-  CHECK ((status = 'expense') = (expense_id IS NOT NULL)),
-  -- Deleting the payment or expense a line became leaves the line open to be matched again.
-  FOREIGN KEY (workspace_id, payment_id) REFERENCES app.invoice_payments (workspace_id, id)
-    ON DELETE SET NULL (payment_id),
+  -- A line became one thing at most.
+  CHECK (payment_id IS NULL OR expense_id IS NULL),
+  FOREIGN KEY (workspace_id, payment_id) REFERENCES app.invoice_payments (workspace_id, id),
   FOREIGN KEY (workspace_id, expense_id) REFERENCES app.expenses (workspace_id, id)
-    ON DELETE SET NULL (expense_id)
 );
 CREATE INDEX bank_transactions_statement_idx ON app.bank_transactions (workspace_id, statement_id);
 CREATE INDEX bank_transactions_open_idx ON app.bank_transactions (workspace_id, status, posted_on);
 SELECT app.add_workspace_table('bank_transactions');
-
--- The foreign keys above clear the link; the line's status follows.
-CREATE FUNCTION app.bank_transaction_unlinked() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (NEW.status = 'matched' AND NEW.payment_id IS NULL)
-     OR (NEW.status = 'expense' AND NEW.expense_id IS NULL) THEN
-    NEW.status := 'unmatched';
-    NEW.version := OLD.version + 1;
-    NEW.updated_at := now();
-  END IF;
-  RETURN NEW;
-END
-$$;
-CREATE TRIGGER bank_transactions_unlinked BEFORE UPDATE OF payment_id, expense_id ON app.bank_transactions
-  FOR EACH ROW EXECUTE FUNCTION app.bank_transaction_unlinked();
 
 -- A statement's original goes with it.
 CREATE FUNCTION app.bank_statement_removed() RETURNS trigger LANGUAGE plpgsql AS $$

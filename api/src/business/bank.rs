@@ -121,7 +121,6 @@ pub enum TransactionStatus {
     Matched,
     /// Recorded as an expense.
     Expense,
-    Ignored,
 }
 
 impl TransactionStatus {
@@ -130,7 +129,6 @@ impl TransactionStatus {
             TransactionStatus::Unmatched => "unmatched",
             TransactionStatus::Matched => "matched",
             TransactionStatus::Expense => "expense",
-            TransactionStatus::Ignored => "ignored",
         }
     }
 
@@ -138,7 +136,6 @@ impl TransactionStatus {
         match s {
             "matched" => TransactionStatus::Matched,
             "expense" => TransactionStatus::Expense,
-            "ignored" => TransactionStatus::Ignored,
             _ => TransactionStatus::Unmatched,
         }
     }

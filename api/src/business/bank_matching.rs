@@ -327,7 +327,7 @@ pub async fn confirm(
             }
             (TransactionStatus::Unmatched, _) => {}
             (TransactionStatus::Expense, _) => return Err(taken("an expense")),
-            (_, _) => return Err(taken("ignored or matched")),
+            (TransactionStatus::Matched, None) => return Err(taken("matched")),
         }
         if line.amount_pence <= 0 {
             return Err(ApiError::field(&field, "money out cannot pay an invoice"));
@@ -369,14 +369,7 @@ pub async fn confirm(
             },
         )
         .await?;
-        set_status(
-            conn,
-            &line,
-            TransactionStatus::Matched,
-            Some(payment_id),
-            None,
-        )
-        .await?;
+        link(conn, &line, Some(payment_id), None).await?;
         out.payments.push(RecordedPayment {
             transaction_id: line.id,
             invoice_id: invoice.id,
@@ -399,7 +392,7 @@ pub async fn confirm(
             }
             (TransactionStatus::Unmatched, _) => {}
             (TransactionStatus::Matched, _) => return Err(taken("a payment")),
-            (_, _) => return Err(taken("ignored")),
+            (TransactionStatus::Expense, None) => return Err(taken("an expense")),
         }
         if line.amount_pence >= 0 {
             return Err(ApiError::field(&field, "money in is not an expense"));
@@ -438,14 +431,7 @@ pub async fn confirm(
         };
         let values = Expenses::validate(conn, ctx, None, input).await?;
         let expense = Expenses::insert(conn, ctx, values).await?;
-        set_status(
-            conn,
-            &line,
-            TransactionStatus::Expense,
-            None,
-            Some(expense.id),
-        )
-        .await?;
+        link(conn, &line, None, Some(expense.id)).await?;
         out.expenses.push(RecordedExpense {
             transaction_id: line.id,
             expense_id: expense.id,
@@ -455,10 +441,10 @@ pub async fn confirm(
     Ok(out)
 }
 
-async fn set_status(
+/// Links the line to what it became; its status follows (a generated column).
+async fn link(
     conn: &mut Conn,
     line: &TransactionRow,
-    status: TransactionStatus,
     payment: Option<Uuid>,
     expense: Option<Uuid>,
 ) -> ApiResult<()> {
@@ -468,7 +454,6 @@ async fn set_status(
             .filter(tx::id.eq(line.id)),
     )
     .set((
-        tx::status.eq(status.as_str()),
         tx::payment_id.eq(payment),
         tx::expense_id.eq(expense),
         tx::version.eq(tx::version + 1),

@@ -167,6 +167,14 @@ pub async fn delete(conn: &mut Conn, invoice_id: Uuid, id: Uuid) -> ApiResult<()
             "a payment made through Stripe is refunded in Stripe, not deleted here",
         ));
     }
+    // A bank line recorded as this payment is open to be matched again.
+    crate::common::resource::detach_links(
+        conn,
+        "app.invoice_payments",
+        invoice.workspace_id,
+        &[id],
+    )
+    .await?;
     diesel::delete(
         t::table
             .filter(t::workspace_id.eq(invoice.workspace_id))

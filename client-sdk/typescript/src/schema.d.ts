@@ -9610,7 +9610,7 @@ export interface components {
          * @description Where a line stands.
          * @enum {string}
          */
-        TransactionStatus: "unmatched" | "matched" | "expense" | "ignored";
+        TransactionStatus: "unmatched" | "matched" | "expense";
         TransferInput: {
             /**
              * Format: uuid
