@@ -63,6 +63,8 @@ pub struct RateLimits {
     pub writes_per_user: Limit,
     /// Workspace invitations a user may create (revoked ones count too).
     pub invites_per_user: Limit,
+    /// Second-factor codes and passkey challenges per client IP.
+    pub factors: Limit,
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +163,15 @@ pub struct Google {
     pub redirect_url: url::Url,
 }
 
+/// The WebAuthn relying party: passkeys are bound to `rp_id` (a domain, never an IP address)
+/// and answered only from `origins`.
+#[derive(Clone, Debug)]
+pub struct Passkeys {
+    pub rp_id: String,
+    pub rp_name: String,
+    pub origins: Vec<url::Url>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub env: Env,
@@ -219,6 +230,7 @@ pub struct Config {
     pub files: FileStoreConfig,
     /// Largest upload to the file store (`MINIME_FILE_MAX_BYTES`, default 10 MiB).
     pub file_max_bytes: usize,
+    pub passkeys: Passkeys,
 }
 
 const DEV_JWT_SECRET_LEN: usize = 48;
@@ -246,6 +258,7 @@ impl Config {
             .context("MINIME_APP_URL")?;
         let mail_from = vars.text("MINIME_MAIL_FROM", "minime <no-reply@minime.localhost>");
         let google = vars.google(&app_url)?;
+        let passkeys = vars.passkeys(&app_url)?;
         let vapid_subject = vars
             .get("MINIME_VAPID_SUBJECT")
             .unwrap_or_else(|| default_vapid_subject(&app_url, &mail_from));
@@ -298,6 +311,7 @@ impl Config {
                     parse_bool("MINIME_OUTBOUND_ALLOW_LOOPBACK", &v)
                 })?,
             google,
+            passkeys,
             stripe_api_url: vars
                 .text("MINIME_STRIPE_API_URL", "https://api.stripe.com")
                 .parse()
@@ -637,6 +651,50 @@ impl Vars<'_> {
             .unwrap_or_default()
     }
 
+    /// `MINIME_WEBAUTHN_RP_ID` (default: the app's host, or `localhost` for an IP address, which
+    /// WebAuthn refuses), `MINIME_WEBAUTHN_RP_NAME` and `MINIME_WEBAUTHN_ORIGINS` (default: the
+    /// app's origin, on `localhost` when the app is served from a loopback address).
+    fn passkeys(&self, app_url: &url::Url) -> anyhow::Result<Passkeys> {
+        let host = app_url.host_str().unwrap_or("localhost");
+        let loopback = host.parse::<std::net::IpAddr>().is_ok();
+        let rp_id = self.get("MINIME_WEBAUTHN_RP_ID").unwrap_or_else(|| {
+            if loopback {
+                "localhost".into()
+            } else {
+                host.into()
+            }
+        });
+        let origins = match self.get("MINIME_WEBAUTHN_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| {
+                    o.parse()
+                        .with_context(|| format!("MINIME_WEBAUTHN_ORIGINS: {o}"))
+                })
+                .collect::<anyhow::Result<Vec<url::Url>>>()?,
+            None => {
+                let mut origin = app_url.clone();
+                if loopback {
+                    origin
+                        .set_host(Some("localhost"))
+                        .map_err(|e| anyhow!("MINIME_APP_URL: {e}"))?;
+                }
+                origin.set_path("");
+                vec![origin]
+            }
+        };
+        if origins.is_empty() {
+            bail!("MINIME_WEBAUTHN_ORIGINS names no origin");
+        }
+        Ok(Passkeys {
+            rp_id,
+            rp_name: self.text("MINIME_WEBAUTHN_RP_NAME", "minime"),
+            origins,
+        })
+    }
+
     fn rate_limits(&self) -> anyhow::Result<RateLimits> {
         Ok(RateLimits {
             signup: self.limit("MINIME_RATE_LIMIT_SIGNUP", "30/300")?,
@@ -647,6 +705,7 @@ impl Vars<'_> {
             mail_per_address: self.limit("MINIME_RATE_LIMIT_MAIL_PER_ADDRESS", "3/3600")?,
             writes_per_user: self.limit("MINIME_RATE_LIMIT_WRITES", "600/60")?,
             invites_per_user: self.limit("MINIME_RATE_LIMIT_INVITES", "20/86400")?,
+            factors: self.limit("MINIME_RATE_LIMIT_FACTORS", "15/60")?,
         })
     }
 

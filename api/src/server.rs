@@ -156,6 +156,9 @@ pub async fn start_jobs(
 fn app_state(config: &Arc<Config>, db: Db) -> anyhow::Result<AppState> {
     Ok(AppState {
         files: crate::common::files::FileStore::from_config(&config.files)?,
+        webauthn: Arc::new(crate::auth::factors::webauthn::relying_party(
+            &config.passkeys,
+        )?),
         hasher: crate::common::password::Hasher::new(config.password_hash_concurrency),
         jwt: crate::common::jwt::Keys::new(&config.jwt_secret, config.access_token_ttl),
         csrf: crate::common::csrf::CsrfKey::derive(&config.jwt_secret),

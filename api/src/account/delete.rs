@@ -118,7 +118,7 @@ diesel::define_sql_function!(#[sql_name = "app.delete_account"] fn delete_accoun
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Deleted; the receipt lists what went", body = DeletionReceipt),
-        (status = 403, description = "Access tokens cannot delete the account", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Access tokens cannot delete the account; with a second factor enrolled, a recent one is needed (`/problems/reauthentication-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Shared workspaces with other members need a choice; `errors` lists them", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -135,6 +135,7 @@ pub async fn delete_account_route(
     let (address, stored) = auth
         .tx(&state.db, Access::Account, |conn, me| {
             async move {
+                crate::auth::factors::assurance::require_recent_strong(conn, &me).await?;
                 Ok(users::table
                     .find(me.user_id)
                     .select((users::email, users::password_hash))

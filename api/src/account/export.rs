@@ -110,6 +110,14 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
         "ops.jobs",
         "background work queued to act for you; what it changes is in the rows exported",
     ),
+    (
+        "auth.recovery_codes",
+        "hashes of single-use recovery codes; how many are left is in the factors section",
+    ),
+    (
+        "auth.pending_steps",
+        "a sign-in or passkey ceremony under way (5 minutes): a hash and the server's half of the challenge",
+    ),
 ];
 
 pub struct Section {
@@ -145,6 +153,21 @@ pub static SECTIONS: LazyLock<Vec<Section>> = LazyLock::new(|| {
         Section {
             name: "access_tokens",
             sql: format!("SELECT (to_jsonb(p) - 'token_hash')::text AS row FROM auth.personal_access_tokens p WHERE p.user_id = {me} ORDER BY p.created_at, p.id"),
+        },
+        Section {
+            name: "totp_factor",
+            // The secret is left out: it would let anyone make your codes.
+            sql: format!("SELECT (to_jsonb(t) - 'secret' - 'last_step')::text AS row FROM auth.totp_factors t WHERE t.user_id = {me}"),
+        },
+        Section {
+            name: "recovery_codes",
+            sql: format!("SELECT jsonb_build_object('created_at', min(r.created_at), 'total', count(*), 'left', count(*) FILTER (WHERE r.used_at IS NULL), 'used_at', coalesce(jsonb_agg(r.used_at ORDER BY r.used_at) FILTER (WHERE r.used_at IS NOT NULL), '[]'))::text AS row FROM auth.recovery_codes r WHERE r.user_id = {me} HAVING count(*) > 0"),
+        },
+        Section {
+            name: "passkeys",
+            // The public key and counter are what the server checks a passkey with, not about
+            // you; the credential id is kept so a passkey can be matched to an authenticator.
+            sql: format!("SELECT (to_jsonb(p) - 'credential' || jsonb_build_object('credential_id', encode(p.credential_id, 'base64')))::text AS row FROM auth.passkeys p WHERE p.user_id = {me} ORDER BY p.created_at, p.id"),
         },
         Section {
             name: "push_subscriptions",
@@ -465,7 +488,7 @@ async fn stream_section(conn: &mut Conn, out: &Chunks, n: usize, s: &Section) ->
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The archive (streamed)", content_type = "application/json", body = Object),
-        (status = 403, description = "Access tokens cannot download the account; sign in", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Access tokens cannot download the account; sign in. With a second factor enrolled, a recent one is needed (`/problems/reauthentication-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "An export of this account is already running (`Retry-After` says when to ask again)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The server is busy with other exports (`Retry-After`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
@@ -503,6 +526,8 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
                     // An account action: sessions only, so a leaked access token cannot take everything.
                     .snapshot_tx(&db, Access::Account, move |conn, me| {
                         async move {
+                            crate::auth::factors::assurance::require_recent_strong(conn, &me)
+                                .await?;
                             let ready = pending.lock().ok().and_then(|mut r| r.take()).ok_or_else(
                                 || ApiError::internal(anyhow::anyhow!("export started twice")),
                             )?;

@@ -147,5 +147,8 @@ pub async fn rotate_secrets(config: &crate::config::Config) -> anyhow::Result<us
     let stripe = crate::business::stripe_account::reseal_all(&mut conn, ring)
         .await
         .map_err(|e| anyhow::anyhow!("re-sealing Stripe secrets: {e}"))?;
-    Ok(server + calendars + gmail + banks + stripe)
+    let totp = crate::auth::factors::totp::reseal_all(&mut conn, ring)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-sealing authenticator app secrets: {e}"))?;
+    Ok(server + calendars + gmail + banks + stripe + totp)
 }

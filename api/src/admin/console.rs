@@ -100,6 +100,10 @@ pub struct AdminStats {
     /// Connected integrations, what they cache and how many fail to be read.
     #[schema(example = json!({"calendar_connections": 9, "calendar_events": 212, "calendar_failing": 1, "gmail_accounts": 2, "gmail_messages": 60}))]
     pub integrations: BTreeMap<String, i64>,
+    /// Second factors: how many accounts use an authenticator app, how many passkeys there are
+    /// and how many were refused as possibly cloned.
+    #[schema(example = json!({"totp_users": 12, "passkeys": 30, "passkey_users": 21, "passkeys_possibly_cloned": 0}))]
+    pub factors: BTreeMap<String, i64>,
     /// The mail queue.
     pub outbox: OutboxHealth,
 }

@@ -123,7 +123,7 @@ fn checked_name(body: &CreateTokenRequest) -> ApiResult<String> {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "Created", body = CreatedToken),
-        (status = 403, description = "Tokens cannot create tokens", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Tokens cannot create tokens; with a second factor enrolled, a recent one is needed (`/problems/reauthentication-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/tokens")]
@@ -146,6 +146,7 @@ pub async fn create_token(
     let created = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {
+                super::factors::assurance::require_recent_strong(conn, &me).await?;
                 let active: i64 = pat::table
                     .filter(pat::user_id.eq(me.user_id))
                     .filter(pat::revoked_at.is_null())

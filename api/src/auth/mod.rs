@@ -1,6 +1,7 @@
 //! Accounts, credentials and sessions: everything under `/v1/auth`.
 
 mod access_tokens;
+pub mod factors;
 mod mailed_tokens;
 mod mails;
 pub mod pages;

@@ -198,7 +198,7 @@ pub struct ChangePasswordRequest {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Password changed"),
-        (status = 403, description = "Access tokens cannot change the password", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Access tokens cannot change the password; with a second factor enrolled, a recent one is needed (`/problems/reauthentication-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or a weak new one", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
@@ -214,6 +214,7 @@ pub async fn change_password(
     let (user_id, email, stored) = auth
         .tx(&state.db, Access::Account, |conn, me| {
             async move {
+                super::factors::assurance::require_recent_strong(conn, &me).await?;
                 let (email, hash): (String, String) = users::table
                     .find(me.user_id)
                     .select((users::email, users::password_hash))

@@ -16,4 +16,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(super::access_tokens::create_token)
         .service(super::access_tokens::list_tokens)
         .service(super::access_tokens::revoke_token);
+    super::factors::configure(cfg);
 }

@@ -30,6 +30,9 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// How the session last proved who you are, and when.
+    pub auth_method: crate::auth::factors::assurance::AuthMethod,
+    pub authenticated_at: DateTime<Utc>,
     /// True for the session making this request.
     pub current: bool,
 }
@@ -43,6 +46,8 @@ struct SessionRow {
     created_at: DateTime<Utc>,
     last_used_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    auth_method: String,
+    authenticated_at: DateTime<Utc>,
 }
 
 /// The account's active sessions, newest first.
@@ -72,6 +77,8 @@ pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<
                             sessions::created_at,
                             sessions::last_used_at,
                             sessions::expires_at,
+                            sessions::auth_method,
+                            sessions::authenticated_at,
                         ))
                         .load(conn)
                         .await?;
@@ -86,6 +93,8 @@ pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<
                              created_at,
                              last_used_at,
                              expires_at,
+                             auth_method,
+                             authenticated_at,
                          }| {
                             Session {
                                 current: Some(id) == me.session_id,
@@ -96,6 +105,10 @@ pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<
                                 created_at,
                                 last_used_at,
                                 expires_at,
+                                auth_method: crate::auth::factors::assurance::AuthMethod::parse(
+                                    &auth_method,
+                                ),
+                                authenticated_at,
                             }
                         },
                     )

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::factors::{self, assurance::AuthMethod};
 use crate::{
     common::state::State,
     db::{
@@ -84,14 +85,18 @@ pub struct TokenResponse {
     pub session_id: Uuid,
 }
 
-struct Issued {
+pub(in crate::auth) struct Issued {
     user_id: Uuid,
     session_id: Uuid,
     refresh_token: String,
     mode: SessionMode,
 }
 
-fn respond(state: &State, mut builder: HttpResponseBuilder, issued: Issued) -> HttpResponse {
+pub(in crate::auth) fn respond(
+    state: &State,
+    mut builder: HttpResponseBuilder,
+    issued: Issued,
+) -> HttpResponse {
     let access = state
         .jwt
         .issue(state.clock.now(), issued.user_id, issued.session_id);
@@ -151,7 +156,7 @@ struct FoundRefresh {
     live: bool,
 }
 
-fn user_agent(req: &HttpRequest) -> Option<String> {
+pub(in crate::auth) fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
@@ -159,11 +164,14 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 /// Sign in with email and password. Unknown addresses and wrong passwords get the same
-/// answer in the same time; repeated failures lock the address out for a growing time.
+/// answer in the same time; repeated failures lock the address out for a growing time. An
+/// account with a second factor gets a challenge step instead of tokens: answer it at
+/// `POST /v1/auth/signin/mfa` within 5 minutes.
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 202, description = "The password is right and a second factor is needed", body = MfaChallenge),
         (status = 401, description = "Wrong email or password (`/problems/invalid-credentials`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The address is not verified yet (`/problems/email-not-verified`), or an administrator locked the account (`/problems/account-suspended`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited, or locked after failed attempts (`/problems/account-locked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -189,32 +197,59 @@ pub async fn signin(
         email::normalize("email", &body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
     let attempt = limits::Attempt::new(&email, &ip);
     let user_id = check_password(&state, email, &attempt, body.password).await?;
-    let expires_at = state.clock.now()
-        + chrono::Duration::from_std(state.config.session_ttl)
-            .unwrap_or(chrono::Duration::days(30));
-    let session = NewSession {
-        user_id,
-        mode: body.mode,
-        agent: user_agent(&req),
-        ip: ip.to_string(),
-        expires_at,
-    };
-    let issued = state
+    let session = NewSession::new(&state, &req, user_id, body.mode, AuthMethod::Password);
+    let at = state.clock.now();
+    let outcome = state
         .db
-        .tx(move |conn| {
+        .tx_as(user_id, move |conn| {
             async move {
+                if factors::assurance::enrolled(conn, user_id).await? {
+                    let token = factors::steps::NewStep {
+                        kind: factors::steps::Kind::Mfa,
+                        user_id: Some(user_id),
+                        session_id: None,
+                        state: None,
+                        mode: session.mode,
+                    }
+                    .keep(conn, at)
+                    .await?;
+                    return Ok(Err(token));
+                }
                 limits::clear_failures(conn, &attempt).await?;
-                session.open(conn).await
+                session.open(conn).await.map(Ok)
             }
             .scope_boxed()
         })
         .await?;
-    Ok(respond(&state, HttpResponse::Ok(), issued))
+    match outcome {
+        Ok(issued) => Ok(respond(&state, HttpResponse::Ok(), issued)),
+        Err(mfa_token) => Ok(HttpResponse::Accepted()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(MfaChallenge {
+                mfa_required: true,
+                mfa_token,
+                expires_in: factors::steps::LIFETIME.num_seconds() as u64,
+            })),
+    }
+}
+
+/// The password was right; a second factor finishes the sign-in.
+#[derive(Serialize, ToSchema)]
+pub struct MfaChallenge {
+    #[schema(example = true)]
+    pub mfa_required: bool,
+    /// Send it to `POST /v1/auth/signin/mfa` with a code, a recovery code or a passkey's answer
+    /// (options from `POST /v1/auth/signin/mfa/passkey-options`). Single use.
+    #[schema(example = "Jq3n0Vb6cT9yHwE3uPzA6jD5fM0oKiVnQ2s4qGk0X2v")]
+    pub mfa_token: String,
+    /// Seconds the step stays open.
+    #[schema(example = 300)]
+    pub expires_in: u64,
 }
 
 /// The user whose password this is, if the account may sign in. A wrong password counts
 /// towards the lockout; unknown addresses take the same time to answer.
-async fn check_password(
+pub(in crate::auth) async fn check_password(
     state: &State,
     email: String,
     attempt: &limits::Attempt,
@@ -262,6 +297,12 @@ async fn check_password(
     }
     let (user_id, _, verified, locked) = user.expect("verified passwords belong to users");
     // Only after the password: the lock is not revealed to someone guessing.
+    may_sign_in(verified, locked)?;
+    Ok(user_id)
+}
+
+/// An account locked by an administrator, or not verified yet, gets no session.
+pub(in crate::auth) fn may_sign_in(verified: bool, locked: bool) -> ApiResult<()> {
     if locked {
         return Err(ApiError::new(
             ProblemKind::AccountSuspended,
@@ -274,20 +315,53 @@ async fn check_password(
             "Open the link in the verification mail first, or ask for a new one at /v1/auth/verify-email/resend",
         ));
     }
-    Ok(user_id)
+    Ok(())
 }
 
 /// A session about to begin, with the first refresh token of its family.
-struct NewSession {
+pub(in crate::auth) struct NewSession {
     user_id: Uuid,
-    mode: SessionMode,
+    pub mode: SessionMode,
+    method: AuthMethod,
     agent: Option<String>,
     ip: String,
+    at: chrono::DateTime<Utc>,
     expires_at: chrono::DateTime<Utc>,
 }
 
 impl NewSession {
-    async fn open(self, conn: &mut Conn) -> ApiResult<Issued> {
+    pub fn new(
+        state: &State,
+        req: &HttpRequest,
+        user_id: Uuid,
+        mode: SessionMode,
+        method: AuthMethod,
+    ) -> Self {
+        let at = state.clock.now();
+        Self {
+            user_id,
+            mode,
+            method,
+            agent: user_agent(req),
+            ip: client_ip(req, state.config.proxies).to_string(),
+            at,
+            expires_at: at
+                + chrono::Duration::from_std(state.config.session_ttl)
+                    .unwrap_or(chrono::Duration::days(30)),
+        }
+    }
+
+    /// The same session, in the mode its sign-in asked for.
+    pub fn with_mode(self, mode: SessionMode) -> Self {
+        Self { mode, ..self }
+    }
+
+    /// The same session, of the user a passkey named.
+    pub fn for_user(self, user_id: Uuid) -> Self {
+        Self { user_id, ..self }
+    }
+
+    pub async fn open(self, conn: &mut Conn) -> ApiResult<Issued> {
         let session_id = Uuid::now_v7();
         diesel::insert_into(sessions::table)
             .values((
@@ -297,6 +371,8 @@ impl NewSession {
                 sessions::user_agent.eq(self.agent),
                 sessions::ip.eq(self.ip),
                 sessions::expires_at.eq(self.expires_at),
+                sessions::auth_method.eq(self.method.as_str()),
+                sessions::authenticated_at.eq(self.at),
             ))
             .execute(conn)
             .await?;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub exports: Arc<tokio::sync::Semaphore>,
     /// Where uploaded files are kept.
     pub files: crate::common::files::FileStore,
+    /// The WebAuthn relying party passkeys are registered with and checked by.
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 pub type State = actix_web::web::Data<AppState>;

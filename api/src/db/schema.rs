@@ -38,6 +38,43 @@ pub mod auth {
             expires_at -> Timestamptz,
             revoked_at -> Nullable<Timestamptz>,
             revoked_reason -> Nullable<Text>,
+            auth_method -> Text,
+            authenticated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        auth.totp_factors (user_id) {
+            user_id -> Uuid,
+            secret -> Bytea,
+            created_at -> Timestamptz,
+            confirmed_at -> Nullable<Timestamptz>,
+            last_step -> Nullable<Int8>,
+        }
+    }
+
+    diesel::table! {
+        auth.recovery_codes (user_id, code_hash) {
+            user_id -> Uuid,
+            code_hash -> Bytea,
+            created_at -> Timestamptz,
+            used_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        auth.passkeys (id) {
+            id -> Uuid,
+            user_id -> Uuid,
+            credential_id -> Bytea,
+            name -> Text,
+            credential -> Jsonb,
+            sign_count -> Int8,
+            backup_eligible -> Bool,
+            backup_state -> Bool,
+            created_at -> Timestamptz,
+            last_used_at -> Nullable<Timestamptz>,
+            possibly_cloned_at -> Nullable<Timestamptz>,
         }
     }
 

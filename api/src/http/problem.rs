@@ -44,6 +44,9 @@ pub enum ProblemKind {
     IntegrationProvider,
     BusinessProfileRequired,
     DocumentIssued,
+    InvalidCode,
+    PasskeyRefused,
+    ReauthenticationRequired,
     Unavailable,
     Internal,
 }
@@ -85,6 +88,9 @@ impl ProblemKind {
         Self::IntegrationProvider,
         Self::BusinessProfileRequired,
         Self::DocumentIssued,
+        Self::InvalidCode,
+        Self::PasskeyRefused,
+        Self::ReauthenticationRequired,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -125,6 +131,9 @@ impl ProblemKind {
             Self::IntegrationProvider => "/problems/integration-provider",
             Self::BusinessProfileRequired => "/problems/business-profile-required",
             Self::DocumentIssued => "/problems/document-issued",
+            Self::InvalidCode => "/problems/invalid-code",
+            Self::PasskeyRefused => "/problems/passkey-refused",
+            Self::ReauthenticationRequired => "/problems/reauthentication-required",
             Self::Unavailable => "/problems/unavailable",
             Self::Internal => "/problems/internal",
         }
@@ -166,6 +175,9 @@ impl ProblemKind {
             Self::IntegrationProvider => "The integration's provider failed",
             Self::BusinessProfileRequired => "Set up the business profile first",
             Self::DocumentIssued => "An issued document cannot change",
+            Self::InvalidCode => "The code is wrong, used or expired",
+            Self::PasskeyRefused => "The passkey was not accepted",
+            Self::ReauthenticationRequired => "Confirm it is you with your second factor first",
             Self::Unavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
         }
@@ -177,7 +189,11 @@ impl ProblemKind {
             Self::MalformedJson | Self::BadRequest | Self::InvalidToken => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::InvalidCode
+            | Self::PasskeyRefused => StatusCode::UNAUTHORIZED,
+            Self::ReauthenticationRequired => StatusCode::FORBIDDEN,
             Self::EmailNotVerified
             | Self::AccountSuspended
             | Self::InsufficientScope

@@ -54,6 +54,8 @@ async fn administrators_see_statistics_and_hashed_ids_only() {
     assert!(stats["active_users_per_day"][0]["count"].as_i64().unwrap() >= 2);
     assert_eq!(stats["outbox"]["failed"], 0);
     assert_eq!(stats["integrations"]["calendar_connections"], 0);
+    assert_eq!(stats["factors"]["totp_users"], 0);
+    assert_eq!(stats["factors"]["passkeys"], 0);
     seen.push(body);
 
     let (status, body) = ada.text(Method::GET, "/v1/admin/users?limit=1", None).await;

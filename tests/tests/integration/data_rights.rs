@@ -461,6 +461,28 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
         )
         .await
         .unwrap();
+    // Second factors: an authenticator app (its secret sealed: bytes here), a used recovery code,
+    // a passkey marked as possibly cloned, a sign-in step under way; and Ada's sessions confirmed
+    // with a factor just now, as sensitive actions of an account with factors require.
+    app.admin()
+        .await
+        .batch_execute(
+            "INSERT INTO auth.totp_factors (user_id, secret, created_at, confirmed_at, last_step)
+               SELECT id, '\\x00'::bytea, now(), now(), 1 FROM auth.users WHERE email = 'ada@example.com';
+             INSERT INTO auth.recovery_codes (user_id, code_hash, created_at, used_at)
+               SELECT id, sha256('code'), now(), now() FROM auth.users WHERE email = 'ada@example.com';
+             INSERT INTO auth.passkeys (id, user_id, credential_id, name, credential, backup_eligible,
+                                        backup_state, created_at, possibly_cloned_at)
+               SELECT gen_random_uuid(), id, '\\x0102'::bytea, 'Phone', '{}', true, true, now(), now()
+               FROM auth.users WHERE email = 'ada@example.com';
+             INSERT INTO auth.pending_steps (token_hash, kind, user_id, expires_at)
+               SELECT sha256('step'), 'mfa', id, now() + interval '5 minutes'
+               FROM auth.users WHERE email = 'ada@example.com';
+             UPDATE auth.sessions SET auth_method = 'password_totp', authenticated_at = now()
+               WHERE user_id = (SELECT id FROM auth.users WHERE email = 'ada@example.com');",
+        )
+        .await
+        .unwrap();
     // A job queued to act as Ada, due later.
     app.admin()
         .await
@@ -555,6 +577,14 @@ async fn export_holds_every_row_and_deletion_leaves_none() {
     ] {
         assert!(!text.contains(secret), "the export contains {secret}");
     }
+    // Factors are listed without what would let anyone use them.
+    let totp = &sections["totp_factor"].as_array().unwrap()[0];
+    assert!(totp.get("secret").is_none() && totp["confirmed_at"].is_string());
+    let passkey = &sections["passkeys"].as_array().unwrap()[0];
+    assert!(passkey.get("credential").is_none());
+    assert_eq!(passkey["name"], "Phone");
+    assert!(passkey["possibly_cloned_at"].is_string());
+    assert_eq!(sections["recovery_codes"][0]["left"], 0);
     assert!(
         !text.contains("Book the hall"),
         "Bob's row in Bob's workspace was exported"

@@ -266,6 +266,21 @@ async fn another_user_cannot_reach_any_row_by_id() {
         )
         .await;
     ids.insert("auth/tokens", pat["id"].as_str().unwrap().to_owned());
+    let ada_me = ada.get("/v1/me").await["id"].as_str().unwrap().to_owned();
+    let passkey: String = app
+        .admin()
+        .await
+        .query_one(
+            "INSERT INTO auth.passkeys (id, user_id, credential_id, name, credential, backup_eligible,
+                                        backup_state, created_at)
+             VALUES (gen_random_uuid(), $1::text::uuid, '\\x0a0b', 'Ada''s key', '{}', false, false, now())
+             RETURNING id::text",
+            &[&ada_me],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    ids.insert("auth/passkeys", passkey);
     let rid = routine["id"].as_str().unwrap();
     ada.send(
         Method::POST,
@@ -309,6 +324,7 @@ async fn another_user_cannot_reach_any_row_by_id() {
 
     // Bodies that would be valid on Bob's own rows, so that only ownership can refuse them.
     let bodies: HashMap<&str, Value> = HashMap::from([
+        ("/v1/auth/passkeys/{id}", json!({"name": "Mine now"})),
         (
             "/v1/decisions/{id}/decide",
             json!({"option_id": option["id"]}),

@@ -683,6 +683,18 @@ const DIRECT: &[(&str, &str)] = &[
         "forced row-level security: each user reaches only their own devices",
     ),
     (
+        "auth.totp_factors",
+        "forced row-level security: each user reaches only their own app; the secret is sealed",
+    ),
+    (
+        "auth.recovery_codes",
+        "forced row-level security: each user reaches only their own code hashes",
+    ),
+    (
+        "auth.passkeys",
+        "forced row-level security: each user reaches only their own public keys",
+    ),
+    (
         "auth.calendar_connections",
         "forced row-level security: each user reaches only their own calendar; the URL is sealed",
     ),
@@ -707,7 +719,8 @@ const DIRECT: &[(&str, &str)] = &[
 #[tokio::test]
 async fn the_server_role_cannot_read_mailed_links_refresh_tokens_stored_responses_or_mail() {
     let app = TestApp::spawn().await;
-    // Something in every guarded table first: a mail, a link, a refresh token, a stored answer.
+    // Something in every guarded table first: a mail, a link, a refresh token, a stored answer,
+    // a ceremony's challenge.
     let t = app.user("ada@example.com").await;
     let res = app
         .client
@@ -719,6 +732,9 @@ async fn the_server_role_cannot_read_mailed_links_refresh_tokens_stored_response
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
+    // A passkey sign-in under way keeps its challenge.
+    let res = app.post("/v1/auth/passkey/options", json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
     let admin = app.admin().await;
     let granted: Vec<String> = admin
         .query(
@@ -747,6 +763,7 @@ async fn the_server_role_cannot_read_mailed_links_refresh_tokens_stored_response
     for table in [
         "auth.email_tokens",
         "auth.refresh_tokens",
+        "auth.pending_steps",
         "ops.idempotency_keys",
         "ops.outbox",
     ] {
