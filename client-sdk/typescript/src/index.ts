@@ -196,6 +196,13 @@ export function createClient(options: ClientOptions) {
     return parsed as T;
   }
 
+  /** Keeps the session a sign-in answered with (nothing, for a challenge step). */
+  function adopt(body: unknown): void {
+    const b = body as { access_token?: string | null; refresh_token?: string | null; csrf_token?: string | null };
+    if (cookieMode) csrf = b.csrf_token ?? csrf;
+    else if (b.access_token && b.refresh_token) setTokens({ accessToken: b.access_token, refreshToken: b.refresh_token });
+  }
+
   /** CRUD and cursor iteration over one collection, typed by its schemas. */
   function collection<Item extends { id: string; version: number }, Input, Filter extends Record<string, string | number | boolean> = Record<string, string | number | boolean>>(path: string) {
     return {
@@ -233,13 +240,36 @@ export function createClient(options: ClientOptions) {
       signUp: (email: string, password: string) =>
         unwrap(api.POST("/v1/auth/signup", { body: { email, password } })),
       verifyEmail: (token: string) => unwrap(api.POST("/v1/auth/verify-email", { body: { token } })),
+      /**
+       * Signs in with a password. An account with a second factor answers `mfa_required` with an
+       * `mfa_token` instead of a session: finish with `completeMfa`.
+       */
       async signIn(email: string, password: string) {
         const body = await unwrap(
           api.POST("/v1/auth/signin", { body: { email, password, mode: cookieMode ? "cookie" : "token" } }),
         );
-        const b = body as { access_token?: string | null; refresh_token?: string | null; csrf_token?: string | null };
-        if (cookieMode) csrf = b.csrf_token ?? undefined;
-        else if (b.access_token && b.refresh_token) setTokens({ accessToken: b.access_token, refreshToken: b.refresh_token });
+        adopt(body);
+        return body;
+      },
+      /** The second step of a password sign-in: a code, a recovery code or a passkey's answer. */
+      async completeMfa(
+        mfaToken: string,
+        proof: { code: string } | { recovery_code: string } | { passkey: Record<string, unknown> },
+      ) {
+        // The document types a passkey's answer as an opaque object.
+        const answer = proof as { code?: string; recovery_code?: string; passkey?: Record<string, never> };
+        const body = await unwrap(api.POST("/v1/auth/signin/mfa", { body: { mfa_token: mfaToken, ...answer } }));
+        adopt(body);
+        return body;
+      },
+      /** Signs in with a passkey's answer (`PublicKeyCredential.toJSON()`) to the options of `token`. */
+      async signInWithPasskey(token: string, credential: Record<string, unknown>) {
+        const body = await unwrap(
+          api.POST("/v1/auth/passkey/signin", {
+            body: { token, credential: credential as Record<string, never>, mode: cookieMode ? "cookie" : "token" },
+          }),
+        );
+        adopt(body);
         return body;
       },
       async signOut() {

@@ -2,7 +2,8 @@
 // Smart Add with preview and confirm, the day's calendar events and the calendar connection,
 // notifications (web push, the morning recap), the business (its profile, clients, jobs,
 // invoices: issued, downloaded as PDF, paid; expenses with their receipts; VAT settings and the
-// VAT return of a period), data export and account deletion.
+// VAT return of a period), passkeys (registered in the browser, used to sign in, or as the second
+// step of a password sign-in), data export and account deletion.
 import { createClient, ProblemError, type Problem, type Schemas } from "@minime/sdk";
 
 const api = import.meta.env.VITE_MINIME_API ?? "http://127.0.0.1:8080";
@@ -870,18 +871,140 @@ async function renderBusiness(): Promise<void> {
   ]);
 }
 
+// WebAuthn in the browser: the API sends options in WebAuthn's JSON form and takes the
+// credential's toJSON() back, so no binary juggling happens here.
+type Options = { publicKey: Record<string, unknown> };
+
+async function createPasskey(options: Options): Promise<Record<string, unknown>> {
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(
+    options.publicKey as unknown as PublicKeyCredentialCreationOptionsJSON,
+  );
+  const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential | null;
+  if (!credential) throw new Error("No passkey was made");
+  return credential.toJSON() as unknown as Record<string, unknown>;
+}
+
+async function usePasskey(options: Options): Promise<Record<string, unknown>> {
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(
+    options.publicKey as unknown as PublicKeyCredentialRequestOptionsJSON,
+  );
+  const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
+  if (!credential) throw new Error("No passkey answered");
+  return credential.toJSON() as unknown as Record<string, unknown>;
+}
+
+const when = (at: string | null | undefined) => (at ? new Date(at).toLocaleString() : "never");
+
+async function renderPasskeys(): Promise<void> {
+  const { items } = await client.unwrap(client.api.GET("/v1/auth/passkeys"));
+  const list = $("passkeys");
+  list.replaceChildren();
+  for (const key of items) {
+    const state = key.possibly_cloned_at ? " · refused: it may have been copied" : "";
+    const item = li(`${key.name} · added ${when(key.created_at)} · last used ${when(key.last_used_at)}${state} `);
+    item.dataset.passkey = key.id;
+    item.append(
+      button("Remove", () =>
+        client
+          .unwrap(client.api.DELETE("/v1/auth/passkeys/{id}", { params: { path: { id: key.id } } }))
+          .then(renderPasskeys)
+          .catch(fail),
+      ),
+    );
+    list.append(item);
+  }
+  if (items.length === 0) list.append(li("No passkey yet: add one to sign in without a password.", "muted"));
+}
+
+$("passkey-add").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  try {
+    const started = await client.unwrap(client.api.POST("/v1/auth/passkeys/registration"));
+    const credential = await createPasskey(started.options as Options);
+    const done = await client.unwrap(
+      client.api.POST("/v1/auth/passkeys", {
+        body: { token: started.token, name: field(form, "name"), credential: credential as Record<string, never> },
+      }),
+    );
+    form.reset();
+    const codes = done.recovery_codes ?? [];
+    $("recovery-codes").replaceChildren(...codes.map((c) => li(c)));
+    say(codes.length ? "Passkey added. Keep these recovery codes somewhere safe: each works once." : "Passkey added.");
+    await renderPasskeys();
+  } catch (e) {
+    fail(e);
+  }
+});
+
+async function signInWithPasskey(email?: string): Promise<void> {
+  const started = await client.unwrap(
+    client.api.POST("/v1/auth/passkey/options", { body: email ? { email } : {} }),
+  );
+  const credential = await usePasskey(started.options as Options);
+  await client.auth.signInWithPasskey(started.token, credential);
+  say("");
+  await refresh();
+}
+
+$("passkey-signin").addEventListener("click", () => void signInWithPasskey().catch(fail));
+
+let mfaToken: string | null = null;
+
+$("mfa").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  if (!mfaToken) return;
+  const typed = field(form, "code").trim();
+  try {
+    await client.auth.completeMfa(mfaToken, /^\d{6}$/.test(typed.replace(/\s/g, "")) ? { code: typed } : { recovery_code: typed });
+    mfaToken = null;
+    form.reset();
+    form.hidden = true;
+    say("");
+    await refresh();
+  } catch (e) {
+    fail(e);
+  }
+});
+
+$("mfa-passkey").addEventListener("click", async () => {
+  if (!mfaToken) return;
+  try {
+    const started = await client.unwrap(
+      client.api.POST("/v1/auth/signin/mfa/passkey-options", { body: { mfa_token: mfaToken } }),
+    );
+    await client.auth.completeMfa(mfaToken, { passkey: await usePasskey(started.options as Options) });
+    mfaToken = null;
+    ($("mfa") as HTMLFormElement).hidden = true;
+    say("");
+    await refresh();
+  } catch (e) {
+    fail(e);
+  }
+});
+
 async function refresh(): Promise<void> {
   const me = await client.me();
   $("who").textContent = me.email;
   ($("ai") as HTMLInputElement).checked = me.ai_enabled;
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
-  await Promise.all([renderTasks(), renderToday(), renderDevices(), renderRecap(), renderCalendar(), renderBusiness()]);
+  await Promise.all([
+    renderTasks(),
+    renderToday(),
+    renderDevices(),
+    renderRecap(),
+    renderCalendar(),
+    renderPasskeys(),
+    renderBusiness(),
+  ]);
 }
 
 function signedOut(): void {
   $("signed-out").hidden = false;
   $("signed-in").hidden = true;
+  $("recovery-codes").replaceChildren();
   // The next account to sign in must not see this one's figures.
   vatPeriod = null;
   showVatReturn(null);
@@ -902,7 +1025,13 @@ $("signin").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = ev.target as HTMLFormElement;
   try {
-    await client.auth.signIn(field(form, "email"), field(form, "password"));
+    const answer = await client.auth.signIn(field(form, "email"), field(form, "password"));
+    if ("mfa_required" in answer && answer.mfa_required) {
+      mfaToken = answer.mfa_token;
+      ($("mfa") as HTMLFormElement).hidden = false;
+      say("Your account has a second factor: enter a code, or use a passkey.");
+      return;
+    }
     say("");
     await refresh();
   } catch (e) {

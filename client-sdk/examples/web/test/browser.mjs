@@ -5,7 +5,9 @@
 // add a client and a job, invoice the job, issue the invoice, download its PDF, record two
 // payments (an overpayment between them is refused); add an expense with a receipt, download
 // the receipt, save the VAT settings (a Flat Rate one without its date is refused), see the
-// quarter's VAT return, delete the expense; sign out.
+// quarter's VAT return, delete the expense; register a passkey in Chromium's virtual
+// authenticator (the real WebAuthn ceremony, through DevTools' WebAuthn domain), sign out and
+// sign in with the passkey; sign out.
 // Then opens the server's API reference (/docs) with every other origin blocked and finds an
 // operation in it. Screenshots go to test-results/.
 import { execFileSync } from "node:child_process";
@@ -428,6 +430,54 @@ try {
       `the expense deleted with its receipt, box 4 back to £0.00`,
   );
 
+  // Passkeys: Chromium's virtual authenticator (a platform authenticator that verifies the
+  // user) answers the real ceremony in the page.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  await page.waitForSelector("text=No passkey yet");
+  await page.fill("#passkey-add input[name=name]", "Chromium virtual key");
+  await answered("POST", "/v1/auth/passkeys", 201, () => page.click("#passkey-add button"));
+  await page.waitForSelector('#passkeys li[data-passkey]:has-text("Chromium virtual key")');
+  const codes = await page.locator("#recovery-codes li").count();
+  if (codes !== 10) throw new Error(`the first passkey showed ${codes} recovery codes, not 10`);
+  const held = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+  if (held.length !== 1 || !held[0].isResidentCredential)
+    throw new Error(`the authenticator holds ${JSON.stringify(held)}, not one discoverable passkey`);
+  await shot("4h-passkey-added");
+  await page.click("#signout");
+  await page.waitForSelector("#signed-out:not([hidden])");
+  // Usernameless: the authenticator names the account.
+  await answered("POST", "/v1/auth/passkey/signin", 200, () => page.click("#passkey-signin"));
+  await page.waitForSelector("#signed-in:not([hidden])");
+  await page.waitForSelector(`#who:text("${email}")`);
+  const used = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0];
+  if (used.signCount < 1) throw new Error(`the passkey's counter is ${used.signCount} after signing in`);
+  await page.waitForSelector('#passkeys li[data-passkey]:not(:has-text("last used never"))');
+  // A password sign-in now asks for the second factor; the passkey answers it.
+  await page.click("#signout");
+  await page.waitForSelector("#signed-out:not([hidden])");
+  await page.fill("#signin input[name=email]", email);
+  await page.fill("#signin input[name=password]", password);
+  await answered("POST", "/v1/auth/signin", 202, () => page.click("#signin button"));
+  await page.waitForSelector("#mfa:not([hidden])");
+  await answered("POST", "/v1/auth/signin/mfa", 200, () => page.click("#mfa-passkey"));
+  await page.waitForSelector("#signed-in:not([hidden])");
+  await shot("4i-passkey-second-factor");
+  console.log(
+    `browser: a passkey registered in Chromium's virtual authenticator (discoverable, 10 recovery codes shown), ` +
+      `a usernameless sign-in with it (counter ${used.signCount}), and a password sign-in finished with it`,
+  );
+
   await page.click("#signout");
   await page.waitForSelector("#signed-out:not([hidden])");
   await page.reload();
@@ -438,7 +488,10 @@ try {
   // The API reference must render from the server alone: offline, or behind a policy that
   // lets nothing else through, a request to any other origin would leave the page blank.
   const context = await browser.newContext();
-  const apiOrigin = new URL(api).origin;
+  // Read at the loopback address, as the API's own origin (the app's localhost origin exists for
+  // WebAuthn, which refuses IP addresses).
+  const docsBase = api.replace("//localhost:", "//127.0.0.1:");
+  const apiOrigin = new URL(docsBase).origin;
   const foreign = [];
   await context.route("**/*", (route) => {
     if (new URL(route.request().url()).origin === apiOrigin) return route.continue();
@@ -453,21 +506,29 @@ try {
   docs.on("pageerror", (e) => refused.push(String(e)));
   const contract = JSON.parse(readFileSync(new URL("../../../../openapi/openapi.json", import.meta.url), "utf8"));
   const summary = contract.paths["/v1/tasks"].post.summary;
-  await docs.goto(`${api}/docs`);
+  await docs.goto(`${docsBase}/docs`);
   await docs.waitForSelector(".opblock");
   const operation = docs
     .locator(".opblock-post")
     .filter({ has: docs.locator('.opblock-summary-path[data-path="/v1/tasks"]') })
     .filter({ has: docs.getByText(summary, { exact: true }) });
-  // Swagger UI renders only the operations near the viewport, so scroll as a reader would.
-  for (let i = 0; i < 200 && (await operation.count()) === 0; i++) await docs.mouse.wheel(0, 600);
+  // Swagger UI renders only the operations near the viewport, so scroll as a reader would,
+  // letting each scroll render before looking again.
+  for (let i = 0; i < 400 && (await operation.count()) === 0; i++) {
+    await docs.evaluate(() => window.scrollBy(0, 800));
+    await docs.waitForTimeout(25);
+  }
+  await operation.scrollIntoViewIfNeeded();
   await operation.locator(".opblock-summary-control").click();
-  await operation.locator(".opblock-body").waitFor();
+  await operation.locator(".opblock-body").waitFor().catch(async (e) => {
+    await docs.screenshot({ path: join(out, "6-api-reference-failed.png") });
+    throw e;
+  });
   await docs.screenshot({ path: join(out, "6-api-reference.png") });
   if (foreign.length) throw new Error(`the API reference asked other origins for ${foreign.join(", ")}`);
   if (refused.length) throw new Error(`the API reference broke its Content-Security-Policy or threw: ${refused.join(" | ")}`);
   await context.close();
-  console.log(`browser: the API reference at ${api}/docs shows "${summary}" with every other origin blocked`);
+  console.log(`browser: the API reference at ${docsBase}/docs shows "${summary}" with every other origin blocked`);
 } finally {
   await browser.close();
   pushService.close();
