@@ -169,7 +169,7 @@ async fn seed(app: &TestApp) -> (crate::helpers::Tokens, crate::helpers::Tokens,
     let schedule = ada
         .create(
             "/v1/recurring-invoices",
-            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": crate::helpers::user_today().to_string(),
+            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": crate::helpers::calendar_today().to_string(),
                     "lines": [{"description": "Retainer", "unit_price": "100"}]}),
         )
         .await;

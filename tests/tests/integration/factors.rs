@@ -450,3 +450,74 @@ async fn challenges_are_rate_limited_per_client() {
     let res = app.post("/v1/auth/passkey/options", json!({})).await;
     problem(res, 429, "/problems/rate-limited").await;
 }
+
+#[tokio::test]
+async fn the_apps_secret_is_sealed_and_moves_to_a_new_key() {
+    use minime_api::secrets::KeyRing;
+    let (old, new) = (KeyRing::generate("old"), KeyRing::generate("new"));
+    let app = TestApp::spawn_with(&[
+        ("MINIME_SECRET_KEYS", old.as_str()),
+        ("MINIME_RATE_LIMIT_FACTORS", "1000/60"),
+    ])
+    .await;
+    let t = app.user("ada@example.com").await;
+    let (secret, _) = with_totp(&app, &t).await;
+    let raw = totp_rs::Secret::try_from_base32(&secret).unwrap().to_vec();
+    let sealed: Vec<u8> = app
+        .admin()
+        .await
+        .query_one("SELECT secret FROM auth.totp_factors", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        !sealed.windows(raw.len()).any(|w| w == raw.as_slice()),
+        "the secret is stored in clear"
+    );
+
+    let vars = |ring: &str| -> std::collections::HashMap<String, String> {
+        [
+            ("DATABASE_URL", app.admin_url.as_str()),
+            ("MINIME_LISTEN", "127.0.0.1:0"),
+            ("MINIME_WORKERS", "1"),
+            ("MINIME_JOB_WORKERS", "0"),
+            ("MINIME_DB_POOL_SIZE", "2"),
+            ("MINIME_JWT_SECRET", crate::helpers::JWT_SECRET),
+            ("MINIME_SECRET_KEYS", ring),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    };
+    let both = minime_api::config::Config::from_vars(&vars(&format!("{new},{old}"))).unwrap();
+    assert!(minime_api::admin::cli::rotate_secrets(&both).await.unwrap() >= 1);
+    assert_eq!(
+        minime_api::admin::cli::rotate_secrets(&both).await.unwrap(),
+        0,
+        "a second run has nothing left to do"
+    );
+
+    // A server that knows only the new key still checks the app's codes.
+    let only_new = minime_api::config::Config::from_vars(&vars(&new)).unwrap();
+    let server = minime_api::server::start(only_new).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    tokio::spawn(server.server);
+    let http = reqwest::Client::new();
+    let step: Value = http
+        .post(format!("{base}/v1/auth/signin"))
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = app.clock.now().timestamp();
+    let res = http
+        .post(format!("{base}/v1/auth/signin/mfa"))
+        .json(&json!({"mfa_token": step["mfa_token"], "code": code(&secret, now + 30)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}

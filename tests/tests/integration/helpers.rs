@@ -503,6 +503,13 @@ pub fn user_today() -> chrono::NaiveDate {
     )
 }
 
+/// A new user's calendar date (UTC): what the business module's dates (invoice dates, quote
+/// validity, recurring starts) are compared with. Between midnight and the day boundary it is a
+/// day after [`user_today`].
+pub fn calendar_today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 pub async fn two_users(app: &TestApp) -> (Tokens, Tokens) {
     (
         app.user("ada@example.com").await,

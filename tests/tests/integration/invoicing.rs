@@ -45,7 +45,7 @@ async fn an_invoice_from_draft_to_paid() {
     let client = vat_business(&ada).await;
 
     // Per-line VAT rounded half-up to the penny; invoice VAT is the sum of the lines'.
-    let today = crate::helpers::user_today();
+    let today = crate::helpers::calendar_today();
     let supply = today - chrono::Duration::days(10);
     let draft = ada
         .create(
@@ -557,7 +557,7 @@ async fn validation_answers_each_hmrc_rule() {
     );
     assert_eq!(rule(&checked, "line_vat_rate")["met"], true);
     // Supplied 40 days ago: the tax point stays the supply date and the 30-day rule breaks.
-    let today = crate::helpers::user_today();
+    let today = crate::helpers::calendar_today();
     let supply = today - chrono::Duration::days(40);
     ada.ok(
         Method::PATCH,
@@ -966,7 +966,7 @@ async fn a_recurring_invoice_is_made_once_per_occurrence() {
     let a = app.user("ada@example.com").await;
     let ada = app.signed_in(&a);
     let client = vat_business(&ada).await;
-    let today = crate::helpers::user_today();
+    let today = crate::helpers::calendar_today();
     let (status, body) = ada
         .call(
             Method::POST,

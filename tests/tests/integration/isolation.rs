@@ -125,7 +125,7 @@ async fn another_user_cannot_reach_any_row_by_id() {
         "recurring-invoices",
         ada.create(
             "/v1/recurring-invoices",
-            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": today,
+            &json!({"client_id": client["id"], "rrule": "FREQ=MONTHLY", "start_date": crate::helpers::calendar_today().to_string(),
                     "lines": [{"description": "r", "unit_price": "1"}]}),
         )
         .await,

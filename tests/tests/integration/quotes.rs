@@ -179,7 +179,7 @@ async fn a_declined_or_expired_link_makes_no_invoice() {
         let q = ada
             .create(
                 "/v1/quotes",
-                &json!({"client_id": client["id"], "valid_until": crate::helpers::user_today().to_string(),
+                &json!({"client_id": client["id"], "valid_until": crate::helpers::calendar_today().to_string(),
                         "lines": [{"description": "Shelf", "unit_price": "40"}]}),
             )
             .await;
