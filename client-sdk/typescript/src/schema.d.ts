@@ -12679,7 +12679,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An authenticator app is already confirmed */
+            /** @description An authenticator app is already confirmed, or this server keeps no secrets (`/problems/integration-not-configured`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12881,6 +12881,15 @@ export interface operations {
             };
             /** @description No enrolment to confirm */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server keeps no secrets (`/problems/integration-not-configured`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13341,6 +13350,15 @@ export interface operations {
             };
             /** @description A name that is empty or too long */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

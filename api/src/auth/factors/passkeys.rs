@@ -214,6 +214,7 @@ pub struct RegisteredPasskey {
         (status = 401, description = "The authenticator's answer was refused (`/problems/passkey-refused`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "This passkey is registered already", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A name that is empty or too long", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this client", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/passkeys")]

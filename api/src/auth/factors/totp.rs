@@ -165,7 +165,7 @@ fn qr_svg(text: &str) -> ApiResult<String> {
     responses(
         (status = 201, description = "The secret, its URI and QR code", body = TotpEnrolment),
         (status = 403, description = "Access tokens cannot do this; with a factor enrolled, a recent second factor is needed (`/problems/reauthentication-required`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An authenticator app is already confirmed", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An authenticator app is already confirmed, or this server keeps no secrets (`/problems/integration-not-configured`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/factors/totp")]
@@ -253,6 +253,7 @@ pub struct FactorConfirmed {
     responses(
         (status = 200, description = "Confirmed; recovery codes when the account had none", body = FactorConfirmed),
         (status = 404, description = "No enrolment to confirm", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This server keeps no secrets (`/problems/integration-not-configured`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The code is not the app's current one", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many codes from this client", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ),
