@@ -38,10 +38,21 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
+# With MINIME_BENCH_PERF=DIR, the server is sampled with perf while each op of the CRUD table
+# runs (DIR/OP.data; `perf report -i DIR/OP.data --no-children` reads one) and the top frames of
+# each are printed at the end.
+perf_dir=${MINIME_BENCH_PERF:-}
+[ -n "$perf_dir" ] && mkdir -p "$perf_dir"
+
 # wrk: "Requests/sec" and the latency distribution (p50, p99).
 api() {
-  local out
+  local out sampler=
+  if [ -n "$perf_dir" ] && [ -n "${2:-}" ]; then
+    perf record -q -F 499 -g -p "$server" -o "$perf_dir/$1.data" -- sleep "$seconds" 2>/dev/null &
+    sampler=$!
+  fi
   out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "bench/wrk/$1.lua" "http://127.0.0.1:$port" 2>&1)
+  if [ -n "$sampler" ]; then wait "$sampler" || true; fi
   if grep -q "Non-2xx" <<<"$out"; then echo "bench: $1 had errors:" >&2; echo "$out" >&2; exit 1; fi
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -54,13 +65,17 @@ pg() {
     | awk '/^tps/ {print int($3)}'
 }
 
-printf '\n%-8s %12s %10s %10s %14s %8s\n' op "API req/s" "API p50" "API p99" "pgbench tps" ratio
+# Each op against its SQL twin twice: statement by statement (a round trip each, as the server
+# sends them today) and pipelined (the whole transaction in one round trip: the physical limit).
+printf '\n%-8s %12s %10s %10s %14s %8s %14s %8s\n' op "API req/s" "API p50" "API p99" "pgbench tps" ratio "pipelined tps" ratio
 for op in get list create update; do
-  read -r rps p50 p99 < <(api "$op")
+  read -r rps p50 p99 < <(api "$op" profile)
   [ "$op" = get ] && peak=$rps
   tps=$(pg "$op")
+  piped=$(pg "$op-pipelined")
   ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
-  printf '%-8s %12.0f %10s %10s %14s %8s\n' "$op" "$rps" "$p50" "$p99" "$tps" "$ratio"
+  piped_ratio=$(python3 -c "print(f'{$rps / $piped:.2f}')")
+  printf '%-8s %12.0f %10s %10s %14s %8s %14s %8s\n' "$op" "$rps" "$p50" "$p99" "$tps" "$ratio" "$piped" "$piped_ratio"
 done
 
 # Open loop at half the peak: a fixed rate, latency counted from each request's due time.
@@ -85,5 +100,13 @@ for op in today plan; do
   read -r rps p50 p99 < <(api "$op")
   printf '%-8s %12.0f %10s %10s %14s\n' "$op" "$rps" "$p50" "$p99" "$(python3 -c "print(f'{$rps / $peak:.2f}')")"
 done
+
+if [ -n "$perf_dir" ]; then
+  for op in get list create update; do
+    printf '\nTop frames of the server during %s (self time, %% of samples):\n' "$op"
+    perf report -q -i "$perf_dir/$op.data" --no-children --sort dso,symbol --percent-limit 1.5 --stdio 2>/dev/null \
+      | grep -E '^ +[0-9]' | head -25
+  done
+fi
 
 echo "(machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; server and load generators share it)"

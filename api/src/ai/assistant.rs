@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     assistant_intent::{self, Intent},
     features::require_consent,
-    previews::{model_json, object, record},
+    preview_store::{model_json, object, record},
 };
 use crate::{
     business::{

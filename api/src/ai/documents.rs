@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     features::require_consent,
-    previews::{self, json_answer, object, record, Preview},
+    preview_store::{self, json_answer, object, record, Preview},
     receipt_text,
 };
 use crate::{
@@ -150,7 +150,7 @@ pub async fn document_preview(
     let expense = expense_of(&draft, today);
     let proposal = json!({"file_id": file.id, "expense": expense, "found": draft["found"]});
     let sent = record("document-processing", &state.ai, fields);
-    previews::store_public(
+    preview_store::store_public(
         &state,
         &auth,
         file.workspace_id,

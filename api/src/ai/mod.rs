@@ -9,6 +9,7 @@ pub mod documents;
 pub mod features;
 pub mod heuristics;
 pub mod job_pricing;
+pub mod preview_store;
 pub mod previews;
 pub mod pricing;
 pub mod receipt_text;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     features::require_consent,
     job_pricing::{self, PastJob},
-    previews::{self, model_json, object, record, Preview},
+    preview_store::{self, model_json, object, record, Preview},
 };
 use crate::{
     common::{
@@ -193,7 +193,7 @@ pub async fn job_pricing_preview(
                "reason": answer["reason"].as_str().unwrap_or_default().chars().take(500).collect::<String>()})
     };
     let sent = record("job-pricing", &state.ai, fields);
-    previews::store_public(&state, &auth, workspace_id, "job-pricing", sent, proposal).await
+    preview_store::store_public(&state, &auth, workspace_id, "job-pricing", sent, proposal).await
 }
 
 /// Sets the priced job's rate to the suggested fee (per unit of its fee kind).

@@ -41,7 +41,7 @@ pub const AUDIO_TYPES: &[&str] = &[
     request_body(content = Vec<u8>, content_type = "audio/webm", description = "The recording"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 201, description = "The text, as a preview whose proposal is `{\"text\"}`", body = super::previews::Preview),
+        (status = 201, description = "The text, as a preview whose proposal is `{\"text\"}`", body = super::preview_store::Preview),
         (status = 403, description = "AI is off", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The recording is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not an audio type listed above", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -94,7 +94,7 @@ pub async fn transcribe(
         "left_server": true,
         "fields": fields,
     });
-    super::previews::store_public(
+    super::preview_store::store_public(
         &state,
         &auth,
         workspace_id,

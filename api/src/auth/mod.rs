@@ -2,6 +2,7 @@
 
 mod access_tokens;
 pub mod factors;
+mod issue;
 mod mailed_tokens;
 mod mails;
 pub mod pages;

@@ -1,7 +1,6 @@
 //! `POST /v1/auth/signin`, `/refresh` and `/signout`: sessions and their refresh-token families.
 
-use actix_web::{post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chrono::Utc;
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use diesel::{
     dsl::now,
     prelude::*,
@@ -13,7 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::factors::{self, assurance::AuthMethod};
+use super::{
+    factors::{self, method::AuthMethod},
+    issue::{
+        may_sign_in, new_refresh_token, respond, Issued, NewSession, SessionMode, TokenResponse,
+    },
+};
 use crate::{
     common::state::State,
     db::{
@@ -35,25 +39,6 @@ use crate::{
     tokens,
 };
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionMode {
-    /// Tokens in the response body, for scripts and native clients.
-    #[default]
-    Token,
-    /// HttpOnly cookies plus a CSRF token, for browsers.
-    Cookie,
-}
-
-impl SessionMode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Token => "token",
-            Self::Cookie => "cookie",
-        }
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SigninRequest {
@@ -63,83 +48,6 @@ pub struct SigninRequest {
     pub password: String,
     #[serde(default)]
     pub mode: SessionMode,
-}
-
-/// OAuth 2 token response. In cookie mode the tokens travel only in HttpOnly cookies (a
-/// script could otherwise read them), and `csrf_token` is what to echo in `X-CSRF-Token`.
-#[derive(Serialize, ToSchema)]
-pub struct TokenResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...")]
-    pub access_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "d3Vt8eW0wq1Yc9Qm2x7Lk5rA4sHn6bJf0pZ1yTgC3uE")]
-    pub refresh_token: Option<String>,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub csrf_token: Option<String>,
-    pub session_id: Uuid,
-}
-
-pub(in crate::auth) struct Issued {
-    user_id: Uuid,
-    session_id: Uuid,
-    refresh_token: String,
-    mode: SessionMode,
-}
-
-pub(in crate::auth) fn respond(
-    state: &State,
-    mut builder: HttpResponseBuilder,
-    issued: Issued,
-) -> HttpResponse {
-    let access = state
-        .jwt
-        .issue(state.clock.now(), issued.user_id, issued.session_id);
-    let expires_in = state.jwt.ttl().as_secs();
-    builder.insert_header(("Cache-Control", "no-store"));
-    match issued.mode {
-        SessionMode::Token => builder.json(TokenResponse {
-            access_token: Some(access),
-            refresh_token: Some(issued.refresh_token),
-            token_type: "Bearer",
-            expires_in,
-            csrf_token: None,
-            session_id: issued.session_id,
-        }),
-        SessionMode::Cookie => {
-            let csrf = state.csrf.token(issued.session_id);
-            for cookie in
-                cookies::session(&state.config, access, issued.refresh_token, csrf.clone())
-            {
-                builder.cookie(cookie);
-            }
-            builder.json(TokenResponse {
-                access_token: None,
-                refresh_token: None,
-                token_type: "cookie",
-                expires_in,
-                csrf_token: Some(csrf),
-                session_id: issued.session_id,
-            })
-        }
-    }
-}
-
-/// Refresh tokens live in a table the server role cannot read; these calls go through the
-/// database functions that guard it (`auth.*_refresh_token`).
-async fn new_refresh_token(conn: &mut Conn, session_id: Uuid) -> ApiResult<String> {
-    let token = tokens::random_token(32);
-    diesel::sql_query("SELECT auth.issue_refresh_token($1, $2)")
-        .bind::<Bytea, _>(tokens::hash(&token))
-        .bind::<SqlUuid, _>(session_id)
-        .execute(conn)
-        .await?;
-    Ok(token)
 }
 
 #[derive(QueryableByName)]
@@ -154,13 +62,6 @@ struct FoundRefresh {
     mode: String,
     #[diesel(sql_type = Bool)]
     live: bool,
-}
-
-pub(in crate::auth) fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect())
 }
 
 /// Sign in with email and password. Unknown addresses and wrong passwords get the same
@@ -300,92 +201,6 @@ pub(in crate::auth) async fn check_password(
     may_sign_in(verified, locked)?;
     Ok(user_id)
 }
-
-/// An account locked by an administrator, or not verified yet, gets no session.
-pub(in crate::auth) fn may_sign_in(verified: bool, locked: bool) -> ApiResult<()> {
-    if locked {
-        return Err(ApiError::new(
-            ProblemKind::AccountSuspended,
-            "An administrator locked this account; write to the operator of this server",
-        ));
-    }
-    if !verified {
-        return Err(ApiError::new(
-            ProblemKind::EmailNotVerified,
-            "Open the link in the verification mail first, or ask for a new one at /v1/auth/verify-email/resend",
-        ));
-    }
-    Ok(())
-}
-
-/// A session about to begin, with the first refresh token of its family.
-pub(in crate::auth) struct NewSession {
-    user_id: Uuid,
-    pub mode: SessionMode,
-    method: AuthMethod,
-    agent: Option<String>,
-    ip: String,
-    at: chrono::DateTime<Utc>,
-    expires_at: chrono::DateTime<Utc>,
-}
-
-impl NewSession {
-    pub fn new(
-        state: &State,
-        req: &HttpRequest,
-        user_id: Uuid,
-        mode: SessionMode,
-        method: AuthMethod,
-    ) -> Self {
-        let at = state.clock.now();
-        Self {
-            user_id,
-            mode,
-            method,
-            agent: user_agent(req),
-            ip: client_ip(req, state.config.proxies).to_string(),
-            at,
-            expires_at: at
-                + chrono::Duration::from_std(state.config.session_ttl)
-                    .unwrap_or(chrono::Duration::days(30)),
-        }
-    }
-
-    /// The same session, in the mode its sign-in asked for.
-    pub fn with_mode(self, mode: SessionMode) -> Self {
-        Self { mode, ..self }
-    }
-
-    /// The same session, of the user a passkey named.
-    pub fn for_user(self, user_id: Uuid) -> Self {
-        Self { user_id, ..self }
-    }
-
-    pub async fn open(self, conn: &mut Conn) -> ApiResult<Issued> {
-        let session_id = Uuid::now_v7();
-        diesel::insert_into(sessions::table)
-            .values((
-                sessions::id.eq(session_id),
-                sessions::user_id.eq(self.user_id),
-                sessions::mode.eq(self.mode.as_str()),
-                sessions::user_agent.eq(self.agent),
-                sessions::ip.eq(self.ip),
-                sessions::expires_at.eq(self.expires_at),
-                sessions::auth_method.eq(self.method.as_str()),
-                sessions::authenticated_at.eq(self.at),
-            ))
-            .execute(conn)
-            .await?;
-        let refresh_token = new_refresh_token(conn, session_id).await?;
-        Ok(Issued {
-            user_id: self.user_id,
-            session_id,
-            refresh_token,
-            mode: self.mode,
-        })
-    }
-}
-
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::money::{RateTotal, VatRate};
-use super::vat_return::{round_div, Period, VatReturnError};
+use super::vat_period::{round_div, Period, VatReturnError};
 
 /// The limited cost business percentage, in basis points (16.5 %), from 1 April 2017.
 pub const LIMITED_COST_BUSINESS_BP: i64 = 1_650;

@@ -45,6 +45,7 @@ pub mod tax_point;
 pub mod validate;
 pub mod vat;
 pub mod vat_number;
+pub mod vat_period;
 pub mod vat_return;
 
 use crate::http::problem::FieldError;

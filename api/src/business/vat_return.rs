@@ -23,23 +23,8 @@ use utoipa::ToSchema;
 
 use super::flat_rate::{self, FlatRateSector, FlatRateWorking};
 use super::money::{RateTotal, VatRate};
-
-/// Why a return cannot be computed: each is a client error (422), never a panic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VatReturnError {
-    #[error("the period ends before it starts")]
-    PeriodEndsBeforeStart,
-    #[error("sale {index}: {problem}")]
-    InvalidSale { index: usize, problem: &'static str },
-    #[error("purchase {index}: {problem}")]
-    InvalidPurchase { index: usize, problem: &'static str },
-    #[error("unknown flat rate sector \"{id}\"")]
-    UnknownSector { id: String },
-    #[error("a flat rate percentage is between 0 and 100 % (0 to 10,000 basis points)")]
-    FlatRateOutOfRange,
-    #[error("{what} is too large for a VAT return")]
-    TooLarge { what: &'static str },
-}
+use super::vat_period::round_div;
+pub use super::vat_period::{Period, VatReturnError};
 
 /// Whether a sales document adds to or takes from the period's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -124,24 +109,6 @@ pub enum Scheme {
         registered_on: NaiveDate,
         basis: Basis,
     },
-}
-
-/// The period a return covers, as HMRC's obligations list gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Period {
-    pub start: NaiveDate,
-    /// Inclusive.
-    pub end: NaiveDate,
-    pub period_key: String,
-    /// The trader's declaration that the return is complete; HMRC rejects a submission without
-    /// it, but a draft is computed with it false.
-    pub finalised: bool,
-}
-
-impl Period {
-    pub fn contains(&self, date: NaiveDate) -> bool {
-        (self.start..=self.end).contains(&date)
-    }
 }
 
 /// The nine boxes. Boxes 1 to 5 are pence; boxes 6 to 9 are whole pounds with the pence dropped
@@ -248,18 +215,6 @@ pub struct VatReturn {
     /// Plain-English remarks on what was treated specially, for the trader to review before
     /// submitting.
     pub notes: Vec<String>,
-}
-
-/// `n / d` rounded to the nearest integer, halves away from zero: half-up, as HMRC rounds, for
-/// the non-negative amounts, and symmetric for credits so a credit note reverses exactly what
-/// the same invoice added. `d` is positive. The one rounding rule of the VAT return.
-pub(crate) fn round_div(n: i128, d: i128) -> i128 {
-    let (q, r) = (n / d, n % d);
-    if 2 * r.abs() >= d {
-        q + n.signum()
-    } else {
-        q
-    }
 }
 
 /// What one sale (or the share of it a payment settles) contributes, signed, in pence.

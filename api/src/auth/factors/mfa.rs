@@ -13,7 +13,7 @@ use super::{
     webauthn::{self, request_options, to_state, Ceremony, Checked},
 };
 use crate::{
-    auth::signin::{respond, NewSession},
+    auth::issue::{respond, NewSession},
     common::{limits, state::State},
     db::{pool::act_as, schema::auth::users},
     http::{
@@ -114,7 +114,7 @@ pub struct MfaRequest {
 }
 
 enum Outcome {
-    Signed(crate::auth::signin::Issued),
+    Signed(crate::auth::issue::Issued),
     Wrong(String),
     Refused(Checked),
 }
@@ -126,7 +126,7 @@ enum Outcome {
 #[utoipa::path(
     tag = "auth",
     responses(
-        (status = 200, description = "Signed in", body = crate::auth::signin::TokenResponse),
+        (status = 200, description = "Signed in", body = crate::auth::issue::TokenResponse),
         (status = 400, description = "The step is unknown, used or expired (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "A wrong or used code (`/problems/invalid-code`), or a refused passkey (`/problems/passkey-refused`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not exactly one of code, recovery_code and passkey", body = crate::http::problem::Problem, content_type = "application/problem+json"),

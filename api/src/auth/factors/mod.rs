@@ -4,6 +4,7 @@
 
 pub mod assurance;
 mod list;
+pub mod method;
 mod mfa;
 mod passkey_signin;
 mod passkeys;

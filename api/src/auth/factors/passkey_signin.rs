@@ -14,7 +14,7 @@ use super::{
     webauthn::{self, request_options, to_state, Ceremony, Checked},
 };
 use crate::{
-    auth::signin::{may_sign_in, respond, NewSession, SessionMode},
+    auth::issue::{may_sign_in, respond, NewSession, SessionMode},
     common::{email, state::State},
     db::{pool::act_as, schema::auth::users},
     http::{
@@ -134,7 +134,7 @@ pub struct PasskeySigninRequest {
 #[utoipa::path(
     tag = "auth",
     responses(
-        (status = 200, description = "Signed in", body = crate::auth::signin::TokenResponse),
+        (status = 200, description = "Signed in", body = crate::auth::issue::TokenResponse),
         (status = 400, description = "The options' token is unknown, used or expired (`/problems/invalid-token`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey's answer was refused (`/problems/passkey-refused`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The address is not verified yet, or the account is locked", body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -18,7 +18,7 @@ use super::{
     webauthn::{self, to_state},
 };
 use crate::{
-    auth::signin::SessionMode,
+    auth::issue::SessionMode,
     common::{
         extractor::{Access, Auth},
         state::State,

@@ -16,7 +16,7 @@ use super::{
     webauthn::{self, request_options, to_state, Ceremony, Checked},
 };
 use crate::{
-    auth::signin::SessionMode,
+    auth::issue::SessionMode,
     common::{
         extractor::{Access, Auth},
         limits,

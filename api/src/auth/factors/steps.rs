@@ -10,7 +10,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::{
-    auth::signin::SessionMode,
+    auth::issue::SessionMode,
     db::pool::Conn,
     http::problem::{ApiError, ApiResult, ProblemKind},
     tokens,
