@@ -15,7 +15,8 @@ pub mod steps;
 pub mod totp;
 pub mod webauthn;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Serialize;
 
 use crate::{
     common::{extractor::Principal, limits, state::State},
@@ -85,4 +86,11 @@ async fn factor_removed(conn: &mut Conn, me: &Principal) -> ApiResult<()> {
         recovery::remove_all(conn, me.user_id).await?;
     }
     assurance::end_other_sessions(conn, me).await
+}
+
+/// An answer holding a secret or a challenge: never cached.
+fn no_store(mut builder: HttpResponseBuilder, body: &impl Serialize) -> HttpResponse {
+    builder
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body)
 }

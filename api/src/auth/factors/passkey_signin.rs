@@ -112,9 +112,7 @@ pub async fn passkey_options(
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(options))
+    Ok(super::no_store(HttpResponse::Ok(), &options))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -178,9 +178,7 @@ pub async fn registration_options(
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(options))
+    Ok(super::no_store(HttpResponse::Ok(), &options))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -281,9 +279,7 @@ pub async fn register_passkey(
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(registered))
+    Ok(super::no_store(HttpResponse::Created(), &registered))
 }
 
 /// The backup flags webauthn-rs recorded for a new passkey.

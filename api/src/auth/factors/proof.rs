@@ -11,9 +11,12 @@ use super::{
     webauthn::{self, Ceremony, Checked},
 };
 use crate::{
-    common::state::State,
+    common::{limits, state::State},
     db::pool::Conn,
-    http::problem::{ApiError, ApiResult, FieldError},
+    http::{
+        client_ip::ClientIp,
+        problem::{ApiError, ApiResult, FieldError, ProblemKind},
+    },
 };
 
 pub enum Proof {
@@ -100,4 +103,24 @@ pub async fn check(
     } else {
         Verdict::Wrong
     })
+}
+
+/// A wrong code of `email`'s account from `ip`: counted toward the sign-in lockout like a wrong
+/// password, and the answer to give.
+pub async fn wrong_code(state: &State, email: &str, ip: &ClientIp) -> ApiError {
+    let attempt = limits::Attempt::new(email, ip);
+    let counted = limits::record_failure(
+        &state.db,
+        state.clock.now(),
+        attempt,
+        state.config.lockout.clone(),
+    )
+    .await;
+    match counted {
+        Ok(()) => ApiError::new(
+            ProblemKind::InvalidCode,
+            "The code is wrong or was used already",
+        ),
+        Err(e) => e,
+    }
 }

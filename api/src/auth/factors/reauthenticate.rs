@@ -80,9 +80,7 @@ pub async fn reauthentication_options(
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(options))
+    Ok(super::no_store(HttpResponse::Ok(), &options))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -196,18 +194,7 @@ pub async fn reauthenticate(
             recent_until: at + RECENT,
         })),
         Outcome::Wrong(email) => {
-            let attempt = limits::Attempt::new(&email, &client_ip(&req, state.config.proxies));
-            limits::record_failure(
-                &state.db,
-                state.clock.now(),
-                attempt,
-                state.config.lockout.clone(),
-            )
-            .await?;
-            Err(ApiError::new(
-                ProblemKind::InvalidCode,
-                "The code is wrong or was used already",
-            ))
+            Err(proof::wrong_code(&state, &email, &client_ip(&req, state.config.proxies)).await)
         }
         Outcome::Refused(checked) => Err(checked.refusal()),
     }

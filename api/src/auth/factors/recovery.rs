@@ -149,11 +149,12 @@ pub async fn regenerate(state: State, auth: Auth) -> ApiResult<HttpResponse> {
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(RecoveryCodes {
+    Ok(super::no_store(
+        HttpResponse::Ok(),
+        &RecoveryCodes {
             recovery_codes: codes,
-        }))
+        },
+    ))
 }
 
 #[cfg(test)]

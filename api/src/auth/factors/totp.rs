@@ -224,9 +224,7 @@ pub async fn enrol_totp(state: State, auth: Auth) -> ApiResult<HttpResponse> {
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(enrolment))
+    Ok(super::no_store(HttpResponse::Created(), &enrolment))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -302,9 +300,7 @@ pub async fn confirm_totp(
             .scope_boxed()
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(confirmed))
+    Ok(super::no_store(HttpResponse::Ok(), &confirmed))
 }
 
 /// Remove the authenticator app. Needs a recent second factor; every other session ends.
