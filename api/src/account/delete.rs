@@ -135,7 +135,7 @@ pub async fn delete_account_route(
     let (address, stored) = auth
         .tx(&state.db, Access::Account, |conn, me| {
             async move {
-                crate::auth::factors::assurance::require_recent_strong(conn, &me).await?;
+                crate::common::assurance::require_recent_strong(conn, &me).await?;
                 Ok(users::table
                     .find(me.user_id)
                     .select((users::email, users::password_hash))

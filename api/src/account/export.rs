@@ -526,8 +526,7 @@ pub async fn export(state: State, auth: Auth) -> ApiResult<HttpResponse> {
                     // An account action: sessions only, so a leaked access token cannot take everything.
                     .snapshot_tx(&db, Access::Account, move |conn, me| {
                         async move {
-                            crate::auth::factors::assurance::require_recent_strong(conn, &me)
-                                .await?;
+                            crate::common::assurance::require_recent_strong(conn, &me).await?;
                             let ready = pending.lock().ok().and_then(|mut r| r.take()).ok_or_else(
                                 || ApiError::internal(anyhow::anyhow!("export started twice")),
                             )?;

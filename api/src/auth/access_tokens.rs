@@ -146,7 +146,7 @@ pub async fn create_token(
     let created = auth
         .tx(&state.db, Access::Account, move |conn, me| {
             async move {
-                super::factors::assurance::require_recent_strong(conn, &me).await?;
+                crate::common::assurance::require_recent_strong(conn, &me).await?;
                 let active: i64 = pat::table
                     .filter(pat::user_id.eq(me.user_id))
                     .filter(pat::revoked_at.is_null())

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::factors::method::AuthMethod;
+use crate::common::assurance::AuthMethod;
 use crate::{
     common::{cookies, state::State},
     db::{pool::Conn, schema::auth::sessions},

@@ -214,7 +214,7 @@ pub async fn change_password(
     let (user_id, email, stored) = auth
         .tx(&state.db, Access::Account, |conn, me| {
             async move {
-                super::factors::assurance::require_recent_strong(conn, &me).await?;
+                crate::common::assurance::require_recent_strong(conn, &me).await?;
                 let (email, hash): (String, String) = users::table
                     .find(me.user_id)
                     .select((users::email, users::password_hash))

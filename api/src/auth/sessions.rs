@@ -31,7 +31,7 @@ pub struct Session {
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// How the session last proved who you are, and when.
-    pub auth_method: crate::auth::factors::method::AuthMethod,
+    pub auth_method: crate::common::assurance::AuthMethod,
     pub authenticated_at: DateTime<Utc>,
     /// True for the session making this request.
     pub current: bool,
@@ -105,7 +105,7 @@ pub async fn list_sessions(state: State, auth: Auth, page: Paging) -> ApiResult<
                                 created_at,
                                 last_used_at,
                                 expires_at,
-                                auth_method: crate::auth::factors::method::AuthMethod::parse(
+                                auth_method: crate::common::assurance::AuthMethod::parse(
                                     &auth_method,
                                 ),
                                 authenticated_at,

@@ -13,11 +13,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    factors::{self, method::AuthMethod},
+    factors,
     issue::{
         may_sign_in, new_refresh_token, respond, Issued, NewSession, SessionMode, TokenResponse,
     },
 };
+use crate::common::assurance::AuthMethod;
 use crate::{
     common::state::State,
     db::{
@@ -104,7 +105,7 @@ pub async fn signin(
         .db
         .tx_as(user_id, move |conn| {
             async move {
-                if factors::assurance::enrolled(conn, user_id).await? {
+                if crate::common::assurance::enrolled(conn, user_id).await? {
                     let token = factors::steps::NewStep {
                         kind: factors::steps::Kind::Mfa,
                         user_id: Some(user_id),

@@ -5,6 +5,7 @@
 //! idempotency, the mail outbox and the user's zone and day. It imports plumbing only.
 
 pub mod ai_provider;
+pub mod assurance;
 pub mod cookies;
 pub mod csrf;
 pub mod document;

@@ -7,7 +7,7 @@ use diesel_async::{scoped_futures::ScopedFutureExt, RunQueryDsl};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::assurance::{self, AuthMethod, RECENT};
+use crate::common::assurance::{self, AuthMethod, RECENT};
 use crate::{
     common::{
         extractor::{Access, Auth},

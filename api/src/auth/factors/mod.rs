@@ -2,9 +2,7 @@
 //! credentials, the challenge step of a password sign-in, and re-authentication before
 //! sensitive actions.
 
-pub mod assurance;
 mod list;
-pub mod method;
 mod mfa;
 mod passkey_signin;
 mod passkeys;
@@ -18,12 +16,12 @@ pub mod webauthn;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
+use crate::common::assurance::{self, AuthMethod};
 use crate::{
     common::{extractor::Principal, limits, state::State},
     db::pool::Conn,
     http::{client_ip::client_ip, problem::ApiResult},
 };
-use assurance::AuthMethod;
 
 /// Registers every route of this capability.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -85,7 +83,7 @@ async fn factor_removed(conn: &mut Conn, me: &Principal) -> ApiResult<()> {
     if !assurance::enrolled(conn, me.user_id).await? {
         recovery::remove_all(conn, me.user_id).await?;
     }
-    assurance::end_other_sessions(conn, me).await
+    end_other_sessions(conn, me).await
 }
 
 /// An answer holding a secret or a challenge: never cached.
@@ -93,4 +91,10 @@ fn no_store(mut builder: HttpResponseBuilder, body: &impl Serialize) -> HttpResp
     builder
         .insert_header(("Cache-Control", "no-store"))
         .json(body)
+}
+
+/// A factor was enrolled or removed: every other session of the account ends, so a session
+/// opened before the change (perhaps by whoever made the user change it) cannot outlive it.
+async fn end_other_sessions(conn: &mut Conn, me: &Principal) -> ApiResult<()> {
+    super::sessions::revoke_all(conn, me.user_id, me.session_id, "factors_changed").await
 }

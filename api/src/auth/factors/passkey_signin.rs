@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::{
-    assurance::AuthMethod,
     passkeys::PasskeyOptions,
     steps::{self, Kind, NewStep},
     webauthn::{self, request_options, to_state, Ceremony, Checked},
 };
+use crate::common::assurance::AuthMethod;
 use crate::{
     auth::issue::{may_sign_in, respond, NewSession, SessionMode},
     common::{email, state::State},

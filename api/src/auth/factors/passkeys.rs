@@ -11,12 +11,12 @@ use uuid::Uuid;
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::{
-    assurance::{self, AuthMethod},
     recovery,
     steps::{self, Kind, NewStep},
     totp::FactorConfirmed,
     webauthn::{self, to_state},
 };
+use crate::common::assurance::{self, AuthMethod};
 use crate::{
     auth::issue::SessionMode,
     common::{
@@ -270,7 +270,7 @@ pub async fn register_passkey(
                     })?;
                 let recovery_codes = recovery::issue_if_none(conn, me.user_id, me.at).await?;
                 super::strengthen(conn, &me, AuthMethod::PasswordPasskey).await?;
-                assurance::end_other_sessions(conn, &me).await?;
+                super::end_other_sessions(conn, &me).await?;
                 Ok(RegisteredPasskey {
                     passkey: info(row),
                     confirmed: FactorConfirmed { recovery_codes },

@@ -6,10 +6,10 @@ use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::{
-    assurance::AuthMethod,
     recovery, totp,
     webauthn::{self, Ceremony, Checked},
 };
+use crate::common::assurance::AuthMethod;
 use crate::{
     common::{limits, state::State},
     db::pool::Conn,

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    assurance::{self, AuthMethod, RECENT},
     passkeys::PasskeyOptions,
     proof::{self, Proof, Verdict},
     steps::{self, Kind, NewStep},
     webauthn::{self, request_options, to_state, Ceremony, Checked},
 };
+use crate::common::assurance::{self, AuthMethod, RECENT};
 use crate::{
     auth::issue::SessionMode,
     common::{

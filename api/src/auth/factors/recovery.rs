@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::assurance;
+use crate::common::assurance;
 use crate::{
     common::{
         extractor::{Access, Auth},

@@ -11,7 +11,8 @@ use totp_rs::{Algorithm, Builder, Totp};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{assurance, recovery};
+use super::recovery;
+use crate::common::assurance;
 use crate::{
     common::{
         extractor::{Access, Auth},
@@ -294,7 +295,7 @@ pub async fn confirm_totp(
                     .await?;
                 let recovery_codes = recovery::issue_if_none(conn, me.user_id, me.at).await?;
                 super::strengthen(conn, &me, assurance::AuthMethod::PasswordTotp).await?;
-                assurance::end_other_sessions(conn, &me).await?;
+                super::end_other_sessions(conn, &me).await?;
                 Ok(FactorConfirmed { recovery_codes })
             }
             .scope_boxed()

@@ -1,12 +1,14 @@
 //! How strongly a session was authenticated, and the rule for sensitive actions: with a second
-//! factor enrolled, they need a strong method within [`RECENT`].
+//! factor enrolled, they need a strong method within [`RECENT`]. Account and credential
+//! management alike stand on it.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::{dsl::exists, prelude::*};
 use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use super::method::AuthMethod;
 use crate::{
     common::extractor::Principal,
     db::{
@@ -18,6 +20,44 @@ use crate::{
 
 /// How long a strong authentication counts as recent for sensitive actions.
 pub const RECENT: Duration = Duration::minutes(10);
+
+/// How a session proved who its user is (most recently).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Password,
+    Passkey,
+    PasswordTotp,
+    PasswordPasskey,
+    PasswordRecoveryCode,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Passkey => "passkey",
+            Self::PasswordTotp => "password_totp",
+            Self::PasswordPasskey => "password_passkey",
+            Self::PasswordRecoveryCode => "password_recovery_code",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "passkey" => Self::Passkey,
+            "password_totp" => Self::PasswordTotp,
+            "password_passkey" => Self::PasswordPasskey,
+            "password_recovery_code" => Self::PasswordRecoveryCode,
+            _ => Self::Password,
+        }
+    }
+
+    /// A passkey (possession and user verification) or a password with a second factor.
+    pub fn is_strong(self) -> bool {
+        self != Self::Password
+    }
+}
 
 /// Whether the transaction's user has a second factor: a confirmed authenticator app or a
 /// passkey (the transaction must act as that user).
@@ -74,10 +114,4 @@ pub async fn mark(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// A factor was enrolled or removed: every other session of the account ends, so a session
-/// opened before the change (perhaps by whoever made the user change it) cannot outlive it.
-pub async fn end_other_sessions(conn: &mut Conn, me: &Principal) -> ApiResult<()> {
-    super::super::sessions::revoke_all(conn, me.user_id, me.session_id, "factors_changed").await
 }
